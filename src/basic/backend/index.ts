@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { installMatMulTransposeFix } from './matmul-transpose-fix';
+import { installFastKernels } from './wasm-fast-kernels';
+import { activeWasmThreads, configureWasmThreads, shutdownWasmThreads } from './wasm-threads';
+
+/** Which compute backend to use: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  /** Default 'auto' (or the NEXTREC_BACKEND environment variable when set). */
+  backend?: BackendChoice;
+  /** wasm worker threads (default 1, or NEXTREC_THREADS). Must be decided before wasm is first initialised. */
+  threads?: number;
+  /** Print which backend is in use (default true). */
+  log?: boolean;
+}
+
+/** What {@link initBackend} selected. */
+export interface BackendInfo {
+  /** tfjs backend name: 'tensorflow' (tfjs-node or tfjs-node-gpu), 'wasm' or 'cpu'. */
+  name: string;
+  /** Package that provided it. */
+  provider: string;
+  threads: number;
+  /** Whether the wasm transposed-matMul fix is active. */
+  matMulFix: boolean;
+}
+
+let current: BackendInfo | null = null;
+let pending: Promise<BackendInfo> | null = null;
+
+/** Load an optional native package only if it is resolvable, so a missing optional peer never breaks startup. */
+function tryLoadNative(pkg: string): boolean {
+  if (typeof require === 'undefined' || typeof process === 'undefined' || !process.versions?.node) return false;
+  try {
+    require.resolve(pkg);
+  } catch {
+    return false;
+  }
+  try {
+    require(pkg);
+    return true;
+  } catch (err) {
+    console.warn(`nextrec-ts: ${pkg} is installed but failed to load (${(err as Error).message}); falling back`);
+    return false;
+  }
+}
+
+function envChoice(): BackendChoice | undefined {
+  const v = typeof process !== 'undefined' ? process.env?.NEXTREC_BACKEND : undefined;
+  if (!v) return undefined;
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(v)) throw new Error(`NEXTREC_BACKEND must be one of auto, tensorflow, wasm, cpu (got '${v}')`);
+  return v as BackendChoice;
+}
+
+function envThreads(): number | undefined {
+  const v = typeof process !== 'undefined' ? process.env?.NEXTREC_THREADS : undefined;
+  return v ? Number(v) : undefined;
+}
+
+async function select(opts: BackendOptions): Promise<BackendInfo> {
+  const choice = opts.backend ?? envChoice() ?? 'auto';
+  const threads = opts.threads ?? envThreads() ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer (got ${threads})`);
+  if (choice === 'auto' || choice === 'tensorflow') {
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      if (tryLoadNative(pkg) && (await tf.setBackend('tensorflow'))) {
+        return { name: 'tensorflow', provider: pkg, threads: 0, matMulFix: false };
+      }
+    }
+    if (choice === 'tensorflow') throw new Error('backend "tensorflow" requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded');
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    if (threads > 1) configureWasmThreads({ threads });
+    const fix = installMatMulTransposeFix() && installFastKernels();
+    try {
+      if (await tf.setBackend('wasm')) {
+        await tf.ready();
+        return { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', threads: activeWasmThreads(), matMulFix: fix };
+      }
+    } catch (err) {
+      if (choice === 'wasm') throw err;
+    }
+    if (choice === 'wasm') throw new Error('the wasm backend failed to initialise');
+  }
+  await tf.setBackend('cpu');
+  return { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', threads: 1, matMulFix: false };
+}
+
+/**
+ * Select and initialise the compute backend once per process (later calls return the first result).
+ * The optional native packages are declared as optional peer dependencies and used when present.
+ */
+export async function initBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (current) return current;
+  if (!pending) {
+    pending = select(opts).then((info) => {
+      current = info;
+      if (opts.log ?? true) {
+        const extra = info.name === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'}, transposed-matMul fix ${info.matMulFix ? 'on' : 'off'})` : '';
+        console.log(`nextrec-ts: backend ${info.name} from ${info.provider}${extra}`);
+      }
+      return info;
+    });
+  }
+  return pending;
+}
+
+/** The backend chosen by {@link initBackend}, or null before it ran. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+/** Release backend resources (wasm worker threads) so the process can exit. */
+export async function shutdownBackend(): Promise<void> {
+  await shutdownWasmThreads();
+}

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { fastTranspose } from './wasm-fast-kernels';
+
+/**
+ * tfjs-backend-wasm 4.22 hands a matMul to XNNPACK only when neither operand is transposed; the transposed
+ * forms (which every backward pass of a dense layer uses) fall back to a naive loop that is ~12x slower.
+ * We re-register BatchMatMul and _FusedMatMul on 'wasm' with a wrapper that materialises the transpose with
+ * the (fast) wasm Transpose kernel and then calls the original kernel untransposed.
+ */
+type KernelArgs = {
+  inputs: Record<string, tf.TensorInfo | undefined>;
+  backend: { disposeData(dataId: object): void };
+  attrs: Record<string, unknown>;
+};
+type KernelFn = (args: KernelArgs) => tf.TensorInfo;
+
+const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'];
+let installed = false;
+
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+/** Install the transpose-first wrappers on the wasm backend (idempotent). Returns false when wasm is not loaded. */
+export function installMatMulTransposeFix(): boolean {
+  if (installed) return true;
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!transposeKernel) return false;
+  const transpose = transposeKernel.kernelFunc as unknown as KernelFn;
+  for (const name of WRAPPED_KERNELS) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original) return false;
+    const run = original.kernelFunc as unknown as KernelFn;
+    const wrapped: KernelFn = (args) => {
+      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return run(args);
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const materialise = (x: tf.TensorInfo) => {
+        const perm = swapLastTwo(x.shape.length);
+        return fastTranspose(x, perm, args.backend as never) ?? transpose({ inputs: { x }, backend: args.backend, attrs: { perm } });
+      };
+      const a2 = transposeA ? materialise(a) : a;
+      const b2 = transposeB ? materialise(b) : b;
+      try {
+        return run({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      } finally {
+        if (transposeA) args.backend.disposeData(a2.dataId);
+        if (transposeB) args.backend.disposeData(b2.dataId);
+      }
+    };
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...original, kernelFunc: wrapped as unknown as tf.KernelFunc });
+  }
+  installed = true;
+  return true;
+}
+
+/** Whether the wrappers are installed in this process. */
+export function isMatMulTransposeFixInstalled(): boolean {
+  return installed;
+}

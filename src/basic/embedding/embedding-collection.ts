@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import { EmbeddedFeatureType, Feature } from '../features';
+import { Dataset } from '../../data/dataset';
+import { hashBucket } from './hashing';
+import { IdAccumulator } from './id-accumulator';
+import { SparseOptimizerConfig } from './sparse-optimizer';
+import { SparseTable } from './sparse-table';
+
+/**
+ * Which embeddings a model needs per batch. `variant: 'linear'` reads a parallel width-1 table per feature
+ * (first-order weights, zero-initialised) instead of the feature's main table.
+ */
+export type EmbeddingRequest =
+  /** One row per sparse feature, stacked to [B, F, D] (all features must share D). */
+  | { key: string; kind: 'stack'; features: string[]; variant?: TableVariant }
+  /** A sequence feature as [B, L, D] plus a float mask [B, L] (1 = real item). */
+  | { key: string; kind: 'sequence'; feature: string; variant?: TableVariant };
+
+export type TableVariant = 'main' | 'linear';
+
+/** One hashed view of a feature onto one table. */
+interface Slot {
+  table: SparseTable;
+  /** Table row per position (0 = padding, contributes zeros and receives no update). */
+  ids: Int32Array;
+}
+
+/**
+ * Host-side embedding rows for one request and one batch: P positions x F fields x D floats, each field being
+ * the sum of its slots' rows (one slot, or several for multi-hashed features). Kept so the gradient w.r.t.
+ * `values` can be routed back to the rows it came from.
+ */
+export class EmbeddingBlock {
+  readonly values: Float32Array;
+  constructor(
+    readonly key: string,
+    readonly shape: number[],
+    readonly positions: number,
+    readonly fields: Slot[][],
+    readonly dim: number,
+    /** Float mask [B, L] for sequence requests. */
+    readonly mask?: Float32Array,
+  ) {
+    const F = fields.length;
+    this.values = new Float32Array(positions * F * dim);
+    for (let f = 0; f < F; f++) {
+      for (const slot of fields[f]) {
+        const { table, ids } = slot;
+        for (let p = 0; p < positions; p++) {
+          const id = ids[p];
+          if (id !== 0) table.addRowTo(id, this.values, (p * F + f) * dim);
+        }
+      }
+    }
+  }
+
+  /** The rows as a tensor (a new tensor each call; caller owns it). */
+  tensor(): tf.Tensor {
+    return tf.tensor(this.values, this.shape, 'float32');
+  }
+}
+
+/** Owns every embedding table of a model, builds per-batch blocks and applies row-sparse updates. */
+export class EmbeddingCollection {
+  readonly tables = new Map<string, SparseTable>();
+  private readonly features = new Map<string, EmbeddedFeatureType>();
+  private readonly l2ByTable = new Map<string, number>();
+  private readonly accumulators = new Map<string, IdAccumulator>();
+  private optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 };
+  /** Default L2 for tables whose feature does not set one. */
+  embeddingL2 = 0;
+
+  constructor(features: readonly Feature[], readonly seed: number) {
+    for (const f of features) if (f.kind !== 'dense') this.features.set(f.name, f);
+  }
+
+  /** The declared feature; throws naming it when it is not an embedded feature of this model. */
+  feature(name: string): EmbeddedFeatureType {
+    const f = this.features.get(name);
+    if (!f) throw new Error(`'${name}' is not a sparse or sequence feature of this model (known: ${[...this.features.keys()].join(', ')})`);
+    return f;
+  }
+
+  private tableSeed(name: string): number {
+    let h = this.seed >>> 0;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+    return h;
+  }
+
+  /** The k tables (k = numHashes) a feature reads for a variant, created on first use. */
+  tablesOf(feature: EmbeddedFeatureType, variant: TableVariant = 'main'): SparseTable[] {
+    const out: SparseTable[] = [];
+    for (let h = 0; h < feature.numHashes; h++) {
+      const base = feature.numHashes > 1 ? `${feature.tableName}#${h}` : feature.tableName;
+      const name = variant === 'main' ? base : `${base}@${variant}`;
+      let table = this.tables.get(name);
+      if (!table) {
+        const linear = variant === 'linear';
+        table = new SparseTable(
+          {
+            name,
+            rows: feature.vocabSize,
+            dim: linear ? 1 : feature.embeddingDim,
+            initializer: linear ? { type: 'zeros' } : { ...feature.initializer },
+            seed: this.tableSeed(name),
+          },
+          this.optimizer,
+        );
+        this.tables.set(name, table);
+        this.l2ByTable.set(name, feature.l2 ?? NaN);
+      }
+      out.push(table);
+    }
+    return out;
+  }
+
+  /** Use this optimizer for every table (existing and future). */
+  setOptimizer(config: SparseOptimizerConfig): void {
+    this.optimizer = config;
+    for (const t of this.tables.values()) t.setOptimizer(config);
+  }
+
+  private slots(feature: EmbeddedFeatureType, raw: Int32Array, variant: TableVariant): Slot[] {
+    return this.tablesOf(feature, variant).map((table, h) => {
+      if (!feature.hashing) return { table, ids: raw };
+      const ids = new Int32Array(raw.length);
+      for (let i = 0; i < raw.length; i++) ids[i] = hashBucket(raw[i], h, table.rows);
+      return { table, ids };
+    });
+  }
+
+  /** Build the block of one request for the rows `indices` of `data`. */
+  lookup(request: EmbeddingRequest, data: Dataset, indices: Int32Array): EmbeddingBlock {
+    const B = indices.length;
+    const variant = request.variant ?? 'main';
+    if (request.kind === 'stack') {
+      const fields = request.features.map((name) => {
+        const feature = this.feature(name);
+        const col = data.column(name).data as Int32Array;
+        const raw = new Int32Array(B);
+        for (let i = 0; i < B; i++) raw[i] = col[indices[i]];
+        return this.slots(feature, raw, variant);
+      });
+      const dims = new Set(fields.map((slots) => slots[0].table.dim));
+      if (dims.size > 1) throw new Error(`embedding request '${request.key}': stacked features must share embeddingDim (got ${[...dims].join(', ')})`);
+      const D = fields[0][0].table.dim;
+      return new EmbeddingBlock(request.key, [B, fields.length, D], B, fields, D);
+    }
+    const feature = this.feature(request.feature);
+    if (feature.kind !== 'sequence') throw new Error(`embedding request '${request.key}': '${feature.name}' is not a SequenceFeature`);
+    const col = data.column(feature.name);
+    const L = col.width;
+    const raw = new Int32Array(B * L);
+    const mask = new Float32Array(B * L);
+    const src = col.data as Int32Array;
+    for (let i = 0; i < B; i++) {
+      const off = indices[i] * L;
+      for (let j = 0; j < L; j++) {
+        const v = src[off + j];
+        raw[i * L + j] = v;
+        mask[i * L + j] = v !== 0 ? 1 : 0;
+      }
+    }
+    const slots = this.slots(feature, raw, variant);
+    const D = slots[0].table.dim;
+    return new EmbeddingBlock(request.key, [B, L, D], B * L, [slots], D, mask);
+  }
+
+  /**
+   * Route gradients of several blocks (same step) back to their tables: duplicates are summed per table,
+   * then each touched table takes exactly one optimizer step.
+   */
+  applyGradients(blocks: readonly EmbeddingBlock[], grads: readonly Float32Array[]): void {
+    const touched: SparseTable[] = [];
+    const entries = new Map<SparseTable, number>();
+    for (const block of blocks) {
+      for (const field of block.fields) for (const s of field) entries.set(s.table, (entries.get(s.table) ?? 0) + block.positions);
+    }
+    for (const [table, count] of entries) {
+      let acc = this.accumulators.get(table.name);
+      if (!acc || acc.dim !== table.dim) {
+        acc = new IdAccumulator(table.dim);
+        this.accumulators.set(table.name, acc);
+      }
+      acc.reset(count);
+      touched.push(table);
+    }
+    blocks.forEach((block, b) => {
+      const g = grads[b];
+      const F = block.fields.length;
+      const D = block.dim;
+      if (g.length !== block.values.length) throw new Error(`gradient for block '${block.key}' has ${g.length} values, expected ${block.values.length}`);
+      for (let f = 0; f < F; f++) {
+        for (const { table, ids } of block.fields[f]) {
+          const acc = this.accumulators.get(table.name)!;
+          for (let p = 0; p < block.positions; p++) {
+            const id = ids[p];
+            if (id !== 0) acc.add(id, g, (p * F + f) * D);
+          }
+        }
+      }
+    });
+    for (const table of touched) {
+      const acc = this.accumulators.get(table.name)!;
+      if (acc.count === 0) continue;
+      const own = this.l2ByTable.get(table.name);
+      table.applyGradients(acc.ids, acc.grads, acc.count, own === undefined || Number.isNaN(own) ? this.embeddingL2 : own);
+    }
+  }
+
+  /** Number of float weights (excluding optimizer state) in all tables. */
+  parameterCount(): number {
+    let n = 0;
+    for (const t of this.tables.values()) n += t.rows * t.dim;
+    return n;
+  }
+}

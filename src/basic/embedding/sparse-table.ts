@@ -1,0 +1,129 @@
+import { Rng } from '../random';
+import { applySparseUpdate, initialSlotValue, rowStride, SparseOptimizerConfig } from './sparse-optimizer';
+
+/** How new rows are filled. */
+export interface RowInitializer {
+  type: 'normal' | 'uniform' | 'zeros';
+  std?: number;
+  scale?: number;
+}
+
+/** Serializable description of a table. */
+export interface SparseTableSpec {
+  name: string;
+  rows: number;
+  dim: number;
+  initializer: RowInitializer;
+  seed: number;
+}
+
+/**
+ * One embedding table held in host memory as a Float32Array of `rows x stride` floats (weights followed by the
+ * optimizer's per-row state). Rows are initialised lazily on first touch from a generator seeded by
+ * (table seed, row id): untouched rows cost no resident memory (the zeroed buffer is never written) and the
+ * values do not depend on the order in which rows are first seen. Row 0 is padding: always zero, never trained.
+ */
+export class SparseTable {
+  data: Float32Array;
+  /** 1 where the row has been initialised. */
+  initialized: Uint8Array;
+  /** Optimizer steps applied so far (drives Adam's bias correction). */
+  step = 0;
+  stride: number;
+  private optimizer: SparseOptimizerConfig;
+
+  constructor(readonly spec: SparseTableSpec, optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 }) {
+    if (!Number.isInteger(spec.rows) || spec.rows < 1) throw new Error(`table '${spec.name}': rows must be a positive integer (got ${spec.rows})`);
+    this.optimizer = optimizer;
+    this.stride = rowStride(optimizer.kind, spec.dim);
+    this.data = new Float32Array(spec.rows * this.stride);
+    this.initialized = new Uint8Array(spec.rows);
+    this.initialized[0] = 1;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+  get rows(): number {
+    return this.spec.rows;
+  }
+  get dim(): number {
+    return this.spec.dim;
+  }
+  get optimizerConfig(): SparseOptimizerConfig {
+    return this.optimizer;
+  }
+
+  /** Switch optimizer; weights are kept, optimizer state restarts when the layout changes. */
+  setOptimizer(config: SparseOptimizerConfig): void {
+    const newStride = rowStride(config.kind, this.dim);
+    if (newStride !== this.stride || config.kind !== this.optimizer.kind) {
+      const old = this.data;
+      const oldStride = this.stride;
+      this.data = new Float32Array(this.rows * newStride);
+      const slot = initialSlotValue(config);
+      for (let r = 0; r < this.rows; r++) {
+        if (!this.initialized[r]) continue;
+        const o = r * oldStride;
+        const n = r * newStride;
+        for (let j = 0; j < this.dim; j++) this.data[n + j] = old[o + j];
+        if (r !== 0 && slot !== 0) for (let j = this.dim; j < newStride; j++) this.data[n + j] = slot;
+      }
+      this.stride = newStride;
+      this.step = 0;
+    }
+    this.optimizer = config;
+  }
+
+  private initRow(id: number): void {
+    const { initializer, dim, seed } = { ...this.spec, seed: this.spec.seed };
+    const base = id * this.stride;
+    if (initializer.type !== 'zeros') {
+      const rng = new Rng((seed ^ Math.imul(id, 0x9e3779b1)) >>> 0);
+      if (initializer.type === 'normal') {
+        const std = initializer.std ?? 0.01;
+        for (let j = 0; j < dim; j++) this.data[base + j] = std * rng.normal();
+      } else {
+        const scale = initializer.scale ?? 0.05;
+        for (let j = 0; j < dim; j++) this.data[base + j] = rng.uniform(-scale, scale);
+      }
+    }
+    const slot = initialSlotValue(this.optimizer);
+    if (slot !== 0) for (let j = dim; j < this.stride; j++) this.data[base + j] = slot;
+    this.initialized[id] = 1;
+  }
+
+  /** Add row `id` (initialising it if new) into `out` at `offset`. */
+  addRowTo(id: number, out: Float32Array, offset: number): void {
+    if (!this.initialized[id]) this.initRow(id);
+    const base = id * this.stride;
+    for (let j = 0; j < this.dim; j++) out[offset + j] += this.data[base + j];
+  }
+
+  /** Copy row `id`'s weights into `out` at `offset`. */
+  copyRowTo(id: number, out: Float32Array, offset: number): void {
+    if (!this.initialized[id]) this.initRow(id);
+    const base = id * this.stride;
+    for (let j = 0; j < this.dim; j++) out[offset + j] = this.data[base + j];
+  }
+
+  /** Weights of one row (a copy). */
+  row(id: number): Float32Array {
+    const out = new Float32Array(this.dim);
+    this.copyRowTo(id, out, 0);
+    return out;
+  }
+
+  /** One optimizer step on `count` unique rows with summed gradients. Row 0 must not be among `ids`. */
+  applyGradients(ids: Int32Array, grads: Float32Array, count: number, l2: number): void {
+    this.step++;
+    applySparseUpdate(this.optimizer, this.data, this.dim, ids, grads, count, this.step, l2);
+  }
+
+  /** Number of initialised rows (excluding padding). */
+  touchedRows(): number {
+    let n = 0;
+    for (let r = 1; r < this.rows; r++) n += this.initialized[r];
+    return n;
+  }
+}

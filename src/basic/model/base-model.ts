@@ -1,0 +1,562 @@
+import * as tf from '@tensorflow/tfjs';
+import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, TargetSpec } from './types';
+import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
+import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
+import { ForwardContext, Module, Param } from '../layers/module';
+import { Rng } from '../random';
+import { losses, metrics, MetricSpec, optimizers } from '../catalog';
+import { LossSpec } from '../../loss/pointwise';
+import { Dataset, indexBatches, LabelSpec } from '../../data/dataset';
+import { createProgress } from '../progress';
+import { ModelStore } from '../store';
+import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
+import { encodeConfig } from './config-codec';
+
+/** Tensors handed to a model's forward pass for one batch. */
+export interface ModelInputs {
+  batchSize: number;
+  /** Embedding blocks by request key: [B, F, D] stacks or [B, L, D] sequences. */
+  embeddings: Record<string, tf.Tensor>;
+  /** Float masks [B, L] (1 = real item) of sequence requests, by request key. */
+  masks: Record<string, tf.Tensor2D>;
+  /** All dense features concatenated in declaration order, [B, sum(dim)], or null without dense features. */
+  dense: tf.Tensor2D | null;
+  /** One dense feature as [B, dim]. */
+  denseFeature(name: string): tf.Tensor2D;
+  /** The batch on the host (for models that need raw ids, e.g. to sample negatives). */
+  data: Dataset;
+  indices: Int32Array;
+}
+
+/** Raised when training cannot continue (NaN loss, bad state). */
+export class TrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+interface Compiled {
+  options: CompileOptions;
+  dense: tf.Optimizer;
+  lossSpecs: LossSpec[];
+  lossWeights: number[];
+  metricNames: string[];
+}
+
+/** Constructor type used by the model registry and `load`. */
+export interface ModelClass {
+  new (config: any): BaseModel; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly modelName: string;
+}
+
+/**
+ * Owns the model lifecycle (compile -> fit -> evaluate -> predict -> save/load). Subclasses declare their
+ * embedding requests and dense modules in the constructor and implement `forward`, which maps a batch to
+ * one output column per target (logits for binary targets).
+ */
+export abstract class BaseModel extends Module {
+  /** Registry name of the model class (set by each subclass). */
+  static readonly modelName: string = 'BaseModel';
+
+  readonly sparseFeatures: SparseFeature[];
+  readonly denseFeatures: DenseFeature[];
+  readonly sequenceFeatures: SequenceFeature[];
+  readonly targets: Required<TargetSpec>[];
+  readonly seed: number;
+  readonly embeddings: EmbeddingCollection;
+  /** Random stream for initialising sub-modules in constructors. */
+  protected readonly initRng: Rng;
+  private readonly trainRng: Rng;
+  private requests: EmbeddingRequest[] = [];
+  private compiled: Compiled | null = null;
+  private globalStep = 0;
+  /** Constructor config, kept for save/load. */
+  protected readonly config: BaseModelConfig;
+
+  constructor(config: BaseModelConfig) {
+    super();
+    this.config = config;
+    this.sparseFeatures = config.sparseFeatures ?? [];
+    this.denseFeatures = config.denseFeatures ?? [];
+    this.sequenceFeatures = config.sequenceFeatures ?? [];
+    this.checkFeatureKinds();
+    validateFeatureSet(this.allFeatures());
+    this.targets = (config.targets ?? ['label']).map((t) => (typeof t === 'string' ? { name: t, type: 'binary' as const } : { name: t.name, type: t.type ?? 'binary' }));
+    if (this.targets.length === 0) throw new Error(`${this.modelName()}: at least one target is required`);
+    this.seed = config.seed ?? 2024;
+    if (!Number.isInteger(this.seed)) throw new Error(`${this.modelName()}: seed must be an integer (got ${config.seed})`);
+    const root = new Rng(this.seed);
+    this.initRng = root.fork();
+    this.trainRng = root.fork();
+    this.embeddings = new EmbeddingCollection(this.allFeatures(), root.fork().seed());
+  }
+
+  private checkFeatureKinds(): void {
+    const check = (list: unknown[], cls: Function, field: string) => {
+      list.forEach((f, i) => {
+        if (!(f instanceof cls)) throw new Error(`${this.modelName()}: ${field}[${i}] must be a ${cls.name} (got ${f?.constructor?.name ?? typeof f})`);
+      });
+    };
+    check(this.sparseFeatures, SparseFeature, 'sparseFeatures');
+    check(this.denseFeatures, DenseFeature, 'denseFeatures');
+    check(this.sequenceFeatures, SequenceFeature, 'sequenceFeatures');
+  }
+
+  /** Name used in messages and manifests. */
+  modelName(): string {
+    return (this.constructor as unknown as ModelClass).modelName;
+  }
+
+  /** Every declared input feature. */
+  allFeatures(): Feature[] {
+    return [...this.sparseFeatures, ...this.sequenceFeatures, ...this.denseFeatures];
+  }
+
+  /** Total width of the dense features. */
+  protected denseDim(): number {
+    return this.denseFeatures.reduce((s, f) => s + f.dim, 0);
+  }
+
+  /** Declare an embedding block the forward pass needs; its tables are created now. */
+  protected requestEmbedding(request: EmbeddingRequest): void {
+    if (this.requests.some((r) => r.key === request.key)) throw new Error(`embedding request '${request.key}' declared twice`);
+    const names = request.kind === 'stack' ? request.features : [request.feature];
+    for (const n of names) this.embeddings.tablesOf(this.embeddings.feature(n), request.variant ?? 'main');
+    this.requests.push(request);
+  }
+
+  /** Map a batch to outputs [B, numTargets] (logits for binary targets). */
+  protected abstract forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D;
+
+  // ---------------------------------------------------------------- compile
+
+  /** Choose optimizer, loss and metrics. Must be called before fit or evaluate. */
+  compile(options: CompileOptions = {}): this {
+    const lr = options.lr ?? 1e-3;
+    if (!(lr > 0)) throw new Error(`compile: lr must be > 0 (got ${options.lr})`);
+    const embeddingLr = options.embeddingLr ?? lr;
+    if (!(embeddingLr > 0)) throw new Error(`compile: embeddingLr must be > 0 (got ${options.embeddingLr})`);
+    const pair = optimizers.resolve(options.optimizer ?? 'adam')({ lr, embeddingLr, params: options.optimizerParams ?? {} });
+    const T = this.targets.length;
+    const lossInput = options.loss;
+    let lossList: Array<string | LossSpec | undefined>;
+    if (Array.isArray(lossInput)) {
+      if (lossInput.length !== T) throw new Error(`compile: loss has ${lossInput.length} entries but the model has ${T} targets`);
+      lossList = lossInput;
+    } else lossList = this.targets.map(() => lossInput);
+    const lossSpecs = lossList.map((l, t) => {
+      if (l === undefined) l = this.targets[t].type === 'binary' ? 'bce' : 'mse';
+      return typeof l === 'string' ? losses.resolve(l)(options.lossParams) : l;
+    });
+    lossSpecs.forEach((spec, t) => {
+      if (this.targets[t].type === 'regression' && spec.output === 'logit') {
+        throw new Error(`compile: loss '${spec.name}' expects logits but target '${this.targets[t].name}' is a regression target`);
+      }
+    });
+    const lossWeights = options.lossWeights ?? this.targets.map(() => 1);
+    if (lossWeights.length !== T || lossWeights.some((w) => !(w >= 0))) throw new Error(`compile: lossWeights must be ${T} non-negative numbers`);
+    const metricNames = options.metrics ?? (this.targets.every((t) => t.type === 'binary') ? ['auc', 'logloss'] : ['mse']);
+    for (const m of metricNames) {
+      const spec = metrics.resolve(m);
+      if (spec.needsGroups && !options.groupColumn) throw new Error(`compile: metric '${m}' needs groupColumn (e.g. the user id column)`);
+    }
+    for (const [field, v] of [['denseL2', options.denseL2], ['embeddingL2', options.embeddingL2]] as const) {
+      if (v !== undefined && !(v >= 0)) throw new Error(`compile: ${field} must be >= 0 (got ${v})`);
+    }
+    this.compiled?.dense.dispose();
+    this.embeddings.setOptimizer(pair.sparse);
+    this.embeddings.embeddingL2 = options.embeddingL2 ?? 0;
+    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames };
+    return this;
+  }
+
+  /** Whether compile has been called. */
+  get isCompiled(): boolean {
+    return this.compiled !== null;
+  }
+
+  private requireCompiled(what: string): Compiled {
+    if (!this.compiled) throw new Error(`${this.modelName()}: call compile() before ${what}`);
+    return this.compiled;
+  }
+
+  // ---------------------------------------------------------------- data binding
+
+  private labelSpecs(): LabelSpec[] {
+    return this.targets.map((t) => ({ name: t.name, type: t.type }));
+  }
+
+  /** Validate and convert user data for this model (with labels when `withLabels`). */
+  bindData(data: DataInput, withLabels: boolean): Dataset {
+    const features: Feature[] = this.allFeatures();
+    const ds = Dataset.bind(data, features, withLabels ? this.labelSpecs() : []);
+    const group = this.compiled?.options.groupColumn;
+    if (withLabels && group && !ds.columns.has(group)) {
+      if (data instanceof Dataset) throw new Error(`groupColumn '${group}' is not in the data`);
+      const raw = (data as Record<string, ArrayLike<number>>)[group];
+      if (!raw) throw new Error(`groupColumn '${group}' is not in the data`);
+      ds.columns.set(group, { kind: 'int', data: Int32Array.from(raw as ArrayLike<number>), width: 1 });
+    }
+    return ds;
+  }
+
+  // ---------------------------------------------------------------- forward plumbing
+
+  private buildInputs(data: Dataset, indices: Int32Array, blockTensors: tf.Tensor[], blocks: EmbeddingBlock[], owned: tf.Tensor[]): ModelInputs {
+    const B = indices.length;
+    const embeddings: Record<string, tf.Tensor> = {};
+    const masks: Record<string, tf.Tensor2D> = {};
+    blocks.forEach((b, i) => {
+      embeddings[b.key] = blockTensors[i];
+      if (b.mask) {
+        const m = tf.tensor2d(b.mask, [B, b.shape[1]]);
+        owned.push(m);
+        masks[b.key] = m;
+      }
+    });
+    const denseFeature = (name: string): tf.Tensor2D => {
+      const f = this.denseFeatures.find((d) => d.name === name);
+      if (!f) throw new Error(`'${name}' is not a dense feature of this model`);
+      const col = data.column(name);
+      const out = new Float32Array(B * f.dim);
+      for (let i = 0; i < B; i++) out.set(col.data.subarray(indices[i] * f.dim, (indices[i] + 1) * f.dim), i * f.dim);
+      const t = tf.tensor2d(out, [B, f.dim]);
+      owned.push(t);
+      return t;
+    };
+    let dense: tf.Tensor2D | null = null;
+    const width = this.denseDim();
+    if (width > 0) {
+      const out = new Float32Array(B * width);
+      let off = 0;
+      for (const f of this.denseFeatures) {
+        const src = data.column(f.name).data;
+        for (let i = 0; i < B; i++) {
+          const s = indices[i] * f.dim;
+          for (let j = 0; j < f.dim; j++) out[i * width + off + j] = src[s + j];
+        }
+        off += f.dim;
+      }
+      dense = tf.tensor2d(out, [B, width]);
+      owned.push(dense);
+    }
+    return { batchSize: B, embeddings, masks, dense, denseFeature, data, indices };
+  }
+
+  private labelTensor(data: Dataset, indices: Int32Array): tf.Tensor2D {
+    const T = this.targets.length;
+    const B = indices.length;
+    const out = new Float32Array(B * T);
+    this.targets.forEach((t, k) => {
+      const col = data.column(t.name).data;
+      for (let i = 0; i < B; i++) out[i * T + k] = col[indices[i]];
+    });
+    return tf.tensor2d(out, [B, T]);
+  }
+
+  /** Weighted sum of per-target losses. */
+  private totalLoss(outputs: tf.Tensor2D, labels: tf.Tensor2D, c: Compiled): tf.Scalar {
+    const T = this.targets.length;
+    if (outputs.shape[1] !== T) throw new Error(`${this.modelName()}.forward returned ${outputs.shape[1]} columns, expected ${T} (one per target)`);
+    let total: tf.Scalar | null = null;
+    for (let t = 0; t < T; t++) {
+      const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
+      const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
+      const l = tf.mul(c.lossSpecs[t].fn(o, y), c.lossWeights[t]) as tf.Scalar;
+      total = total ? (tf.add(total, l) as tf.Scalar) : l;
+    }
+    return total!;
+  }
+
+  private trainableParams(): Array<[string, Param]> {
+    return this.namedParams().filter(([, p]) => p.trainable);
+  }
+
+  /** One optimisation step on the given rows; returns the data loss. */
+  private trainStep(data: Dataset, indices: Int32Array, c: Compiled): number {
+    const blocks = this.requests.map((r) => this.embeddings.lookup(r, data, indices));
+    const leaves = blocks.map((b) => {
+      const t = b.tensor();
+      const v = tf.variable(t, true);
+      t.dispose();
+      return v;
+    });
+    const owned: tf.Tensor[] = [];
+    const labels = this.labelTensor(data, indices);
+    owned.push(labels);
+    const ctx: ForwardContext = { training: true, rng: this.trainRng, deferred: [] };
+    const params = this.trainableParams();
+    const regularized = params.filter(([, p]) => p.regularize).map(([, p]) => p.variable);
+    const denseL2 = c.options.denseL2 ?? 0;
+    let dataLoss: tf.Tensor | null = null;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const inputs = this.buildInputs(data, indices, leaves, blocks, owned);
+        const loss = this.totalLoss(this.forward(inputs, ctx), labels, c);
+        dataLoss = tf.keep(loss.clone());
+        if (denseL2 > 0 && regularized.length) {
+          const reg = tf.addN(regularized.map((v) => tf.sum(tf.square(v))));
+          return tf.add(loss, tf.mul(reg, denseL2 / 2)) as tf.Scalar;
+        }
+        return loss;
+      }, [...params.map(([, p]) => p.variable), ...leaves]);
+      const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
+      if (!Number.isFinite(lossValue)) {
+        value.dispose();
+        tf.dispose(grads);
+        for (const f of ctx.deferred) f();
+        throw new TrainingError(
+          `${this.modelName()}: loss became ${lossValue} at step ${this.globalStep + 1}; training stopped (try a lower learning rate, or check the inputs for extreme values)`,
+        );
+      }
+      const denseGrads: tf.NamedTensorMap = {};
+      for (const [, p] of params) {
+        const g = grads[p.variable.name];
+        if (g) denseGrads[p.variable.name] = g;
+      }
+      if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
+      const blockGrads = leaves.map((leaf, i) => {
+        const g = grads[leaf.name];
+        return g ? (g.dataSync() as Float32Array) : new Float32Array(blocks[i].values.length);
+      });
+      this.embeddings.applyGradients(blocks, blockGrads);
+      for (const f of ctx.deferred) f();
+      value.dispose();
+      tf.dispose(grads);
+      this.globalStep++;
+      return lossValue;
+    } finally {
+      if (dataLoss) (dataLoss as tf.Tensor).dispose();
+      tf.dispose(owned);
+      for (const l of leaves) l.dispose();
+    }
+  }
+
+  /** Forward pass in inference mode on rows of `data`; returns outputs [B, T] on the host plus the batch loss if compiled. */
+  private inferBatch(data: Dataset, indices: Int32Array, withLoss: boolean): { outputs: Float32Array; loss: number } {
+    const blocks = this.requests.map((r) => this.embeddings.lookup(r, data, indices));
+    const owned: tf.Tensor[] = [];
+    try {
+      return tf.tidy(() => {
+        const tensors = blocks.map((b) => b.tensor());
+        const inputs = this.buildInputs(data, indices, tensors, blocks, owned);
+        const ctx: ForwardContext = { training: false, rng: this.trainRng, deferred: [] };
+        const raw = this.forward(inputs, ctx);
+        let loss = NaN;
+        if (withLoss && this.compiled) {
+          const labels = this.labelTensor(data, indices);
+          loss = this.totalLoss(raw, labels, this.compiled).dataSync()[0];
+        }
+        const probs = this.outputTransform(raw);
+        return { outputs: probs.dataSync() as Float32Array, loss };
+      });
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+
+  /** Turn raw outputs into predictions: sigmoid for losses on logits, identity otherwise. */
+  protected outputTransform(raw: tf.Tensor2D): tf.Tensor2D {
+    const T = this.targets.length;
+    const kinds = this.targets.map((t, k) => this.compiled?.lossSpecs[k].output ?? (t.type === 'binary' ? 'logit' : 'identity'));
+    if (kinds.every((k) => k === 'logit')) return tf.sigmoid(raw);
+    if (kinds.every((k) => k === 'identity')) return raw;
+    const cols = kinds.map((k, t) => {
+      const c = raw.slice([0, t], [-1, 1]);
+      return k === 'logit' ? tf.sigmoid(c) : c;
+    });
+    return T === 1 ? (cols[0] as tf.Tensor2D) : tf.concat(cols, 1);
+  }
+
+  private predictBound(data: Dataset, batchSize: number, withLoss: boolean): { preds: Float32Array[]; loss: number } {
+    const T = this.targets.length;
+    const preds = this.targets.map(() => new Float32Array(data.numRows));
+    let lossSum = 0;
+    for (const idx of indexBatches(data.numRows, batchSize)) {
+      const { outputs, loss } = this.inferBatch(data, idx, withLoss);
+      lossSum += loss * idx.length;
+      for (let i = 0; i < idx.length; i++) for (let t = 0; t < T; t++) preds[t][idx[i]] = outputs[i * T + t];
+    }
+    return { preds, loss: lossSum / data.numRows };
+  }
+
+  // ---------------------------------------------------------------- public lifecycle
+
+  /** Scores for the first target (probabilities for binary targets), one per row. */
+  async predict(data: DataInput, opts: { batchSize?: number } = {}): Promise<Float32Array> {
+    return (await this.predictTargets(data, opts))[this.targets[0].name];
+  }
+
+  /** Scores per target name. */
+  async predictTargets(data: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, Float32Array>> {
+    const ds = this.bindData(data, false);
+    const { preds } = this.predictBound(ds, opts.batchSize ?? 4096, false);
+    const out: Record<string, Float32Array> = {};
+    this.targets.forEach((t, k) => (out[t.name] = preds[k]));
+    return out;
+  }
+
+  /** Compute the compiled metrics (and 'loss') on labelled data. Multi-target metrics are suffixed with _<target>. */
+  async evaluate(data: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, number>> {
+    this.requireCompiled('evaluate');
+    return this.evaluateBound(this.bindData(data, true), opts.batchSize ?? 4096);
+  }
+
+  private evaluateBound(ds: Dataset, batchSize: number): Record<string, number> {
+    const c = this.requireCompiled('evaluate');
+    const { preds, loss } = this.predictBound(ds, batchSize, true);
+    const report: Record<string, number> = { loss };
+    const groups = c.options.groupColumn ? (ds.column(c.options.groupColumn).data as Int32Array) : undefined;
+    this.targets.forEach((t, k) => {
+      const labels = ds.column(t.name).data as Float32Array;
+      for (const m of c.metricNames) {
+        const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
+        report[key] = metrics.resolve(m).fn(labels, preds[k], groups);
+      }
+    });
+    return report;
+  }
+
+  /** Train. Returns the per-epoch history. */
+  async fit(train: DataInput, opts: FitOptions = {}): Promise<History> {
+    const c = this.requireCompiled('fit');
+    const epochs = opts.epochs ?? 1;
+    const batchSize = opts.batchSize ?? 1024;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer (got ${opts.epochs})`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer (got ${opts.batchSize})`);
+    const data = this.bindData(train, true);
+    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
+    const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
+    const progress = createProgress(opts.verbose ?? 1);
+    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
+    const history: History = { epochs: [], stoppedEarly: false };
+    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
+    let stale = 0;
+    let stepsLeft = opts.maxSteps ?? Infinity;
+    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
+      const steps = opts.dropLast ? Math.floor(data.numRows / batchSize) : Math.ceil(data.numRows / batchSize);
+      if (steps === 0) throw new Error(`fit: dropLast with batchSize ${batchSize} leaves no batch from ${data.numRows} rows`);
+      progress.startEpoch(epoch, epochs, Math.min(steps, stepsLeft));
+      const t0 = Date.now();
+      let lossSum = 0;
+      let seen = 0;
+      let step = 0;
+      for (const idx of indexBatches(data.numRows, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast })) {
+        const loss = this.trainStep(data, idx, c);
+        lossSum += loss * idx.length;
+        seen += idx.length;
+        step++;
+        stepsLeft--;
+        const elapsed = (Date.now() - t0) / 1000;
+        progress.step(step, { loss: lossSum / seen, samplesPerSec: seen / Math.max(elapsed, 1e-9) });
+        opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss });
+        if (stepsLeft <= 0) break;
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
+      if (valid) {
+        const report = this.evaluateBound(valid, validBatch);
+        for (const [k, v] of Object.entries(report)) log[`val_${k}`] = v;
+      }
+      history.epochs.push(log);
+      const parts = Object.entries(log)
+        .filter(([k]) => k !== 'epoch')
+        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : v.toFixed(5)}`);
+      progress.endEpoch(`epoch ${epoch}/${epochs} ${parts.join(' ')}`);
+      await opts.onEpochEnd?.(log);
+      if (es) {
+        const value = log[es.monitor];
+        if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
+        const improved = !best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta);
+        if (improved) {
+          best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
+          stale = 0;
+          if (opts.checkpointDir) await this.save(opts.checkpointDir);
+        } else if (++stale >= es.patience) {
+          history.stoppedEarly = true;
+          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
+          break;
+        }
+      } else if (opts.checkpointDir) {
+        await this.save(opts.checkpointDir);
+      }
+    }
+    if (es && best) {
+      history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
+      if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
+        restoreSnapshot(this, best.snapshot);
+        progress.message(`restored weights of epoch ${best.epoch} (${es.monitor} ${best.value.toFixed(5)})`);
+      }
+    }
+    return history;
+  }
+
+  private resolveEarlyStopping(opt: EarlyStoppingOptions | boolean | undefined, hasValid: boolean, c: Compiled): Required<EarlyStoppingOptions> | null {
+    if (!opt) return null;
+    const o: EarlyStoppingOptions = opt === true ? {} : opt;
+    if (!hasValid && !(o.monitor ?? '').startsWith('loss')) throw new Error('fit: earlyStopping needs validData (or monitor "loss" for the training loss)');
+    const monitor = o.monitor ?? (c.metricNames.includes('auc') ? (this.targets.length === 1 ? 'val_auc' : `val_auc_${this.targets[0].name}`) : 'val_loss');
+    let mode = o.mode;
+    if (!mode) {
+      const base = monitor.replace(/^val_/, '').replace(new RegExp(`_(${this.targets.map((t) => t.name).join('|')})$`), '');
+      const spec: MetricSpec | null = metrics.has(base) ? metrics.resolve(base) : null;
+      mode = spec ? (spec.higherIsBetter ? 'max' : 'min') : 'min';
+    }
+    const patience = o.patience ?? 2;
+    if (!Number.isInteger(patience) || patience < 1) throw new Error(`earlyStopping.patience must be a positive integer (got ${o.patience})`);
+    return { monitor, mode, patience, minDelta: o.minDelta ?? 0, restoreBest: o.restoreBest ?? true };
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
+  async save(target: string | ModelStore): Promise<void> {
+    await saveModelState(this, await resolveStore(target));
+  }
+
+  /** Load a model saved with `save`. Called on a subclass, checks the saved class matches. */
+  static async load<M extends BaseModel>(this: { modelName: string }, source: string | ModelStore): Promise<M> {
+    const store = await resolveStore(source);
+    return (await restoreModelState(store, this.modelName === 'BaseModel' ? null : this.modelName)) as M;
+  }
+
+  /** Serializable constructor config (features as plain specs). */
+  configForSave(): unknown {
+    return encodeConfig(this.config);
+  }
+
+  /** Internal state needed by persistence. */
+  internals(): { compiled: Compiled | null; globalStep: number; setGlobalStep(n: number): void; trainRngState: Rng } {
+    return {
+      compiled: this.compiled,
+      globalStep: this.globalStep,
+      setGlobalStep: (n: number) => (this.globalStep = n),
+      trainRngState: this.trainRng,
+    };
+  }
+
+  /** Number of parameters: dense (tfjs) and embedding (host tables). */
+  parameterCount(): { dense: number; embedding: number; total: number } {
+    const dense = this.namedParams()
+      .filter(([, p]) => p.trainable)
+      .reduce((s, [, p]) => s + p.variable.size, 0);
+    const embedding = this.embeddings.parameterCount();
+    return { dense, embedding, total: dense + embedding };
+  }
+
+  /** Release tfjs memory held by this model. */
+  dispose(): void {
+    this.disposeParams();
+    this.compiled?.dense.dispose();
+    this.compiled = null;
+  }
+}
+
+async function resolveStore(target: string | ModelStore): Promise<ModelStore> {
+  if (typeof target !== 'string') return target;
+  // the file store is Node-only; requiring it lazily keeps the core loadable in browsers
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { FileStore } = require('../../data/file-store') as typeof import('../../data/file-store');
+  return new FileStore(target);
+}

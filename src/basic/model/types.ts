@@ -1,0 +1,112 @@
+import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
+import { LossSpec } from '../../loss/pointwise';
+import { ColumnarInput, Dataset } from '../../data/dataset';
+
+/** A prediction target: a label column and its task type. */
+export interface TargetSpec {
+  name: string;
+  /** 'binary' (default): labels in {0,1}, sigmoid outputs; 'regression': real-valued outputs. */
+  type?: 'binary' | 'regression';
+}
+
+/** Options every model accepts. */
+export interface BaseModelConfig {
+  sparseFeatures?: SparseFeature[];
+  denseFeatures?: DenseFeature[];
+  sequenceFeatures?: SequenceFeature[];
+  /** Label columns (default one binary target named 'label'). */
+  targets?: Array<string | TargetSpec>;
+  /** Seed for initialisation, shuffling and dropout (default 2024). */
+  seed?: number;
+}
+
+/** Data accepted by fit / evaluate / predict. */
+export type DataInput = ColumnarInput | Record<string, unknown>[] | Dataset;
+
+/** Options of `compile`. */
+export interface CompileOptions {
+  /** Registered optimizer name: 'adam' (default), 'adagrad', 'sgd', or one you registered. */
+  optimizer?: string;
+  /** Learning rate of dense parameters (default 1e-3). */
+  lr?: number;
+  /** Learning rate of embedding tables (default: same as lr). */
+  embeddingLr?: number;
+  /** Extra optimizer hyper-parameters, e.g. { beta1: 0.9 }. */
+  optimizerParams?: Record<string, number>;
+  /** Loss by name ('bce', 'focal', 'weighted_bce', 'mse'), a LossSpec, or one per target. Default: bce for binary, mse for regression. */
+  loss?: string | LossSpec | Array<string | LossSpec>;
+  /** Parameters of named losses, e.g. { gamma: 2 } for focal. */
+  lossParams?: Record<string, number>;
+  /** Weight of each target's loss (default 1 each). */
+  lossWeights?: number[];
+  /** Metrics computed by evaluate and on validation data (default ['auc', 'logloss'] for binary, ['mse'] otherwise). */
+  metrics?: string[];
+  /** L2 penalty on dense weights (not biases or norm parameters). */
+  denseL2?: number;
+  /** L2 penalty on embedding rows touched in a step (per-feature `l2` overrides it). */
+  embeddingL2?: number;
+  /** Column with group ids (e.g. user id) for per-group metrics such as gauc. */
+  groupColumn?: string;
+}
+
+/** Early stopping settings. */
+export interface EarlyStoppingOptions {
+  /** Metric to watch, e.g. 'val_auc', 'val_logloss', 'val_loss', 'val_auc_click' (default: val_auc if computed, else val_loss). */
+  monitor?: string;
+  /** Epochs without improvement before stopping (default 2). */
+  patience?: number;
+  /** 'max' or 'min' (default: from the metric). */
+  mode?: 'min' | 'max';
+  /** Smallest change that counts as an improvement (default 0). */
+  minDelta?: number;
+  /** Put the best epoch's weights back at the end (default true). */
+  restoreBest?: boolean;
+}
+
+/** What fit reports after each step (for callbacks). */
+export interface StepInfo {
+  epoch: number;
+  step: number;
+  globalStep: number;
+  loss: number;
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Drop a final batch smaller than batchSize (default false: every row is used). */
+  dropLast?: boolean;
+  validData?: DataInput;
+  /** Batch size for validation passes (default max(batchSize, 4096)). */
+  validBatchSize?: number;
+  earlyStopping?: EarlyStoppingOptions | boolean;
+  /** Directory where the best model (by the early-stopping monitor, or each epoch without validation) is saved. */
+  checkpointDir?: string;
+  /** 0 silent, 1 progress bar / lines (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Stop after this many steps in total (benchmarks, smoke tests). */
+  maxSteps?: number;
+  onEpochEnd?: (log: EpochLog) => void | Promise<void>;
+  onStep?: (info: StepInfo) => void;
+}
+
+/** One epoch of training history. */
+export interface EpochLog {
+  epoch: number;
+  /** Mean training loss over the epoch (data loss, without regularisation). */
+  loss: number;
+  seconds: number;
+  samplesPerSec: number;
+  /** Validation metrics prefixed with 'val_'. */
+  [metric: string]: number;
+}
+
+/** Returned by fit. */
+export interface History {
+  epochs: EpochLog[];
+  /** The monitored metric's best value and epoch, when early stopping was on. */
+  best?: { epoch: number; monitor: string; value: number };
+  stoppedEarly: boolean;
+}
