@@ -167,6 +167,24 @@ export class EmbeddingCollection {
   }
 
   /**
+   * Build a block for arbitrary ids of a feature's table (e.g. sampled negative items), shaped `[...shape, D]`
+   * where `shape` multiplies to `ids.length`. Raw ids are hashed like the feature's column would be.
+   */
+  lookupIds(key: string, featureName: string, ids: Int32Array, shape: number[], variant: TableVariant = 'main'): EmbeddingBlock {
+    const feature = this.feature(featureName);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== ids.length) throw new Error(`lookupIds '${key}': shape [${shape}] holds ${size} ids, got ${ids.length}`);
+    if (!feature.hashing) {
+      for (let i = 0; i < ids.length; i++) {
+        if (ids[i] < 0 || ids[i] >= feature.vocabSize) throw new Error(`lookupIds '${key}': id ${ids[i]} out of range for '${featureName}' (vocabSize ${feature.vocabSize})`);
+      }
+    }
+    const slots = this.slots(feature, ids, variant);
+    const D = slots[0].table.dim;
+    return new EmbeddingBlock(key, [...shape, D], ids.length, [slots], D);
+  }
+
+  /**
    * Route gradients of several blocks (same step) back to their tables: duplicates are summed per table,
    * then each touched table takes exactly one optimizer step.
    */

@@ -29,7 +29,7 @@ export interface CompileOptions {
   optimizer?: string;
   /** Learning rate of dense parameters (default 1e-3). */
   lr?: number;
-  /** Learning rate of embedding tables (default: same as lr). */
+  /** Learning rate of embedding tables (default 5 x lr, see EMBEDDING_LR_FACTOR). */
   embeddingLr?: number;
   /** Extra optimizer hyper-parameters, e.g. { beta1: 0.9 }. */
   optimizerParams?: Record<string, number>;
