@@ -1,7 +1,36 @@
 export * from './dataset';
+export * from './raw';
+export * from './stream';
+export * from './processor';
+export { csvSource } from './readers/csv';
+export type { CsvSourceOptions } from './readers/csv';
+export { DuckDbSource, duckdbSource, parquetSource } from './readers/duckdb';
+export type { DuckDbSourceOptions } from './readers/duckdb';
+export { jsonlSource } from './readers/jsonl';
+export type { JsonlSourceOptions } from './readers/jsonl';
+export { openPath } from './readers/open';
+export * from './loaders';
 export { syntheticCtr } from './synthetic/ctr';
 export type { SyntheticCtr, SyntheticCtrOptions, SyntheticSplit } from './synthetic/ctr';
+export { syntheticRetrieval } from './synthetic/retrieval';
+export type { SyntheticRetrieval, SyntheticRetrievalOptions, RetrievalOracle } from './synthetic/retrieval';
+export { syntheticNextItem } from './synthetic/next-item';
+export type { SyntheticNextItem, SyntheticNextItemOptions, NextItemOracle } from './synthetic/next-item';
 import { syntheticCtr } from './synthetic/ctr';
+import { syntheticRetrieval } from './synthetic/retrieval';
+import { syntheticNextItem } from './synthetic/next-item';
+import { loadAliCCP, loadAmazonReviews, loadAvazu, loadCensusIncome, loadCriteo, loadMovieLens100K, loadMovieLens1M } from './loaders';
 
-/** Built-in datasets (synthetic generators; loaders for public datasets read local files). */
-export const datasets = { syntheticCtr };
+/** Built-in datasets: synthetic generators, and loaders that read public datasets from local files. */
+export const datasets = {
+  syntheticCtr,
+  syntheticRetrieval,
+  syntheticNextItem,
+  loadMovieLens100K,
+  loadMovieLens1M,
+  loadCriteo,
+  loadAvazu,
+  loadAmazonReviews,
+  loadAliCCP,
+  loadCensusIncome,
+};

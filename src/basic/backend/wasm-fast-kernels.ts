@@ -102,8 +102,8 @@ export function installFastKernels(): boolean {
   const reshape = tf.getKernel('Reshape', 'wasm')!.kernelFunc as unknown as KernelFn;
   const reduction = (mean: boolean) => (original: KernelFn): KernelFn => (args) => {
     const x = args.inputs.x;
-    const axisAttr = args.attrs.axis as number | number[];
-    const axes = Array.isArray(axisAttr) ? axisAttr : [axisAttr];
+    // a null axis (reduce everything) is legal here although the typings omit it
+    const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape);
     const view = x.dtype === 'float32' ? contiguousReduction(x.shape, axes) : null;
     // a reduction over trailing axes is already contiguous for the wasm kernel, keep it there
     if (!view || view.inner === 1) return original(args);

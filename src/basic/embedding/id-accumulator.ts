@@ -5,6 +5,8 @@
 export class IdAccumulator {
   private keys = new Int32Array(0);
   private slotOf = new Int32Array(0);
+  /** Hash slot of each unique row, so reset can clear exactly the used slots (re-probing would miss displaced keys). */
+  private slotOfRow = new Int32Array(0);
   private mask = 0;
   /** Unique ids in first-seen order; valid up to `count`. */
   ids = new Int32Array(0);
@@ -24,10 +26,11 @@ export class IdAccumulator {
       this.mask = cap - 1;
     } else {
       // clearing only the used keys keeps reset O(previous count)
-      for (let i = 0; i < this.count; i++) this.keys[this.findSlot(this.ids[i])] = -1;
+      for (let i = 0; i < this.count; i++) this.keys[this.slotOfRow[i]] = -1;
     }
     if (this.ids.length < maxEntries) {
       this.ids = new Int32Array(maxEntries);
+      this.slotOfRow = new Int32Array(maxEntries);
       this.grads = new Float32Array(maxEntries * this.dim);
     }
     this.count = 0;
@@ -52,6 +55,7 @@ export class IdAccumulator {
       this.keys[s] = id;
       row = this.count++;
       this.slotOf[s] = row;
+      this.slotOfRow[row] = s;
       this.ids[row] = id;
       const g = row * dim;
       for (let j = 0; j < dim; j++) this.grads[g + j] = scale * src[offset + j];

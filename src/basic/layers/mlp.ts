@@ -46,8 +46,9 @@ export class Mlp extends Module {
     let width = inputDim;
     const act = cfg.activation ?? 'relu';
     cfg.dims.forEach((units, i) => {
-      // with batch norm the activation must follow the normalisation, so the dense layer stays linear
-      const dense = this.addChild(`${i}/dense`, new Dense(width, units, rng, cfg.batchNorm ? 'linear' : act));
+      // with batch norm the activation must follow the normalisation, so the dense layer stays linear; its bias
+      // would be cancelled by the normalisation (a zero gradient that Adam turns into noise-driven drift), so none
+      const dense = this.addChild(`${i}/dense`, new Dense(width, units, rng, cfg.batchNorm ? 'linear' : act, !cfg.batchNorm));
       const bn = cfg.batchNorm ? this.addChild(`${i}/bn`, new BatchNorm(units)) : null;
       this.layers.push({ dense, bn });
       width = units;

@@ -7,6 +7,7 @@ import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, LabelSpec } from '../../data/dataset';
+import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../../data/stream';
 import { createProgress } from '../progress';
 import { ModelStore } from '../store';
 import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
@@ -83,6 +84,7 @@ export abstract class BaseModel extends Module {
 
   constructor(config: BaseModelConfig) {
     super();
+    assertBackendReady();
     this.config = config;
     this.sparseFeatures = config.sparseFeatures ?? [];
     this.denseFeatures = config.denseFeatures ?? [];
@@ -531,6 +533,92 @@ export abstract class BaseModel extends Module {
     return history;
   }
 
+  /**
+   * Train on a streamed source, for data larger than memory (e.g. `processor.batchSource('big.csv')`). Each epoch
+   * pulls chunks from `source.chunks(epoch)`, shuffles rows within a buffer of `shuffleBuffer` rows using the
+   * model's seeded generator, and trains on mini-batches as buffers fill, so memory is bounded by the buffer rather
+   * than the data. Validation data (`validData`) is in memory; the other options behave as in `fit`.
+   */
+  async fitStream(source: BatchSource, opts: StreamFitOptions = {}): Promise<History> {
+    const c = this.requireCompiled('fitStream');
+    const epochs = opts.epochs ?? 1;
+    const batchSize = opts.batchSize ?? 1024;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fitStream: epochs must be a positive integer (got ${opts.epochs})`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fitStream: batchSize must be a positive integer (got ${opts.batchSize})`);
+    if (!source || typeof source.chunks !== 'function') throw new Error('fitStream: source must have a chunks(epoch) method (a BatchSource)');
+    const bufferRows = opts.shuffleBuffer ?? defaultShuffleBuffer(batchSize);
+    if (!Number.isInteger(bufferRows) || bufferRows < 0) throw new Error(`fitStream: shuffleBuffer must be a non-negative integer (got ${opts.shuffleBuffer})`);
+    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
+    const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
+    const known = source.numRows !== undefined && source.numRows > 0;
+    // without a row count there is no total for a bar or for 10% log lines: report per epoch instead
+    const progress = createProgress(opts.verbose === 1 || opts.verbose === undefined ? (known ? 1 : 2) : opts.verbose);
+    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
+    const history: History = { epochs: [], stoppedEarly: false };
+    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
+    let stale = 0;
+    let stepsLeft = opts.maxSteps ?? Infinity;
+    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
+      const steps = known ? (opts.dropLast ? Math.floor(source.numRows! / batchSize) : Math.ceil(source.numRows! / batchSize)) : 0;
+      progress.startEpoch(epoch, epochs, Math.min(steps, stepsLeft));
+      const t0 = Date.now();
+      let lossSum = 0;
+      let seen = 0;
+      let step = 0;
+      const batches = bufferedBatches(source.chunks(epoch), {
+        batchSize,
+        bufferRows,
+        rng: (opts.shuffle ?? true) && bufferRows > 1 ? this.trainRng : null,
+        dropLast: opts.dropLast,
+        bind: (chunk) => this.bindData(chunk, true),
+      });
+      for await (const { data, indices } of batches) {
+        const loss = this.trainStep(data, indices, c);
+        lossSum += loss * indices.length;
+        seen += indices.length;
+        step++;
+        stepsLeft--;
+        progress.step(step, { loss: lossSum / seen, samplesPerSec: seen / Math.max((Date.now() - t0) / 1000, 1e-9) });
+        opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss });
+        if (stepsLeft <= 0) break;
+      }
+      if (seen === 0) throw new Error(`fitStream: ${source.description ?? 'the source'} gave no training batch in epoch ${epoch}`);
+      const seconds = (Date.now() - t0) / 1000;
+      const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
+      if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
+      history.epochs.push(log);
+      const parts = Object.entries(log)
+        .filter(([k]) => k !== 'epoch')
+        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : v.toFixed(5)}`);
+      progress.endEpoch(`epoch ${epoch}/${epochs} ${parts.join(' ')}`);
+      await opts.onEpochEnd?.(log);
+      if (es) {
+        const value = log[es.monitor];
+        if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
+        const improved = !best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta);
+        if (improved) {
+          best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
+          stale = 0;
+          if (opts.checkpointDir) await this.save(opts.checkpointDir);
+        } else if (++stale >= es.patience) {
+          history.stoppedEarly = true;
+          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
+          break;
+        }
+      } else if (opts.checkpointDir) {
+        await this.save(opts.checkpointDir);
+      }
+    }
+    if (es && best) {
+      history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
+      if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
+        restoreSnapshot(this, best.snapshot);
+        progress.message(`restored weights of epoch ${best.epoch} (${es.monitor} ${best.value.toFixed(5)})`);
+      }
+    }
+    return history;
+  }
+
   private resolveEarlyStopping(opt: EarlyStoppingOptions | boolean | undefined, hasValid: boolean, c: Compiled): Required<EarlyStoppingOptions> | null {
     if (!opt) return null;
     const o: EarlyStoppingOptions = opt === true ? {} : opt;
@@ -589,6 +677,15 @@ export abstract class BaseModel extends Module {
     this.disposeParams();
     this.compiled?.dense.dispose();
     this.compiled = null;
+  }
+}
+
+/** Fail early with a usable message instead of tfjs' internal one when no backend has been initialised yet. */
+function assertBackendReady(): void {
+  try {
+    tf.backend();
+  } catch {
+    throw new Error("no tfjs backend is ready: call `await initBackend()` (from 'nextrec-ts') before creating models");
   }
 }
 

@@ -1,0 +1,167 @@
+import { Rng } from '../../basic/random';
+import { DenseFeature, SparseFeature } from '../../basic/features';
+import { ColumnarInput } from '../dataset';
+import { sigmoid, splitRanges, ZipfSampler } from './common';
+
+/** Options of {@link syntheticColdStart}. */
+export interface SyntheticColdStartOptions {
+  rows: number;
+  seed?: number;
+  /** Share of impressions that come from new users (default 0.15). */
+  newUserFraction?: number;
+  /** Returning users (ids 1..returningUsers). */
+  returningUsers?: number;
+  /** Pool of new-user ids (each new user appears only a few times). */
+  newUsers?: number;
+  items?: number;
+  categories?: number;
+  /** Number of dense context features (standard normal). */
+  denseCount?: number;
+  /** Embedding width declared on the returned features. */
+  embeddingDim?: number;
+  validFraction?: number;
+  testFraction?: number;
+}
+
+/** One split's ground truth. */
+export interface ColdStartOracle {
+  /** True click probability per row. */
+  p: Float32Array;
+  /** 1 for rows of new users (the cold-start slice), 0 otherwise. */
+  isNew: Uint8Array;
+}
+
+/** A click task where new users behave differently from returning ones. */
+export interface SyntheticColdStart {
+  /** Columns: the features (among them the personalization features `is_new` and `activity`) and `click`. */
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+  sparseFeatures: SparseFeature[];
+  denseFeatures: DenseFeature[];
+  /** Names of the features that describe the user's group, for POSO's `personalizationFeatures`. */
+  personalizationFeatures: string[];
+  oracle: { train: ColdStartOracle; valid: ColdStartOracle; test: ColdStartOracle };
+}
+
+/**
+ * Clicks of returning users and new users on items. Returning users (the majority) follow a personal model:
+ *   logit = b + u[user] + i[item] + k[cat] + <z_user, v_item> + <w, x>
+ * New users have almost no history (their ids come from a large pool), and respond to different signals:
+ *   logit = b' + i'[item] + k'[cat] + <w', x>
+ * with i', k', w' drawn anti-correlated with i, k, w (a new user likes broadly popular, "safe" content that
+ * regulars find dull, and reacts to context the other way). The `is_new` (1 returning, 2 new) and `activity`
+ * (1 new, 2..4 by how often a returning user shows up) features tell the groups apart; a network that averages
+ * both groups fits the majority, which is what POSO's personalization gates counter.
+ */
+export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticColdStart {
+  const {
+    rows,
+    seed = 3,
+    newUserFraction = 0.15,
+    returningUsers = 1500,
+    newUsers = 20000,
+    items = 800,
+    categories = 24,
+    denseCount = 4,
+    embeddingDim = 8,
+    validFraction = 0.1,
+    testFraction = 0.3,
+  } = opts;
+  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticColdStart: rows must be an integer >= 10 (got ${rows})`);
+  if (!(newUserFraction > 0 && newUserFraction < 1)) throw new Error(`syntheticColdStart: newUserFraction must be in (0, 1) (got ${newUserFraction})`);
+  const rng = new Rng(seed);
+  const K = 4;
+  const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const anti = (base: Float32Array, scale: number) => Float32Array.from(base, (v) => -0.7 * v + 0.7 * scale * rng.normal());
+  const userVocab = 1 + returningUsers + newUsers;
+  const zUser = draw((returningUsers + 1) * K, 1 / Math.sqrt(K));
+  const vItem = draw(items * K, 1 / Math.sqrt(K));
+  const uBias = draw(returningUsers + 1, 0.4);
+  const iBias = draw(items, 0.6);
+  const kBias = draw(categories, 0.5);
+  const w = draw(denseCount, 0.6);
+  const iBiasNew = anti(iBias, 0.6);
+  const kBiasNew = anti(kBias, 0.5);
+  const wNew = anti(w, 0.6);
+  const itemCat = Int32Array.from({ length: items }, () => 1 + rng.int(categories - 1));
+  const userSampler = new ZipfSampler(returningUsers + 1, 0.9);
+  const itemSampler = new ZipfSampler(items, 1.0);
+  // activity level of a returning user from its popularity rank: heavy users have small ids under the Zipf sampler
+  const activityOf = (u: number) => (u <= returningUsers * 0.05 ? 4 : u <= returningUsers * 0.3 ? 3 : 2);
+
+  const col = {
+    user_id: new Int32Array(rows),
+    item_id: new Int32Array(rows),
+    item_cat: new Int32Array(rows),
+    is_new: new Int32Array(rows),
+    activity: new Int32Array(rows),
+    click: new Float32Array(rows),
+  };
+  const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  const p = new Float32Array(rows);
+  const isNew = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const fresh = rng.next() < newUserFraction;
+    const i = itemSampler.sample(rng);
+    const c = itemCat[i];
+    let z: number;
+    let lin = 0;
+    const xs: number[] = [];
+    for (let d = 0; d < denseCount; d++) {
+      const x = rng.normal();
+      xs.push(x);
+      dense[d][r] = x;
+    }
+    if (fresh) {
+      const u = 1 + returningUsers + rng.int(newUsers);
+      for (let d = 0; d < denseCount; d++) lin += wNew[d] * xs[d];
+      z = -0.8 + iBiasNew[i] + kBiasNew[c] + lin;
+      col.user_id[r] = u;
+      col.is_new[r] = 2;
+      col.activity[r] = 1;
+      isNew[r] = 1;
+    } else {
+      const u = userSampler.sample(rng);
+      let dot = 0;
+      for (let k = 0; k < K; k++) dot += zUser[u * K + k] * vItem[i * K + k];
+      for (let d = 0; d < denseCount; d++) lin += w[d] * xs[d];
+      z = -1.2 + uBias[u] + iBias[i] + kBias[c] + 1.5 * dot + lin;
+      col.user_id[r] = u;
+      col.is_new[r] = 1;
+      col.activity[r] = activityOf(u);
+    }
+    col.item_id[r] = i;
+    col.item_cat[r] = c;
+    p[r] = sigmoid(z);
+    col.click[r] = rng.next() < p[r] ? 1 : 0;
+  }
+
+  const sparseFeatures = [
+    new SparseFeature({ name: 'user_id', vocabSize: userVocab, embeddingDim }),
+    new SparseFeature({ name: 'item_id', vocabSize: items, embeddingDim }),
+    new SparseFeature({ name: 'item_cat', vocabSize: categories, embeddingDim }),
+    new SparseFeature({ name: 'is_new', vocabSize: 3, embeddingDim }),
+    new SparseFeature({ name: 'activity', vocabSize: 5, embeddingDim }),
+  ];
+  const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `x${d}` }));
+  const ranges = splitRanges(rows, validFraction, testFraction);
+  const split = ([lo, hi]: [number, number]) => {
+    const data: ColumnarInput = {};
+    for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
+    denseFeatures.forEach((f, d) => (data[f.name] = dense[d].slice(lo, hi)));
+    return { data, oracle: { p: p.slice(lo, hi), isNew: isNew.slice(lo, hi) } };
+  };
+  const train = split(ranges.train);
+  const valid = split(ranges.valid);
+  const test = split(ranges.test);
+  return {
+    train: train.data,
+    valid: valid.data,
+    test: test.data,
+    sparseFeatures,
+    denseFeatures,
+    personalizationFeatures: ['is_new', 'activity'],
+    oracle: { train: train.oracle, valid: valid.oracle, test: test.oracle },
+  };
+}

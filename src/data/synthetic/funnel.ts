@@ -1,0 +1,192 @@
+import { Rng } from '../../basic/random';
+import { DenseFeature, SparseFeature } from '../../basic/features';
+import { ColumnarInput } from '../dataset';
+import { sigmoid, splitRanges, ZipfSampler } from './common';
+
+/** Options of {@link syntheticFunnel}. */
+export interface SyntheticFunnelOptions {
+  /** Number of impressions. */
+  rows: number;
+  seed?: number;
+  /** Users (including padding id 0). */
+  users?: number;
+  /** Items (including padding id 0). */
+  items?: number;
+  /** Item categories (including padding id 0). */
+  categories?: number;
+  /** Correlation between an item's click appeal and its conversion appeal; negative = "click-bait" items convert worse. */
+  itemCorrelation?: number;
+  /** Intercept of the click logit (sets the click rate). */
+  ctrBias?: number;
+  /** Intercept of the conversion logit (sets the post-click conversion rate). */
+  cvrBias?: number;
+  /** Embedding width declared on the returned features. */
+  embeddingDim?: number;
+  validFraction?: number;
+  testFraction?: number;
+}
+
+/** Ground truth of one funnel split, aligned with its rows. */
+export interface FunnelOracle {
+  /** p(click | impression). */
+  pctr: Float32Array;
+  /** p(conversion | click, impression), defined on every impression (the "entire space" CVR). */
+  pcvr: Float32Array;
+  /** p(click and conversion | impression) = pctr * pcvr. */
+  pctcvr: Float32Array;
+  /**
+   * Whether the impression would have converted had it been clicked, drawn from pcvr for every row (equals the
+   * conversion label on clicked rows). Lets pCVR be scored with AUC over all impressions.
+   */
+  potentialConversion: Float32Array;
+}
+
+/** An impression -> click -> conversion funnel with known probabilities. */
+export interface SyntheticFunnel {
+  /** Columns: the features, `click` and `conversion` (1 only when clicked and converted, i.e. the CTCVR label). */
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+  sparseFeatures: SparseFeature[];
+  denseFeatures: DenseFeature[];
+  oracle: { train: FunnelOracle; valid: FunnelOracle; test: FunnelOracle };
+}
+
+/**
+ * Impressions of (user, item) pairs with a click and a conversion stage, the setting of ESMM:
+ *   ctr logit = b_c + u_c[user] + i_c[item] + k_c[cat] + <z_user, v_item> + <w_c, x>
+ *   cvr logit = b_v + u_v[user] + i_v[item] + k_v[cat] + <z_user, A v_item> + <w_v, x>
+ * Item conversion appeal i_v is correlated with click appeal i_c by `itemCorrelation` (negative by default), and
+ * both stages read the same latent user and item vectors. A click is drawn from pctr; a conversion is observed only
+ * on clicked rows. Models of pCVR trained on clicked rows see mostly high-CTR items (selection bias) and few rows
+ * (sparsity); the generator returns the entire-space pcvr so that this can be measured.
+ */
+export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
+  const {
+    rows,
+    seed = 11,
+    users = 2000,
+    items = 1000,
+    categories = 30,
+    itemCorrelation = -0.6,
+    ctrBias = -2.0,
+    cvrBias = -1.0,
+    embeddingDim = 8,
+    validFraction = 0.1,
+    testFraction = 0.2,
+  } = opts;
+  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticFunnel: rows must be an integer >= 10 (got ${rows})`);
+  if (!(itemCorrelation >= -1 && itemCorrelation <= 1)) throw new Error(`syntheticFunnel: itemCorrelation must be in [-1, 1] (got ${itemCorrelation})`);
+  const rng = new Rng(seed);
+  const K = 4;
+  const vec = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const zUser = vec(users * K, 0.8 / Math.sqrt(K));
+  const vItem = vec(items * K, 0.8 / Math.sqrt(K));
+  // A mixes the latent dimensions, so the CVR affinity is a different (but learnable) function of the same vectors
+  const A = vec(K * K, 1 / Math.sqrt(K));
+  const uC = vec(users, 0.3);
+  const uV = vec(users, 0.3);
+  const iC = vec(items, 0.8);
+  const rho = itemCorrelation;
+  const iV = Float32Array.from(iC, (c) => rho * c + Math.sqrt(1 - rho * rho) * 0.8 * rng.normal());
+  const kC = vec(categories, 0.4);
+  const kV = vec(categories, 0.4);
+  const itemCat = Int32Array.from({ length: items }, () => 1 + rng.int(categories - 1));
+  const wC = [0.4, -0.3];
+  const wV = [-0.2, 0.5];
+  const userSampler = new ZipfSampler(users, 0.8);
+  const itemSampler = new ZipfSampler(items, 1.0);
+
+  const col = {
+    user_id: new Int32Array(rows),
+    item_id: new Int32Array(rows),
+    item_cat: new Int32Array(rows),
+    hour: new Int32Array(rows),
+    d0: new Float32Array(rows),
+    d1: new Float32Array(rows),
+    click: new Float32Array(rows),
+    conversion: new Float32Array(rows),
+  };
+  const pctr = new Float32Array(rows);
+  const pcvr = new Float32Array(rows);
+  const potential = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const u = userSampler.sample(rng);
+    const i = itemSampler.sample(rng);
+    const c = itemCat[i];
+    const hour = 1 + rng.int(24);
+    const x0 = rng.normal();
+    const x1 = rng.normal();
+    let dotC = 0;
+    let dotV = 0;
+    for (let a = 0; a < K; a++) {
+      dotC += zUser[u * K + a] * vItem[i * K + a];
+      let av = 0;
+      for (let b = 0; b < K; b++) av += A[a * K + b] * vItem[i * K + b];
+      dotV += zUser[u * K + a] * av;
+    }
+    const hourEffect = 0.3 * Math.sin((2 * Math.PI * hour) / 24);
+    const zc = ctrBias + uC[u] + iC[i] + kC[c] + 1.5 * dotC + wC[0] * x0 + wC[1] * x1 + hourEffect;
+    const zv = cvrBias + uV[u] + iV[i] + kV[c] + 1.5 * dotV + wV[0] * x0 + wV[1] * x1;
+    col.user_id[r] = u;
+    col.item_id[r] = i;
+    col.item_cat[r] = c;
+    col.hour[r] = hour;
+    col.d0[r] = x0;
+    col.d1[r] = x1;
+    pctr[r] = sigmoid(zc);
+    pcvr[r] = sigmoid(zv);
+    const clicked = rng.next() < pctr[r];
+    // the potential outcome is drawn for every row and only revealed on clicks, so click and conversion are
+    // independent given the features, as ESMM's factorisation pCTCVR = pCTR * pCVR assumes
+    potential[r] = rng.next() < pcvr[r] ? 1 : 0;
+    col.click[r] = clicked ? 1 : 0;
+    col.conversion[r] = clicked ? potential[r] : 0;
+  }
+
+  const sparseFeatures = [
+    new SparseFeature({ name: 'user_id', vocabSize: users, embeddingDim }),
+    new SparseFeature({ name: 'item_id', vocabSize: items, embeddingDim }),
+    new SparseFeature({ name: 'item_cat', vocabSize: categories, embeddingDim }),
+    new SparseFeature({ name: 'hour', vocabSize: 25, embeddingDim }),
+  ];
+  const denseFeatures = [new DenseFeature({ name: 'd0' }), new DenseFeature({ name: 'd1' })];
+  const ranges = splitRanges(rows, validFraction, testFraction);
+  const split = ([lo, hi]: [number, number]) => {
+    const data: ColumnarInput = {};
+    for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
+    const oracle: FunnelOracle = {
+      pctr: pctr.slice(lo, hi),
+      pcvr: pcvr.slice(lo, hi),
+      pctcvr: Float32Array.from(pctr.subarray(lo, hi), (p, k) => p * pcvr[lo + k]),
+      potentialConversion: potential.slice(lo, hi),
+    };
+    return { data, oracle };
+  };
+  const train = split(ranges.train);
+  const valid = split(ranges.valid);
+  const test = split(ranges.test);
+  return {
+    train: train.data,
+    valid: valid.data,
+    test: test.data,
+    sparseFeatures,
+    denseFeatures,
+    oracle: { train: train.oracle, valid: valid.oracle, test: test.oracle },
+  };
+}
+
+/** Keep only the rows of a columnar split where `mask` is true (e.g. clicked rows for a click-space CVR baseline). */
+export function filterRows(data: ColumnarInput, mask: ArrayLike<number | boolean>): ColumnarInput {
+  const keep: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) keep.push(i);
+  const out: ColumnarInput = {};
+  for (const [name, arr] of Object.entries(data)) {
+    const src = arr as ArrayLike<number>;
+    const Ctor = (arr as Float32Array).constructor as { new (n: number): Float32Array | Int32Array };
+    const dst = ArrayBuffer.isView(arr) ? new Ctor(keep.length) : (new Array(keep.length) as unknown as Float32Array);
+    keep.forEach((r, k) => (dst[k] = src[r]));
+    out[name] = dst as unknown as ColumnarInput[string];
+  }
+  return out;
+}

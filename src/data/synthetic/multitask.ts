@@ -1,0 +1,150 @@
+import { Rng } from '../../basic/random';
+import { DenseFeature, SparseFeature } from '../../basic/features';
+import { ColumnarInput } from '../dataset';
+import { sigmoid, splitRanges, ZipfSampler } from './common';
+
+/** Options of {@link syntheticTwoTasks}. */
+export interface SyntheticTwoTasksOptions {
+  rows: number;
+  seed?: number;
+  /** Vocabulary size (including padding id 0) of each categorical field. */
+  vocabSizes?: number[];
+  /** Number of dense features (standard normal). */
+  denseCount?: number;
+  /**
+   * Correlation of the two tasks' task-specific parts (id biases, latent vectors, dense directions): 1 = same
+   * task, 0 = unrelated, negative = conflicting (default -0.5).
+   */
+  taskCorrelation?: number;
+  /** Weight of the part both tasks share, relative to the task-specific parts (default 0.6). */
+  sharedWeight?: number;
+  /** Names of the two label columns (default ['click', 'like']). */
+  taskNames?: [string, string];
+  /** Embedding width declared on the returned features. */
+  embeddingDim?: number;
+  validFraction?: number;
+  testFraction?: number;
+}
+
+/** A two-task problem with known per-task probabilities. */
+export interface SyntheticTwoTasks {
+  /** Columns: the features and one binary label column per task. */
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+  sparseFeatures: SparseFeature[];
+  denseFeatures: DenseFeature[];
+  taskNames: [string, string];
+  /** True probability of each task's label per row, by task name. */
+  oracle: { train: Record<string, Float32Array>; valid: Record<string, Float32Array>; test: Record<string, Float32Array> };
+}
+
+/**
+ * Two binary tasks on the same impressions whose logits share one component and differ in another:
+ *   logit_t = b_t + sum_f bias_t[f][id_f] + s * sum_{(i,j)} <S_i[id_i], S_j[id_j]>
+ *             + sum_{(i,j)} <T_t,i[id_i], T_t,j[id_j]> + sin(<w_t, x>) + 0.5 * <w_t, x>
+ * The shared latent vectors S enter both tasks; the task-specific biases, latent vectors T_t and dense directions
+ * w_t of task 2 are drawn correlated with task 1's by `taskCorrelation`, so with a negative value the tasks pull
+ * shared representations in partly opposite directions (the setting of MMoE's and PLE's synthetic studies).
+ */
+export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoTasks {
+  const {
+    rows,
+    seed = 5,
+    vocabSizes = [400, 300, 200, 100, 60, 30],
+    denseCount = 4,
+    taskCorrelation = -0.5,
+    sharedWeight = 0.6,
+    taskNames = ['click', 'like'],
+    embeddingDim = 8,
+    validFraction = 0.1,
+    testFraction = 0.2,
+  } = opts;
+  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticTwoTasks: rows must be an integer >= 10 (got ${rows})`);
+  if (!(taskCorrelation >= -1 && taskCorrelation <= 1)) throw new Error(`syntheticTwoTasks: taskCorrelation must be in [-1, 1] (got ${taskCorrelation})`);
+  if (taskNames.length !== 2 || taskNames[0] === taskNames[1]) throw new Error('syntheticTwoTasks: taskNames must be two different names');
+  const rng = new Rng(seed);
+  const F = vocabSizes.length;
+  const K = 4;
+  const rho = taskCorrelation;
+  const tail = Math.sqrt(1 - rho * rho);
+  const correlated = (base: Float32Array, scale: number) => Float32Array.from(base, (v) => rho * v + tail * scale * rng.normal());
+  const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const latentScale = 1 / Math.sqrt(K);
+  const shared = vocabSizes.map((v) => draw(v * K, latentScale));
+  const spec1 = vocabSizes.map((v) => draw(v * K, latentScale));
+  const spec2 = spec1.map((a) => correlated(a, latentScale));
+  const bias1 = vocabSizes.map((v) => draw(v, 0.4));
+  const bias2 = bias1.map((a) => correlated(a, 0.4));
+  const w1 = draw(denseCount, 1 / Math.sqrt(denseCount));
+  const w2 = correlated(w1, 1 / Math.sqrt(denseCount));
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < F; i++) pairs.push([i, (i + 1) % F]);
+  const samplers = vocabSizes.map((v) => new ZipfSampler(v, 1.0));
+
+  const ids = vocabSizes.map(() => new Int32Array(rows));
+  const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  const p1 = new Float32Array(rows);
+  const p2 = new Float32Array(rows);
+  const y1 = new Float32Array(rows);
+  const y2 = new Float32Array(rows);
+  const row = new Int32Array(F);
+  const dot = (a: Float32Array, ia: number, b: Float32Array, ib: number) => {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += a[ia * K + k] * b[ib * K + k];
+    return s;
+  };
+  for (let r = 0; r < rows; r++) {
+    let z1 = -1.0;
+    let z2 = -1.0;
+    for (let f = 0; f < F; f++) {
+      const id = samplers[f].sample(rng);
+      row[f] = id;
+      ids[f][r] = id;
+      z1 += bias1[f][id];
+      z2 += bias2[f][id];
+    }
+    for (const [i, j] of pairs) {
+      const s = sharedWeight * dot(shared[i], row[i], shared[j], row[j]);
+      z1 += s + dot(spec1[i], row[i], spec1[j], row[j]);
+      z2 += s + dot(spec2[i], row[i], spec2[j], row[j]);
+    }
+    let a1 = 0;
+    let a2 = 0;
+    for (let d = 0; d < denseCount; d++) {
+      const x = rng.normal();
+      dense[d][r] = x;
+      a1 += w1[d] * x;
+      a2 += w2[d] * x;
+    }
+    z1 += Math.sin(2 * a1) + 0.5 * a1;
+    z2 += Math.sin(2 * a2) + 0.5 * a2;
+    p1[r] = sigmoid(z1);
+    p2[r] = sigmoid(z2);
+    y1[r] = rng.next() < p1[r] ? 1 : 0;
+    y2[r] = rng.next() < p2[r] ? 1 : 0;
+  }
+
+  const sparseFeatures = vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }));
+  const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
+  const ranges = splitRanges(rows, validFraction, testFraction);
+  const [n1, n2] = taskNames;
+  const split = ([lo, hi]: [number, number]) => {
+    const data: ColumnarInput = { [n1]: y1.slice(lo, hi), [n2]: y2.slice(lo, hi) };
+    sparseFeatures.forEach((f, i) => (data[f.name] = ids[i].slice(lo, hi)));
+    denseFeatures.forEach((f, i) => (data[f.name] = dense[i].slice(lo, hi)));
+    return { data, oracle: { [n1]: p1.slice(lo, hi), [n2]: p2.slice(lo, hi) } };
+  };
+  const train = split(ranges.train);
+  const valid = split(ranges.valid);
+  const test = split(ranges.test);
+  return {
+    train: train.data,
+    valid: valid.data,
+    test: test.data,
+    sparseFeatures,
+    denseFeatures,
+    taskNames: [n1, n2],
+    oracle: { train: train.oracle, valid: valid.oracle, test: test.oracle },
+  };
+}

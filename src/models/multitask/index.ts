@@ -1,0 +1,17 @@
+export { MultiTaskModel } from './common';
+export type { MultiTaskConfig } from './common';
+export { SharedBottom } from './shared-bottom';
+export type { SharedBottomConfig } from './shared-bottom';
+export { MMoE } from './mmoe';
+export type { MMoEConfig } from './mmoe';
+export { PLE } from './ple';
+export type { PLEConfig } from './ple';
+export { ESMM } from './esmm';
+export type { ESMMConfig, ESMMPredictions } from './esmm';
+export { POSO } from './poso';
+export type { POSOConfig } from './poso';
+export * from '../../basic/layers/experts';
+export * from '../../basic/layers/mmoe';
+export * from '../../basic/layers/cgc';
+export * from '../../basic/layers/poso';
+export * from '../../basic/layers/log-prob';

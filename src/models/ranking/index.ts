@@ -1,0 +1,10 @@
+export { DeepFM } from './deepfm';
+export type { DeepFMConfig } from './deepfm';
+export { DCNv2 } from './dcnv2';
+export type { DCNv2Config } from './dcnv2';
+export { DIN } from './din';
+export type { DINConfig } from './din';
+export { DIEN } from './dien';
+export type { DIENConfig, InterestEvolution } from './dien';
+export { BehaviorContext, resolveBehaviorRoles } from './behavior-context';
+export type { BehaviorRoleConfig, BehaviorRoles, FeatureRef } from './behavior-context';
