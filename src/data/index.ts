@@ -12,11 +12,14 @@ export { openPath } from './readers/open';
 export * from './loaders';
 export { syntheticCtr } from './synthetic/ctr';
 export type { SyntheticCtr, SyntheticCtrOptions, SyntheticSplit } from './synthetic/ctr';
+export { syntheticCtrStream } from './synthetic/ctr-stream';
+export type { SyntheticCtrStream, SyntheticCtrStreamOptions } from './synthetic/ctr-stream';
 export { syntheticRetrieval } from './synthetic/retrieval';
 export type { SyntheticRetrieval, SyntheticRetrievalOptions, RetrievalOracle } from './synthetic/retrieval';
 export { syntheticNextItem } from './synthetic/next-item';
 export type { SyntheticNextItem, SyntheticNextItemOptions, NextItemOracle } from './synthetic/next-item';
 import { syntheticCtr } from './synthetic/ctr';
+import { syntheticCtrStream } from './synthetic/ctr-stream';
 import { syntheticRetrieval } from './synthetic/retrieval';
 import { syntheticNextItem } from './synthetic/next-item';
 import { loadAliCCP, loadAmazonReviews, loadAvazu, loadCensusIncome, loadCriteo, loadMovieLens100K, loadMovieLens1M } from './loaders';
@@ -24,6 +27,7 @@ import { loadAliCCP, loadAmazonReviews, loadAvazu, loadCensusIncome, loadCriteo,
 /** Built-in datasets: synthetic generators, and loaders that read public datasets from local files. */
 export const datasets = {
   syntheticCtr,
+  syntheticCtrStream,
   syntheticRetrieval,
   syntheticNextItem,
   loadMovieLens100K,

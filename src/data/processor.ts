@@ -3,7 +3,6 @@ import type { ModelStore } from '../basic/store';
 import type { TargetSpec } from '../basic/model/types';
 import { ColumnarInput, DataError } from './dataset';
 import {
-  ChunkOptions,
   DataSourceInput,
   DEFAULT_NA_VALUES,
   hashString,
@@ -136,13 +135,15 @@ export interface ProcessorState {
   dense: Record<string, NumericStats>;
 }
 
-interface NormDense {
+/** A dense column with its defaults resolved (saved form). */
+export interface NormDense {
   name: string;
   scaler: ScalerKind;
   fill: number | 'mean';
 }
 
-interface NormEmbedded {
+/** A sparse or sequence column with its defaults and vocabulary sharing resolved (saved form). */
+export interface NormEmbedded {
   name: string;
   kind: 'sparse' | 'sequence';
   /** Owner of the vocabulary (the column itself unless it shares). */
@@ -161,14 +162,16 @@ interface NormEmbedded {
   pooling?: SequencePooling;
 }
 
-interface NormLabel {
+/** A label column with its defaults resolved (saved form). */
+export interface NormLabel {
   name: string;
   type: 'binary' | 'regression';
   threshold: number | null;
   positive: string[] | null;
 }
 
-interface NormalizedConfig {
+/** A processor's column declarations with every default resolved: what `toJSON` saves. */
+export interface NormalizedConfig {
   dense: NormDense[];
   embedded: NormEmbedded[];
   labels: NormLabel[];
@@ -387,6 +390,15 @@ export class DataProcessor {
    */
   async fit(input: DataSourceInput, opts: ProcessorFitOptions = {}): Promise<this> {
     const src = toRawSource(input);
+    try {
+      return await this.fitSource(src, opts);
+    } finally {
+      // a source opened here from a path is ours to close; one passed in belongs to the caller
+      if (src !== input) await src.close?.();
+    }
+  }
+
+  private async fitSource(src: RawSource, opts: ProcessorFitOptions): Promise<this> {
     const names = await src.columnNames();
     this.checkColumns(names, this.inputColumns(), src.description);
     const groups = this.groups();
@@ -741,18 +753,22 @@ export class DataProcessor {
   async *stream(input: DataSourceInput, opts: StreamOptions = {}): AsyncGenerator<EncodedChunk> {
     this.requireFitted('stream');
     const src = toRawSource(input);
-    const names = await src.columnNames();
-    this.checkColumns(names, this.inputColumns(), src.description);
-    if ((opts.labels ?? 'auto') === 'require') this.checkColumns(names, this.labelColumns(), src.description);
-    const present = new Set(names);
-    const columns = [...this.inputColumns(), ...this.labelColumns().filter((l) => present.has(l) && opts.labels !== 'skip'), ...(opts.keep ?? [])];
-    let any = false;
-    for await (const chunk of src.chunks({ chunkRows: opts.chunkRows, columns })) {
-      if (chunk.numRows === 0) continue;
-      any = true;
-      yield { data: this.encodeChunk(chunk, opts, src.description), numRows: chunk.numRows, offset: chunk.offset };
+    try {
+      const names = await src.columnNames();
+      this.checkColumns(names, this.inputColumns(), src.description);
+      if ((opts.labels ?? 'auto') === 'require') this.checkColumns(names, this.labelColumns(), src.description);
+      const present = new Set(names);
+      const columns = [...this.inputColumns(), ...this.labelColumns().filter((l) => present.has(l) && opts.labels !== 'skip'), ...(opts.keep ?? [])];
+      let any = false;
+      for await (const chunk of src.chunks({ chunkRows: opts.chunkRows, columns })) {
+        if (chunk.numRows === 0) continue;
+        any = true;
+        yield { data: this.encodeChunk(chunk, opts, src.description), numRows: chunk.numRows, offset: chunk.offset };
+      }
+      if (!any) throw new DataError(`${src.description} has no data rows`);
+    } finally {
+      if (src !== input) await src.close?.();
     }
-    if (!any) throw new DataError(`${src.description} has no data rows`);
   }
 
   /** Encode a whole file or source into memory (validation and test sets). */
@@ -895,4 +911,3 @@ async function resolveTarget(target: string | ModelStore, file: string): Promise
   return { store: new FileStore(target), name: file };
 }
 
-export type { ChunkOptions };

@@ -205,6 +205,8 @@ export function keyOf(v: unknown): string | null | undefined {
   if (typeof v === 'string') return v === '' ? null : v;
   if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  // DuckDB hands DATE / TIMESTAMP columns over as Dates; their ISO text is a stable category
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
   return undefined;
 }
 

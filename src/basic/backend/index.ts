@@ -15,6 +15,8 @@ export interface BackendOptions {
   threads?: number;
   /** Print which backend is in use (default true). */
   log?: boolean;
+  /** Install the wasm kernel fixes (transposed matMul, fast transpose and reductions); default true. Off only to measure them. */
+  kernelFixes?: boolean;
 }
 
 /** What {@link initBackend} selected. */
@@ -74,7 +76,7 @@ async function select(opts: BackendOptions): Promise<BackendInfo> {
   }
   if (choice === 'auto' || choice === 'wasm') {
     if (threads > 1) configureWasmThreads({ threads });
-    const fix = installMatMulTransposeFix() && installFastKernels();
+    const fix = (opts.kernelFixes ?? true) && installMatMulTransposeFix() && installFastKernels();
     try {
       if (await tf.setBackend('wasm')) {
         await tf.ready();

@@ -24,7 +24,7 @@ export interface SparseTableSpec {
  * values do not depend on the order in which rows are first seen. Row 0 is padding: always zero, never trained.
  */
 export class SparseTable {
-  data: Float32Array;
+  private storage: Float32Array | null = null;
   /** 1 where the row has been initialised. */
   initialized: Uint8Array;
   /** Optimizer steps applied so far (drives Adam's bias correction). */
@@ -36,9 +36,20 @@ export class SparseTable {
     if (!Number.isInteger(spec.rows) || spec.rows < 1) throw new Error(`table '${spec.name}': rows must be a positive integer (got ${spec.rows})`);
     this.optimizer = optimizer;
     this.stride = rowStride(optimizer.kind, spec.dim);
-    this.data = new Float32Array(spec.rows * this.stride);
     this.initialized = new Uint8Array(spec.rows);
     this.initialized[0] = 1;
+  }
+
+  /**
+   * Row storage, allocated on first use: compile() usually switches the optimizer (and so the row layout) right
+   * after construction, and allocating a 1e6-row table twice would be wasted work.
+   */
+  get data(): Float32Array {
+    if (!this.storage) this.storage = new Float32Array(this.spec.rows * this.stride);
+    return this.storage;
+  }
+  set data(values: Float32Array) {
+    this.storage = values;
   }
 
   get name(): string {
@@ -57,17 +68,20 @@ export class SparseTable {
   /** Switch optimizer; weights are kept, optimizer state restarts when the layout changes. */
   setOptimizer(config: SparseOptimizerConfig): void {
     const newStride = rowStride(config.kind, this.dim);
-    if (newStride !== this.stride || config.kind !== this.optimizer.kind) {
-      const old = this.data;
+    if (!this.storage) {
+      this.stride = newStride;
+      this.step = 0;
+    } else if (newStride !== this.stride || config.kind !== this.optimizer.kind) {
+      const old = this.storage;
       const oldStride = this.stride;
-      this.data = new Float32Array(this.rows * newStride);
+      const data = (this.storage = new Float32Array(this.rows * newStride));
       const slot = initialSlotValue(config);
       for (let r = 0; r < this.rows; r++) {
         if (!this.initialized[r]) continue;
         const o = r * oldStride;
         const n = r * newStride;
-        for (let j = 0; j < this.dim; j++) this.data[n + j] = old[o + j];
-        if (r !== 0 && slot !== 0) for (let j = this.dim; j < newStride; j++) this.data[n + j] = slot;
+        for (let j = 0; j < this.dim; j++) data[n + j] = old[o + j];
+        if (r !== 0 && slot !== 0) for (let j = this.dim; j < newStride; j++) data[n + j] = slot;
       }
       this.stride = newStride;
       this.step = 0;
@@ -78,18 +92,19 @@ export class SparseTable {
   private initRow(id: number): void {
     const { initializer, dim, seed } = { ...this.spec, seed: this.spec.seed };
     const base = id * this.stride;
+    const data = this.data;
     if (initializer.type !== 'zeros') {
       const rng = new Rng((seed ^ Math.imul(id, 0x9e3779b1)) >>> 0);
       if (initializer.type === 'normal') {
         const std = initializer.std ?? 0.01;
-        for (let j = 0; j < dim; j++) this.data[base + j] = std * rng.normal();
+        for (let j = 0; j < dim; j++) data[base + j] = std * rng.normal();
       } else {
         const scale = initializer.scale ?? 0.05;
-        for (let j = 0; j < dim; j++) this.data[base + j] = rng.uniform(-scale, scale);
+        for (let j = 0; j < dim; j++) data[base + j] = rng.uniform(-scale, scale);
       }
     }
     const slot = initialSlotValue(this.optimizer);
-    if (slot !== 0) for (let j = dim; j < this.stride; j++) this.data[base + j] = slot;
+    if (slot !== 0) for (let j = dim; j < this.stride; j++) data[base + j] = slot;
     this.initialized[id] = 1;
   }
 
@@ -97,14 +112,16 @@ export class SparseTable {
   addRowTo(id: number, out: Float32Array, offset: number): void {
     if (!this.initialized[id]) this.initRow(id);
     const base = id * this.stride;
-    for (let j = 0; j < this.dim; j++) out[offset + j] += this.data[base + j];
+    const data = this.data;
+    for (let j = 0; j < this.dim; j++) out[offset + j] += data[base + j];
   }
 
   /** Copy row `id`'s weights into `out` at `offset`. */
   copyRowTo(id: number, out: Float32Array, offset: number): void {
     if (!this.initialized[id]) this.initRow(id);
     const base = id * this.stride;
-    for (let j = 0; j < this.dim; j++) out[offset + j] = this.data[base + j];
+    const data = this.data;
+    for (let j = 0; j < this.dim; j++) out[offset + j] = data[base + j];
   }
 
   /** Weights of one row (a copy). */

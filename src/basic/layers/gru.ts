@@ -77,12 +77,14 @@ export class GRU extends Module {
         const zeros = tf.zeros([B, H]) as tf.Tensor2D;
         return opts.returnSequence ? { last: zeros, sequence: tf.zeros([B, 0, H]) as tf.Tensor3D } : { last: zeros };
       }
-      // time-major, so every per-step slice below is a contiguous block
-      const xt = x.transpose([1, 0, 2]).reshape([L * B, D]) as tf.Tensor2D;
-      const xg = tf.fused.matMul({ a: xt, b: this.kernel as tf.Tensor2D, bias: this.bias }).reshape([L, B, G * H]) as tf.Tensor3D;
-      const scale2d = this.mode === 'gru' ? mask : (tf.mul(mask, opts.attention!) as tf.Tensor2D);
-      const scale = scale2d.transpose([1, 0]).reshape([L, B, 1]) as tf.Tensor3D;
-      const states = this.recurrence(xg, scale, this.recurrentKernel as tf.Tensor2D, this.recurrentBias as tf.Tensor1D);
+      // tanh(z) = 2σ(2z) - 1: the candidate block is pre-scaled by 2 so the loop runs a sigmoid, which is about ten
+      // times cheaper than tanh on wasm (vectorised by XNNPACK vs a scalar loop)
+      const twice = this.candidateScale();
+      const xg = tf.mul(tf.fused.matMul({ a: x.reshape([B * L, D]) as tf.Tensor2D, b: this.kernel as tf.Tensor2D, bias: this.bias }), twice);
+      // step-minor layout [G, B·H, L]: one step of any tensor is then a [·, L] x [L, 1] matMul (see recurrence)
+      const xgT = xg.reshape([B, L, G, H]).transpose([2, 0, 3, 1]).reshape([G, B * H, L]) as tf.Tensor3D;
+      const scale = this.mode === 'gru' ? mask : (tf.mul(mask, opts.attention!) as tf.Tensor2D);
+      const states = this.recurrence(xgT, scale, tf.mul(this.recurrentKernel, twice) as tf.Tensor2D, tf.mul(this.recurrentBias, twice) as tf.Tensor1D);
       const last = states.slice([L - 1, 0, 0], [1, B, H]).reshape([B, H]) as tf.Tensor2D;
       if (!opts.returnSequence) return { last };
       return { last, sequence: states.transpose([1, 0, 2]) as tf.Tensor3D };
@@ -90,103 +92,117 @@ export class GRU extends Module {
     return { last: out.last, sequence: out.sequence ?? null };
   }
 
+  /** [1, ..., 1, 2, ..., 2]: doubles the candidate block of the fused gate weights. */
+  private candidateScale(): tf.Tensor1D {
+    const H = this.hiddenDim;
+    const v = new Float32Array(this.gates * H).fill(1);
+    v.fill(2, (this.gates - 1) * H);
+    return tf.tensor1d(v);
+  }
+
   /**
-   * The recurrence over time-major gate inputs xg [L, B, G·H] and gate scales [L, B, 1], returning the states
-   * [L, B, H], as one custom-gradient op. On wasm every tfjs op costs tens of microseconds whatever its size, so
-   * the op count per step decides the speed. The hand-written backpropagation through time keeps only what truly
-   * recurs inside the loop. With dh_t the total gradient reaching h_t:
-   *   dL/d[u_pre | r_pre | n_h] = tile(dh_t) ⊙ K_t,  K = [(ñ-h)·s·σ'(u) | Q·n_h·σ'(r) | Q·r],  Q = g (1 - ñ²)
-   *   dL/d[x_u | x_r | x_n]     = tile(dh_t) ⊙ Kx_t, Kx = [(ñ-h)·s·σ'(u) | Q·n_h·σ'(r) | Q]
-   *   dh_{t-1} = dh_t ⊙ (1 - g_t) + (tile(dh_t) ⊙ K_t) Uᵀ = (tile(dh_t) ⊙ [K_t | 1 - g_t]) [Uᵀ; I]
-   * K and Kx depend only on forward values, so they are computed for all steps at once; each step then costs four
-   * ops (add, tile, mul, matMul), and the weight and input gradients are single matMuls / products afterwards.
+   * The recurrence as one custom-gradient op over step-minor inputs: gate pre-activations xg [G, B·H, L] (candidate
+   * block doubled), gate scales [B, L] and the (candidate-doubled) recurrent weights; returns the states [L, B, H].
+   * On wasm every op has a fixed cost, slicing copies the whole input tensor to JS, and a matMul packs its right
+   * operand; so step t of an [N, L] tensor is read as M x e_t with a one-hot column e_t [L, 1] (exact, and cheap),
+   * and the hand-written backpropagation through time keeps only what truly recurs inside the loop. With dh_t the
+   * total gradient reaching h_t, Q = g (1 - ñ²) / 2 and pre-activations z:
+   *   dL/dz_u = dh_t ⊙ (ñ - h_{t-1}) s σ'(z_u),  dL/dz_r = dh_t ⊙ Q n_h σ'(z_r),  dL/dn_h = dh_t ⊙ Q r,  dL/dx_n = dh_t ⊙ Q
+   *   dh_{t-1} = dh_t ⊙ (1 - g) + [dz_u | dz_r | dn_h] Uᵀ = (dh_t ⊙ [K_u | K_r | K_n | 1 - g]) [U_uᵀ; U_rᵀ; U_nᵀ; I]
+   * The K factors depend only on forward values and are computed for all steps at once, so each backward step is
+   * five small ops (two step reads, add, broadcast multiply, matMul); weight gradients are single matMuls afterwards.
    */
   private readonly recurrence = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xg, scale, U, c, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const [L, B] = xg.shape;
+    const [xg, scale, U, c, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const [B, L] = scale.shape;
     const H = this.hiddenDim;
     const G = this.gates;
-    const A = (G - 1) * H; // sigmoid-gate block: [u | r], or [r] for 'agru'
-    const [xA, xN] = tf.split(xg, [A, H], 2);
-    const xAs = tf.unstack(xA, 0) as tf.Tensor2D[];
-    const xNs = tf.unstack(xN, 0) as tf.Tensor2D[];
-    const ss = tf.unstack(scale, 0) as tf.Tensor2D[];
+    let sel = oneHotColumns(L);
+    const step = (m: tf.Tensor2D, t: number, shape: number[]): tf.Tensor2D => tf.matMul(m, sel[t]).reshape(shape) as tf.Tensor2D;
+    const xs = tf.unstack(xg, 0) as tf.Tensor2D[];
+    const us = tf.split(U, G, 1) as tf.Tensor2D[];
+    const cs = tf.split(c, G) as tf.Tensor1D[];
     let h: tf.Tensor2D = tf.zeros([B, H]);
-    const states: tf.Tensor2D[] = [];
-    const gatesT: tf.Tensor2D[] = [];
-    const nT: tf.Tensor2D[] = [];
-    const hNT: tf.Tensor2D[] = [];
-    const diffT: tf.Tensor2D[] = [];
-    const gT: tf.Tensor2D[] = [];
+    const hs: tf.Tensor2D[] = [];
+    const rec: Record<'u' | 'r' | 'n' | 'hn' | 'diff' | 'g', tf.Tensor2D[]> = { u: [], r: [], n: [], hn: [], diff: [], g: [] };
     for (let t = 0; t < L; t++) {
-      const [hA, hN] = tf.split(tf.fused.matMul({ a: h, b: U, bias: c }), [A, H], 1);
-      const gates = tf.sigmoid(tf.add(xAs[t], hA)) as tf.Tensor2D;
-      let u: tf.Tensor2D | null = null;
-      let r: tf.Tensor2D = gates;
-      if (G === 3) [u, r] = tf.split(gates, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-      const n = tf.tanh(tf.add(xNs[t], tf.mul(r, hN))) as tf.Tensor2D;
-      const g: tf.Tensor2D = u ? (tf.mul(u, ss[t]) as tf.Tensor2D) : ss[t];
+      const st = step(scale, t, [B, 1]);
+      const pre = (i: number) => tf.add(step(xs[i], t, [B, H]), tf.fused.matMul({ a: h, b: us[i], bias: cs[i] }));
+      const u = G === 3 ? (tf.sigmoid(pre(0)) as tf.Tensor2D) : null;
+      const r = tf.sigmoid(pre(G - 2)) as tf.Tensor2D;
+      const hn = tf.fused.matMul({ a: h, b: us[G - 1], bias: cs[G - 1] }) as tf.Tensor2D;
+      const n = tf.sub(tf.mul(tf.sigmoid(tf.add(step(xs[G - 1], t, [B, H]), tf.mul(r, hn))), 2), 1) as tf.Tensor2D;
+      const g: tf.Tensor2D = u ? (tf.mul(u, st) as tf.Tensor2D) : st;
       const diff = tf.sub(n, h) as tf.Tensor2D;
       h = tf.add(h, tf.mul(g, diff)) as tf.Tensor2D;
-      states.push(h);
-      gatesT.push(gates);
-      nT.push(n);
-      hNT.push(hN as tf.Tensor2D);
-      diffT.push(diff);
-      gT.push(g as tf.Tensor2D);
+      hs.push(h);
+      if (u) rec.u.push(u);
+      rec.r.push(r);
+      rec.n.push(n);
+      rec.hn.push(hn);
+      rec.diff.push(diff);
+      rec.g.push(g);
     }
-    const value = tf.stack(states, 0) as tf.Tensor3D;
-    // saving a handful of [L, B, ·] stacks costs far fewer ops than saving every per-step tensor
-    save([value, tf.stack(gatesT, 0), tf.stack(nT, 0), tf.stack(hNT, 0), tf.stack(diffT, 0), tf.stack(gT, 0), scale, U]);
+    // time-major stacks: packing along the first axis is a plain copy, along the last a slow JS loop on wasm
+    const stk = (list: tf.Tensor2D[]) => tf.stack(list, 0) as tf.Tensor3D;
+    const value = stk(hs);
+    // a handful of [L, B, ·] stacks cost far fewer ops than saving every per-step tensor
+    save([value, G === 3 ? stk(rec.u) : value, stk(rec.r), stk(rec.n), stk(rec.hn), stk(rec.diff), stk(rec.g), scale, U]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [statesAll, gatesAll, nAll, hNAll, diffAll, gAll, sAll, Uw] = saved as [
-        tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D,
+      const [hAll, uAll, rAll, nAll, hnAll, diffAll, gAll, sAll, Uw] = saved as [
+        tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D,
       ];
-      const dSig = tf.mul(gatesAll, tf.sub(1, gatesAll));
-      const q = tf.mul(gAll, tf.sub(1, tf.square(nAll)));
-      let k: tf.Tensor;
-      let kx: tf.Tensor;
-      let u: tf.Tensor | null = null;
-      if (G === 3) {
-        const [uAll, rAll] = tf.split(gatesAll, 2, 2);
-        const [dU_, dR_] = tf.split(dSig, 2, 2);
-        u = uAll;
-        const ku = tf.mul(tf.mul(diffAll, sAll), dU_);
-        const kr = tf.mul(tf.mul(q, hNAll), dR_);
-        k = tf.concat([ku, kr, tf.mul(q, rAll)], 2);
-        kx = tf.concat([ku, kr, q], 2);
-      } else {
-        const kr = tf.mul(tf.mul(q, hNAll), dSig);
-        k = tf.concat([kr, tf.mul(q, gatesAll)], 2);
-        kx = tf.concat([kr, q], 2);
-      }
+      // the forward pass's selectors were released with its scope
+      sel = oneHotColumns(L);
+      const sigmoidGrad = (v: tf.Tensor) => tf.mul(v, tf.sub(1, v));
+      const q = tf.mul(tf.mul(gAll, tf.sub(1, tf.square(nAll))), 0.5);
+      const kr = tf.mul(tf.mul(q, hnAll), sigmoidGrad(rAll));
+      const kn = tf.mul(q, rAll);
+      const ku = G === 3 ? tf.mul(tf.mul(diffAll, sAll.transpose().reshape([L, B, 1])), sigmoidGrad(uAll)) : null;
       // 1 - g broadcast to [L, B, H] ('agru' gates are one scale per row)
       const keep = G === 3 ? tf.sub(1, gAll) : tf.add(tf.zerosLike(nAll), tf.sub(1, gAll));
-      const kps = tf.unstack(tf.concat([k, keep], 2), 0) as tf.Tensor2D[];
-      const up = tf.concat([tf.transpose(Uw), tf.eye(H)], 0) as tf.Tensor2D;
-      const dys = tf.unstack(dy, 0) as tf.Tensor2D[];
+      const kp = tf
+        .stack(ku ? [ku, kr, kn, keep] : [kr, kn, keep], 2)
+        .transpose([1, 2, 3, 0])
+        .reshape([B * (G + 1) * H, L]) as tf.Tensor2D;
+      const up = tf.concat([...(tf.split(Uw, G, 1) as tf.Tensor2D[]).map((m) => m.transpose()), tf.eye(H)], 0) as tf.Tensor2D;
+      const dy2 = dy.transpose([1, 2, 0]).reshape([B * H, L]) as tf.Tensor2D;
       const dhts: tf.Tensor2D[] = new Array(L);
       let dh: tf.Tensor2D | null = null;
       for (let t = L - 1; t >= 0; t--) {
-        const dht: tf.Tensor2D = dh ? (tf.add(dh, dys[t]) as tf.Tensor2D) : dys[t];
+        const dyt = step(dy2, t, [B, H]);
+        const dht: tf.Tensor2D = dh ? (tf.add(dh, dyt) as tf.Tensor2D) : dyt;
         dhts[t] = dht;
         // h_0 is a constant, so the chain stops at t = 0
-        if (t > 0) dh = tf.matMul(tf.mul(tf.tile(dht, [1, G + 1]), kps[t]) as tf.Tensor2D, up) as tf.Tensor2D;
+        if (t > 0) dh = tf.matMul(tf.mul(dht.reshape([B, 1, H]), step(kp, t, [B, G + 1, H])).reshape([B, (G + 1) * H]) as tf.Tensor2D, up) as tf.Tensor2D;
       }
-      const dhtAll = tf.stack(dhts, 0) as tf.Tensor3D;
-      const tiled = tf.tile(dhtAll, [1, 1, G]);
-      const dHG = tf.mul(tiled, k).reshape([L * B, G * H]) as tf.Tensor2D;
-      const dXG = tf.mul(tiled, kx);
-      const hPrev = L > 1 ? tf.concat([tf.zeros([1, B, H]), statesAll.slice([0, 0, 0], [L - 1, B, H])], 0) : tf.zeros([1, B, H]);
-      const dUw = tf.matMul(hPrev.reshape([L * B, H]) as tf.Tensor2D, dHG, true, false);
+      const dht = stk(dhts);
+      const dz = [...(ku ? [tf.mul(dht, ku)] : []), tf.mul(dht, kr)];
+      const dx = tf.stack([...dz, tf.mul(dht, q)], 0).transpose([0, 2, 3, 1]).reshape([G, B * H, L]);
+      // weight gradients: sum over steps and rows of h_{t-1} ⊗ [dz_u | dz_r | dn_h], as one [H, L·B] x [L·B, G·H] matMul
+      const hPrev = L > 1 ? tf.concat([tf.zeros([1, B, H]), hAll.slice([0, 0, 0], [L - 1, B, H])], 0) : tf.zeros([1, B, H]);
+      const hPrev2 = hPrev.reshape([L * B, H]) as tf.Tensor2D;
+      const dHG = tf.stack([...dz, tf.mul(dht, kn)], 2).reshape([L * B, G * H]) as tf.Tensor2D;
+      const dU = tf.matMul(hPrev2, dHG, true, false);
       const dc = tf.sum(dHG, 0);
-      const dg = tf.mul(dhtAll, diffAll);
+      const dg = tf.mul(dht, diffAll);
       let dScale: tf.Tensor;
-      if (this.mode === 'augru') dScale = tf.sum(tf.mul(dg, u!), 2, true);
-      else if (this.mode === 'agru') dScale = tf.sum(dg, 2, true);
-      else dScale = tf.zeros([L, B, 1]);
-      return [dXG, dScale, dUw, dc];
+      if (this.mode === 'augru') dScale = tf.sum(tf.mul(dg, uAll), 2).transpose();
+      else if (this.mode === 'agru') dScale = tf.sum(dg, 2).transpose();
+      else dScale = tf.zeros([B, L]);
+      return [dx, dScale, dU, dc];
     };
     return { value, gradFunc };
-  }) as unknown as (xg: tf.Tensor3D, scale: tf.Tensor3D, U: tf.Tensor2D, c: tf.Tensor1D) => tf.Tensor3D;
+  }) as unknown as (xg: tf.Tensor3D, scale: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D) => tf.Tensor3D;
+}
+
+/** One-hot columns [L, 1]: M e_t reads step t of a step-minor [N, L] tensor without the copy tfjs-wasm's slice makes. */
+function oneHotColumns(L: number): tf.Tensor2D[] {
+  const out: tf.Tensor2D[] = [];
+  for (let t = 0; t < L; t++) {
+    const v = new Float32Array(L);
+    v[t] = 1;
+    out.push(tf.tensor2d(v, [L, 1]));
+  }
+  return out;
 }

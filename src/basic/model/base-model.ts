@@ -154,6 +154,14 @@ export abstract class BaseModel extends Module {
     return this.totalLoss(this.forward(inputs, ctx), labels, this.requireCompiled('fit'));
   }
 
+  /**
+   * Order of the training rows in one epoch of `fit`, as index batches. The default shuffles all rows; sequence
+   * models override it to group rows of similar length so that a batch is not padded to the longest row overall.
+   */
+  protected trainBatches(data: Dataset, batchSize: number, opts: { shuffle: boolean; rng: Rng; dropLast?: boolean }): Iterable<Int32Array> {
+    return indexBatches(data.numRows, batchSize, opts);
+  }
+
   /** The compile options in force (null before compile). */
   protected get compileOptions(): CompileOptions | null {
     return this.compiled?.options ?? null;
@@ -444,7 +452,8 @@ export abstract class BaseModel extends Module {
     return this.evaluateBound(this.bindData(data, true), opts.batchSize ?? 4096);
   }
 
-  private evaluateBound(ds: Dataset, batchSize: number): Record<string, number> {
+  /** Metrics of `evaluate` (and of validation during fit) on bound data; models with their own metrics override it. */
+  protected evaluateBound(ds: Dataset, batchSize: number): Record<string, number> {
     const c = this.requireCompiled('evaluate');
     const { preds, loss } = this.predictBound(ds, batchSize, true);
     const report: Record<string, number> = { loss };
@@ -483,7 +492,7 @@ export abstract class BaseModel extends Module {
       let lossSum = 0;
       let seen = 0;
       let step = 0;
-      for (const idx of indexBatches(data.numRows, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast })) {
+      for (const idx of this.trainBatches(data, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast })) {
         const loss = this.trainStep(data, idx, c);
         lossSum += loss * idx.length;
         seen += idx.length;

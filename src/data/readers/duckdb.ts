@@ -55,6 +55,7 @@ function loadDuckDb(): DuckModule {
  * moves the rows into JavaScript.
  */
 export class DuckDbSource implements RawSource {
+  /** The file(s) or query, for messages. */
   readonly description: string;
   private readonly relation: string;
   private instance: DuckDBInstance | null = null;
@@ -119,6 +120,7 @@ export class DuckDbSource implements RawSource {
     return this.types;
   }
 
+  /** Column names from the schema (no scan). */
   async columnNames(): Promise<string[]> {
     return [...(await this.columnTypes()).keys()];
   }
@@ -129,6 +131,7 @@ export class DuckDbSource implements RawSource {
     return t;
   }
 
+  /** Stream the rows (in file order) as chunks of exactly `chunkRows` rows but the last. */
   async *chunks(opts: ChunkOptions = {}): AsyncGenerator<RawChunk> {
     const chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new DataError(`chunkRows must be a positive integer (got ${opts.chunkRows})`);

@@ -13,7 +13,7 @@ export interface SyntheticCross3Options {
   vocabSizes?: number[];
   /** The three fields whose latent values are multiplied (default [0, 1, 2]). */
   crossFields?: [number, number, number];
-  /** Width k of the planted latent vectors; the cross term is sum_k z1_k z2_k z3_k (default 1). */
+  /** Width k of the planted latent vectors; the cross term is sum_k z1_k z2_k z3_k (default 2). */
   latentDim?: number;
   /** Distribution of the latent values: random signs (default) or standard normal. */
   latent?: 'sign' | 'normal';
@@ -25,7 +25,10 @@ export interface SyntheticCross3Options {
   zipfExponent?: number;
   /** Embedding width declared on the returned features (default 8). */
   embeddingDim?: number;
-  /** Standard deviation of the declared features' normal row initialiser (default: the library default). */
+  /**
+   * Standard deviation of the declared features' normal row initialiser (default 0.1). A third-order term of
+   * embeddings scaled 0.01 is ~1e-6 at the start, so every model would first sit on a long plateau.
+   */
   embeddingInitStd?: number;
   validFraction?: number;
   testFraction?: number;
@@ -54,13 +57,13 @@ export function syntheticCross3(opts: SyntheticCross3Options): SyntheticCross3 {
     seed = 11,
     vocabSizes = [60, 60, 60, 40, 40, 40],
     crossFields = [0, 1, 2],
-    latentDim = 1,
+    latentDim = 2,
     latent: latentKind = 'sign',
     crossScale = 3,
     biasScale = 0.2,
     zipfExponent = 0.5,
     embeddingDim = 8,
-    embeddingInitStd,
+    embeddingInitStd = 0.1,
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
@@ -106,7 +109,7 @@ export function syntheticCross3(opts: SyntheticCross3Options): SyntheticCross3 {
     name: `c${f}`,
     vocabSize: v,
     embeddingDim,
-    ...(embeddingInitStd !== undefined ? { initializer: { type: 'normal' as const, std: embeddingInitStd } } : {}),
+    initializer: { type: 'normal' as const, std: embeddingInitStd },
   }));
   const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]): SyntheticSplit => {

@@ -16,6 +16,12 @@ export interface SyntheticFunnelOptions {
   categories?: number;
   /** Correlation between an item's click appeal and its conversion appeal; negative = "click-bait" items convert worse. */
   itemCorrelation?: number;
+  /** Correlation between the user-item affinities that drive clicks and those that drive conversions. */
+  affinityCorrelation?: number;
+  /** Correlation between a user's click propensity and conversion propensity. */
+  userCorrelation?: number;
+  /** Popularity skew of items (Zipf exponent; smaller = flatter, more items with few impressions). */
+  itemZipf?: number;
   /** Intercept of the click logit (sets the click rate). */
   ctrBias?: number;
   /** Intercept of the conversion logit (sets the post-click conversion rate). */
@@ -65,37 +71,43 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
   const {
     rows,
     seed = 11,
-    users = 2000,
-    items = 1000,
+    users = 3000,
+    items = 3000,
     categories = 30,
-    itemCorrelation = -0.6,
-    ctrBias = -2.0,
+    itemCorrelation = 0.9,
+    affinityCorrelation = 0.95,
+    userCorrelation = 0.9,
+    itemZipf = 0.8,
+    ctrBias = -3.5,
     cvrBias = -1.0,
     embeddingDim = 8,
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
   if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticFunnel: rows must be an integer >= 10 (got ${rows})`);
-  if (!(itemCorrelation >= -1 && itemCorrelation <= 1)) throw new Error(`syntheticFunnel: itemCorrelation must be in [-1, 1] (got ${itemCorrelation})`);
+  for (const [name, v] of [['itemCorrelation', itemCorrelation], ['affinityCorrelation', affinityCorrelation], ['userCorrelation', userCorrelation]] as const) {
+    if (!(v >= -1 && v <= 1)) throw new Error(`syntheticFunnel: ${name} must be in [-1, 1] (got ${v})`);
+  }
   const rng = new Rng(seed);
   const K = 4;
   const vec = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
   const zUser = vec(users * K, 0.8 / Math.sqrt(K));
   const vItem = vec(items * K, 0.8 / Math.sqrt(K));
-  // A mixes the latent dimensions, so the CVR affinity is a different (but learnable) function of the same vectors
-  const A = vec(K * K, 1 / Math.sqrt(K));
-  const uC = vec(users, 0.3);
-  const uV = vec(users, 0.3);
+  const mixed = (base: Float32Array, rho: number, scale: number) => Float32Array.from(base, (c) => rho * c + Math.sqrt(1 - rho * rho) * scale * rng.normal());
+  // A = rho I + noise: the CVR affinity is a different but related function of the same latent vectors, so
+  // embeddings learnt from clicks on all impressions carry much of what conversions need
+  const A = Float32Array.from({ length: K * K }, (_, k) => (k % (K + 1) === 0 ? affinityCorrelation : 0) + Math.sqrt(1 - affinityCorrelation ** 2) * rng.normal() / Math.sqrt(K));
+  const uC = vec(users, 0.5);
+  const uV = mixed(uC, userCorrelation, 0.5);
   const iC = vec(items, 0.8);
-  const rho = itemCorrelation;
-  const iV = Float32Array.from(iC, (c) => rho * c + Math.sqrt(1 - rho * rho) * 0.8 * rng.normal());
+  const iV = mixed(iC, itemCorrelation, 0.8);
   const kC = vec(categories, 0.4);
   const kV = vec(categories, 0.4);
   const itemCat = Int32Array.from({ length: items }, () => 1 + rng.int(categories - 1));
   const wC = [0.4, -0.3];
   const wV = [-0.2, 0.5];
   const userSampler = new ZipfSampler(users, 0.8);
-  const itemSampler = new ZipfSampler(items, 1.0);
+  const itemSampler = new ZipfSampler(items, itemZipf);
 
   const col = {
     user_id: new Int32Array(rows),
@@ -126,8 +138,8 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
       dotV += zUser[u * K + a] * av;
     }
     const hourEffect = 0.3 * Math.sin((2 * Math.PI * hour) / 24);
-    const zc = ctrBias + uC[u] + iC[i] + kC[c] + 1.5 * dotC + wC[0] * x0 + wC[1] * x1 + hourEffect;
-    const zv = cvrBias + uV[u] + iV[i] + kV[c] + 1.5 * dotV + wV[0] * x0 + wV[1] * x1;
+    const zc = ctrBias + uC[u] + iC[i] + kC[c] + 2 * dotC + wC[0] * x0 + wC[1] * x1 + hourEffect;
+    const zv = cvrBias + uV[u] + iV[i] + kV[c] + 2 * dotV + wV[0] * x0 + wV[1] * x1;
     col.user_id[r] = u;
     col.item_id[r] = i;
     col.item_cat[r] = c;

@@ -10,12 +10,14 @@ export interface SyntheticInterestSequenceOptions {
   /** Number of (user history, target item, label) rows. */
   rows: number;
   seed?: number;
-  /** Number of item clusters (interests) (default 24). */
+  /** Number of item clusters (interests) (default 12). */
   numClusters?: number;
-  /** Items per cluster; item ids are 1..numClusters*itemsPerCluster (default 20). */
+  /** Items per cluster; item ids are 1..numClusters*itemsPerCluster (default 8). */
   itemsPerCluster?: number;
-  /** Declared maxLen of the history feature; histories are 60-100 % of it long (default 20). */
+  /** Declared maxLen of the history feature: the longest history (default 20). */
   maxLen?: number;
+  /** Shortest history (default 60 % of maxLen, at least recentLen[1] + 1); a wide range dilutes mean pooling. */
+  minLen?: number;
   /** Length range of the most recent interest segment (default [4, 7]). */
   recentLen?: [number, number];
   /** Length range of each older interest segment (default [3, 6]). */
@@ -28,7 +30,11 @@ export interface SyntheticInterestSequenceOptions {
   strength?: number;
   /** Embedding width declared on the returned features (default 8). */
   embeddingDim?: number;
-  /** Standard deviation of the declared features' normal row initialiser (default: the library default). */
+  /**
+   * Standard deviation of the declared features' normal row initialiser (default 0.05). Larger than the library's
+   * 0.01 because every model here must first learn which items belong together from the labels alone; at 0.01 all
+   * of them sit on a long plateau first.
+   */
   embeddingInitStd?: number;
   validFraction?: number;
   testFraction?: number;
@@ -68,8 +74,8 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
   const {
     rows,
     seed = 5,
-    numClusters = 24,
-    itemsPerCluster = 20,
+    numClusters = 12,
+    itemsPerCluster = 8,
     maxLen = 20,
     recentLen = [4, 7],
     pastLen = [3, 6],
@@ -77,7 +83,7 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
     targetMix = [0.4, 0.35],
     strength = 4.4,
     embeddingDim = 8,
-    embeddingInitStd,
+    embeddingInitStd = 0.05,
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
@@ -99,7 +105,8 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
   const group = new Int32Array(rows);
   const probs = new Float32Array(rows);
   const labels = new Float32Array(rows);
-  const minTotal = Math.max(recentLen[1] + 1, Math.round(0.6 * maxLen));
+  const minTotal = opts.minLen ?? Math.max(recentLen[1] + 1, Math.round(0.6 * maxLen));
+  if (!Number.isInteger(minTotal) || minTotal < 1 || minTotal > maxLen) throw new Error(`syntheticInterestSequence: minLen must be an integer in [1, maxLen] (got ${opts.minLen})`);
   for (let r = 0; r < rows; r++) {
     const total = minTotal + rng.int(maxLen - minTotal + 1);
     // walk the interest backwards from the current cluster, so the most recent segment is generated first
@@ -133,7 +140,7 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
     labels[r] = rng.next() < probs[r] ? 1 : 0;
   }
 
-  const initializer = embeddingInitStd !== undefined ? { initializer: { type: 'normal' as const, std: embeddingInitStd } } : {};
+  const initializer = { initializer: { type: 'normal' as const, std: embeddingInitStd } };
   const item = { vocabSize: numItems + 1, embeddingDim, embeddingName: 'item', ...initializer };
   const behaviorFeature = new SequenceFeature({ name: 'hist_item', ...item, maxLen, pooling: 'mean' });
   const targetItemFeature = new SparseFeature({ name: 'target_item', ...item });

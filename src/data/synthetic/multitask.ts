@@ -18,6 +18,8 @@ export interface SyntheticTwoTasksOptions {
   taskCorrelation?: number;
   /** Weight of the part both tasks share, relative to the task-specific parts (default 0.6). */
   sharedWeight?: number;
+  /** Weight of the non-linear dense response (default 1.5). */
+  denseScale?: number;
   /** Names of the two label columns (default ['click', 'like']). */
   taskNames?: [string, string];
   /** Embedding width declared on the returned features. */
@@ -42,7 +44,7 @@ export interface SyntheticTwoTasks {
 /**
  * Two binary tasks on the same impressions whose logits share one component and differ in another:
  *   logit_t = b_t + sum_f bias_t[f][id_f] + s * sum_{(i,j)} <S_i[id_i], S_j[id_j]>
- *             + sum_{(i,j)} <T_t,i[id_i], T_t,j[id_j]> + sin(<w_t, x>) + 0.5 * <w_t, x>
+ *             + sum_{(i,j)} <T_t,i[id_i], T_t,j[id_j]> + c * r(<w_t, x>),   r(a) = 0.5 a + mean_m sin(alpha_m a + beta_m)
  * The shared latent vectors S enter both tasks; the task-specific biases, latent vectors T_t and dense directions
  * w_t of task 2 are drawn correlated with task 1's by `taskCorrelation`, so with a negative value the tasks pull
  * shared representations in partly opposite directions (the setting of MMoE's and PLE's synthetic studies).
@@ -55,6 +57,7 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
     denseCount = 4,
     taskCorrelation = -0.5,
     sharedWeight = 0.6,
+    denseScale = 1.5,
     taskNames = ['click', 'like'],
     embeddingDim = 8,
     validFraction = 0.1,
@@ -76,8 +79,13 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
   const spec2 = spec1.map((a) => correlated(a, latentScale));
   const bias1 = vocabSizes.map((v) => draw(v, 0.4));
   const bias2 = bias1.map((a) => correlated(a, 0.4));
-  const w1 = draw(denseCount, 1 / Math.sqrt(denseCount));
-  const w2 = correlated(w1, 1 / Math.sqrt(denseCount));
+  const w1 = draw(denseCount, 1.5 / Math.sqrt(denseCount));
+  const w2 = correlated(w1, 1.5 / Math.sqrt(denseCount));
+  // the response curve of MMoE's synthetic study, 0.5 a + sum_m sin(alpha_m a + beta_m), shared by both tasks;
+  // the tasks differ in the direction a_t = <w_t, x> they apply it to
+  const alphas = [1, 1.7, 2.9];
+  const betas = alphas.map(() => rng.uniform(0, Math.PI));
+  const denseResponse = (a: number) => 0.5 * a + alphas.reduce((sum, al, m) => sum + Math.sin(al * a + betas[m]), 0) / alphas.length;
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < F; i++) pairs.push([i, (i + 1) % F]);
   const samplers = vocabSizes.map((v) => new ZipfSampler(v, 1.0));
@@ -117,8 +125,8 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
       a1 += w1[d] * x;
       a2 += w2[d] * x;
     }
-    z1 += Math.sin(2 * a1) + 0.5 * a1;
-    z2 += Math.sin(2 * a2) + 0.5 * a2;
+    z1 += denseScale * denseResponse(a1);
+    z2 += denseScale * denseResponse(a2);
     p1[r] = sigmoid(z1);
     p2[r] = sigmoid(z2);
     y1[r] = rng.next() < p1[r] ? 1 : 0;

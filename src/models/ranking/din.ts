@@ -19,7 +19,8 @@ export interface DINConfig extends BaseModelConfig, BehaviorRoleConfig {
 /**
  * Deep Interest Network (Zhou et al., KDD 2018). The behaviour history is pooled with weights that depend on the
  * candidate item (the local activation unit, {@link TargetAttention}; raw scores, no softmax), then
- *   y = MLP([context; e_target; sum_l a(e_target, e_l) e_l])
+ *   v = sum_l a(e_target, e_l) e_l,   y = MLP([context; e_target; v; e_target ⊙ v])
+ * (the product term follows the authors' implementation: it hands the MLP the target-interest match directly).
  * Padded history slots get weight zero. Context sequences are pooled by their own `pooling` setting.
  */
 export class DIN extends BaseModel {
@@ -36,14 +37,14 @@ export class DIN extends BaseModel {
     for (const r of this.context.requests()) this.requestEmbedding(r);
     const D = roles.behavior.embeddingDim;
     this.pooler = this.addChild('attention', new SequencePooler('attention', D, this.initRng, attention));
-    const inDim = this.context.width + 2 * D;
+    const inDim = this.context.width + 3 * D;
     this.mlp = this.addChild('mlp', new Mlp(inDim, { ...(config.mlp ?? { dims: [200, 80] }), outputDim: this.targets.length }, this.initRng, 'DIN'));
   }
 
   protected forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D {
     const target = this.context.target(inputs);
     const interest = this.pooler.apply(inputs.embeddings.behavior as tf.Tensor3D, inputs.masks.behavior, ctx, target);
-    const x = tf.concat([...this.context.parts(inputs, ctx, target), target, interest], 1) as tf.Tensor2D;
+    const x = tf.concat([...this.context.parts(inputs, ctx, target), target, interest, tf.mul(target, interest)], 1) as tf.Tensor2D;
     return this.mlp.apply(x, ctx);
   }
 }

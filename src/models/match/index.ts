@@ -1,0 +1,21 @@
+export { MatchModel, bestInterest, readEmbeddings } from './match-model';
+export type {
+  MatchModelConfig,
+  MatchTrainingMode,
+  NegativeSource,
+  Similarity,
+  UserTowerInputs,
+  ItemTowerInputs,
+  UserRepresentation,
+  RecommendOptions,
+  Recommendations,
+  RetrievalEvalOptions,
+  EmbeddingMatrix,
+  EmbeddingExportManifest,
+} from './match-model';
+export { DSSM } from './dssm';
+export type { DSSMConfig } from './dssm';
+export { YouTubeDNN } from './youtube-dnn';
+export type { YouTubeDNNConfig } from './youtube-dnn';
+export { MIND, labelAwareAttention } from './mind';
+export type { MINDConfig } from './mind';
