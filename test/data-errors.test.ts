@@ -74,7 +74,7 @@ describe('bad input gets a clear error', () => {
     await expect(new DataProcessor(CONFIG).fit(file('header.csv', HEADER + '\n'))).rejects.toThrow(/header\.csv has no data rows/);
     const pq = await parquetFrom(file('header2.csv', HEADER + '\n'), 'empty.parquet', ", types = {'price': 'DOUBLE'}");
     await expect(new DataProcessor(CONFIG).fit(pq)).rejects.toThrow(/empty\.parquet has no data rows/);
-    await expect(new DataProcessor(CONFIG).fit([])).rejects.toThrow(/missing column|no data rows/);
+    await expect(new DataProcessor(CONFIG).fit([])).rejects.toThrow(/in-memory rows: data is empty \(0 rows\)/);
     await expect(new DataProcessor(CONFIG).fit({ user: [], price: [], hist: [], label: [] })).rejects.toThrow(/no data rows/);
     await expect(new DataProcessor(CONFIG).fit(path.join(dir, 'nope.csv'))).rejects.toThrow(/CSV file not found: .*nope\.csv/);
     await expect(new DataProcessor(CONFIG).fit(path.join(dir, 'nope.parquet'))).rejects.toThrow(/file not found: .*nope\.parquet/);

@@ -83,7 +83,7 @@ describe('bufferedBatches', () => {
 
 describe('BaseModel.fitStream', () => {
   it('trains DeepFM on a generated stream that is never materialised', async () => {
-    const stream = syntheticCtrStream({ rows: 40_000, chunkRows: 4000, vocabSizes: [500, 300, 200, 100, 50, 50], denseCount: 3, embeddingDim: 8, seed: 4 });
+    const stream = syntheticCtrStream({ rows: 30_000, chunkRows: 3000, vocabSizes: [500, 300, 200, 100, 50, 50], denseCount: 3, embeddingDim: 8, seed: 4 });
     let generated = 0;
     const counted: BatchSource = {
       numRows: stream.source.numRows,
@@ -106,7 +106,7 @@ describe('BaseModel.fitStream', () => {
       verbose: 0,
       onStep: (s) => steps.push(s.step),
     });
-    expect(generated).toBe(80_000);
+    expect(generated).toBe(60_000);
     expect(history.epochs).toHaveLength(2);
     expect(steps.filter((s) => s === 1)).toHaveLength(2);
     expect(history.epochs[1].val_auc).toBeGreaterThan(0.7);

@@ -4,6 +4,8 @@ import type { TargetSpec } from '../basic/model/types';
 import { ColumnarInput, DataError } from './dataset';
 import {
   DataSourceInput,
+  refineRowError,
+  RowError,
   DEFAULT_NA_VALUES,
   hashString,
   keyOf,
@@ -322,6 +324,16 @@ function makeVocab(keys: string[]): Vocab {
 
 const INT_TOKEN = /^[+-]?\d+$/;
 
+/** An error about row `i` of a chunk; sources that can locate rows better (a CSV's line) refine it later. */
+function rowError(chunk: RawChunk, i: number, detail: string): RowError {
+  return new RowError(chunk.where(i), detail, chunk.offset + i);
+}
+
+/** A one-row pseudo chunk, so values checked outside a chunk report where they came from. */
+function single(where: string): RawChunk {
+  return { columns: {}, numRows: 1, offset: 0, where: () => where };
+}
+
 /**
  * Learns how raw columns become model inputs and applies it identically at training and serving time.
  *
@@ -392,6 +404,8 @@ export class DataProcessor {
     const src = toRawSource(input);
     try {
       return await this.fitSource(src, opts);
+    } catch (err) {
+      return await refineRowError(err, src);
     } finally {
       // a source opened here from a path is ours to close; one passed in belongs to the caller
       if (src !== input) await src.close?.();
@@ -399,6 +413,7 @@ export class DataProcessor {
   }
 
   private async fitSource(src: RawSource, opts: ProcessorFitOptions): Promise<this> {
+    const aggregated = single(`${src.description} (aggregated)`);
     const names = await src.columnNames();
     this.checkColumns(names, this.inputColumns(), src.description);
     const groups = this.groups();
@@ -436,9 +451,9 @@ export class DataProcessor {
         const c = counts.get(group)!;
         for (const [v, n] of got) {
           if (m.kind === 'sequence') {
-            for (const tok of this.sequenceTokens(m, v, () => `${src.description} (aggregated)`)) c.set(tok, (c.get(tok) ?? 0) + Number(n));
+            for (const tok of this.sequenceTokens(m, v, aggregated, 0)) c.set(tok, (c.get(tok) ?? 0) + Number(n));
           } else {
-            const k = this.scalarKey(m, v, () => `${src.description} (aggregated)`);
+            const k = this.scalarKey(m, v, aggregated, 0);
             if (k !== null) c.set(k, (c.get(k) ?? 0) + Number(n));
           }
         }
@@ -460,9 +475,9 @@ export class DataProcessor {
           const col = this.column(chunk, e.name, src);
           for (let i = 0; i < chunk.numRows; i++) {
             if (e.kind === 'sequence') {
-              for (const tok of this.sequenceTokens(e, col[i], () => chunk.where(i))) c.set(tok, (c.get(tok) ?? 0) + 1);
+              for (const tok of this.sequenceTokens(e, col[i], chunk, i)) c.set(tok, (c.get(tok) ?? 0) + 1);
             } else {
-              const k = this.scalarKey(e, col[i], () => chunk.where(i));
+              const k = this.scalarKey(e, col[i], chunk, i);
               if (k !== null) c.set(k, (c.get(k) ?? 0) + 1);
             }
           }
@@ -471,7 +486,7 @@ export class DataProcessor {
           const acc = running.get(d.name)!;
           const col = this.column(chunk, d.name, src);
           for (let i = 0; i < chunk.numRows; i++) {
-            const x = this.denseValue(d, col[i], () => chunk.where(i));
+            const x = this.denseValue(d, col[i], chunk, i);
             if (x !== null) acc.push(x);
           }
         }
@@ -510,14 +525,14 @@ export class DataProcessor {
     return col;
   }
 
-  private scalarKey(e: NormEmbedded, v: unknown, where: () => string): string | null {
+  private scalarKey(e: NormEmbedded, v: unknown, chunk: RawChunk, i: number): string | null {
     const k = keyOf(v);
-    if (k === undefined) throw new DataError(`${where()}: column '${e.name}' holds ${showValue(v)}, expected a single categorical value`);
+    if (k === undefined) throw rowError(chunk, i, `column '${e.name}' holds ${showValue(v)}, expected a single categorical value`);
     return k;
   }
 
   /** Tokens of one sequence cell, oldest first. */
-  private sequenceTokens(e: NormEmbedded, v: unknown, where: () => string): string[] {
+  private sequenceTokens(e: NormEmbedded, v: unknown, chunk: RawChunk, i: number): string[] {
     if (v === null || v === undefined) return [];
     let items: ArrayLike<unknown>;
     if (typeof v === 'string') {
@@ -528,14 +543,16 @@ export class DataProcessor {
         try {
           parsed = JSON.parse(s);
         } catch (err) {
-          throw new DataError(`${where()}: sequence column '${e.name}' value ${showValue(v)} does not parse as a JSON list (${(err as Error).message})`);
+          throw rowError(chunk, i, `sequence column '${e.name}' value ${showValue(v)} does not parse as a JSON list (${(err as Error).message})`);
         }
-        if (!Array.isArray(parsed)) throw new DataError(`${where()}: sequence column '${e.name}' value ${showValue(v)} is not a JSON list`);
+        if (!Array.isArray(parsed)) throw rowError(chunk, i, `sequence column '${e.name}' value ${showValue(v)} is not a JSON list`);
         items = parsed;
       } else {
         if (s.startsWith('[')) {
-          throw new DataError(
-            `${where()}: sequence column '${e.name}' value ${showValue(v)} looks like a JSON list but the column is declared with format 'split' (separator '${e.separator}'); set format: 'json'`,
+          throw rowError(
+            chunk,
+            i,
+            `sequence column '${e.name}' value ${showValue(v)} looks like a JSON list but the column is declared with format 'split' (separator '${e.separator}'); set format: 'json'`,
           );
         }
         items = s.split(e.separator!);
@@ -545,28 +562,28 @@ export class DataProcessor {
     } else if (typeof v === 'number' || typeof v === 'bigint') {
       items = [v];
     } else {
-      throw new DataError(`${where()}: sequence column '${e.name}' holds ${showValue(v)}, expected a list or a '${e.separator}'-separated string`);
+      throw rowError(chunk, i, `sequence column '${e.name}' holds ${showValue(v)}, expected a list or a '${e.separator}'-separated string`);
     }
     const out: string[] = [];
     for (let j = 0; j < items.length; j++) {
       let k = keyOf(items[j]);
-      if (k === undefined) throw new DataError(`${where()}: sequence column '${e.name}' item ${j} is ${showValue(items[j])}, expected a scalar`);
+      if (k === undefined) throw rowError(chunk, i, `sequence column '${e.name}' item ${j} is ${showValue(items[j])}, expected a scalar`);
       if (k === null) continue;
       if (typeof items[j] === 'string') {
         k = k.trim();
         if (k === '') continue;
       }
       if (e.itemType === 'int' && !INT_TOKEN.test(k)) {
-        throw new DataError(`${where()}: sequence column '${e.name}' value ${showValue(v)} does not parse: item ${j} (${showValue(k)}) is not an integer (separator '${e.separator}')`);
+        throw rowError(chunk, i, `sequence column '${e.name}' value ${showValue(v)} does not parse: item ${j} (${showValue(k)}) is not an integer (separator '${e.separator}')`);
       }
       out.push(k);
     }
     return out;
   }
 
-  private denseValue(d: NormDense, v: unknown, where: () => string): number | null {
+  private denseValue(d: NormDense, v: unknown, chunk: RawChunk, i: number): number | null {
     const x = parseNumber(v, this.naSet);
-    if (x === undefined) throw new DataError(`${where()}: dense column '${d.name}' holds ${showValue(v)}, which is not a number`);
+    if (x === undefined) throw rowError(chunk, i, `dense column '${d.name}' holds ${showValue(v)}, which is not a number`);
     return x;
   }
 
@@ -598,7 +615,7 @@ export class DataProcessor {
   encodeValue(column: string, value: unknown): number {
     this.requireFitted('encodeValue');
     const e = this.embeddedColumn(column);
-    const k = this.scalarKey(e, value, () => `encodeValue('${column}')`);
+    const k = this.scalarKey(e, value, single(`encodeValue('${column}')`), 0);
     return k === null ? 0 : this.idOf(e, k);
   }
 
@@ -639,18 +656,18 @@ export class DataProcessor {
     }
   }
 
-  private labelValue(l: NormLabel, v: unknown, where: () => string): number {
+  private labelValue(l: NormLabel, v: unknown, chunk: RawChunk, i: number): number {
     if (l.positive) {
       const k = keyOf(v);
-      if (k === null || k === undefined) throw new DataError(`${where()}: label '${l.name}' is missing`);
+      if (k === null || k === undefined) throw rowError(chunk, i, `label '${l.name}' is missing`);
       return l.positive.includes(k.trim()) ? 1 : 0;
     }
     const x = parseNumber(v, this.naSet);
-    if (x === null) throw new DataError(`${where()}: label '${l.name}' is missing`);
-    if (x === undefined) throw new DataError(`${where()}: label '${l.name}' holds ${showValue(v)}, which is not a number`);
+    if (x === null) throw rowError(chunk, i, `label '${l.name}' is missing`);
+    if (x === undefined) throw rowError(chunk, i, `label '${l.name}' holds ${showValue(v)}, which is not a number`);
     if (l.threshold !== null) return x >= l.threshold ? 1 : 0;
     if (l.type === 'binary' && x !== 0 && x !== 1) {
-      throw new DataError(`${where()}: label '${l.name}' is ${showValue(v)}, but a binary label must be 0 or 1 (declare type 'regression', or a threshold / positive values to map it)`);
+      throw rowError(chunk, i, `label '${l.name}' is ${showValue(v)}, but a binary label must be 0 or 1 (declare type 'regression', or a threshold / positive values to map it)`);
     }
     return x;
   }
@@ -666,7 +683,7 @@ export class DataProcessor {
       if (e.kind === 'sparse') {
         const ids = new Int32Array(n);
         for (let i = 0; i < n; i++) {
-          const k = this.scalarKey(e, col[i], () => chunk.where(i));
+          const k = this.scalarKey(e, col[i], chunk, i);
           ids[i] = k === null ? 0 : this.idOf(e, k);
         }
         out[e.name] = ids;
@@ -676,7 +693,7 @@ export class DataProcessor {
         const scratch: number[] = [];
         for (let i = 0; i < n; i++) {
           scratch.length = 0;
-          for (const tok of this.sequenceTokens(e, col[i], () => chunk.where(i))) {
+          for (const tok of this.sequenceTokens(e, col[i], chunk, i)) {
             const id = this.idOf(e, tok);
             // unknown items (id 0) would read as padding; dropping them keeps the real history dense
             if (id !== 0) scratch.push(id);
@@ -690,7 +707,7 @@ export class DataProcessor {
     for (const d of this.cfg.dense) {
       const col = chunk.columns[d.name];
       const x = new Float32Array(n);
-      for (let i = 0; i < n; i++) x[i] = this.scale(d, this.denseValue(d, col[i], () => chunk.where(i)));
+      for (let i = 0; i < n; i++) x[i] = this.scale(d, this.denseValue(d, col[i], chunk, i));
       out[d.name] = x;
     }
     const mode = opts.labels ?? 'auto';
@@ -700,7 +717,7 @@ export class DataProcessor {
         const col = chunk.columns[l.name];
         if (!col) continue;
         const y = new Float32Array(n);
-        for (let i = 0; i < n; i++) y[i] = this.labelValue(l, col[i], () => chunk.where(i));
+        for (let i = 0; i < n; i++) y[i] = this.labelValue(l, col[i], chunk, i);
         out[l.name] = y;
       }
     }
@@ -763,7 +780,13 @@ export class DataProcessor {
       for await (const chunk of src.chunks({ chunkRows: opts.chunkRows, columns })) {
         if (chunk.numRows === 0) continue;
         any = true;
-        yield { data: this.encodeChunk(chunk, opts, src.description), numRows: chunk.numRows, offset: chunk.offset };
+        let data: ColumnarInput;
+        try {
+          data = this.encodeChunk(chunk, opts, src.description);
+        } catch (err) {
+          return await refineRowError(err, src);
+        }
+        yield { data, numRows: chunk.numRows, offset: chunk.offset };
       }
       if (!any) throw new DataError(`${src.description} has no data rows`);
     } finally {

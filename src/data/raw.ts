@@ -33,6 +33,22 @@ export interface RawChunk {
   where(i: number): string;
 }
 
+/**
+ * A DataError about one row of a source: `where` locates it, `detail` says what is wrong, `sourceRow` is the row's
+ * 0-based index in the source (so a reader can translate it, e.g. into a file line, without tracking lines for
+ * every row).
+ */
+export class RowError extends DataError {
+  constructor(
+    readonly where: string,
+    readonly detail: string,
+    readonly sourceRow: number,
+  ) {
+    super(`${where}: ${detail}`);
+    this.name = 'DataError';
+  }
+}
+
 /** Options of {@link RawSource.chunks}. */
 export interface ChunkOptions {
   /** Rows per chunk (default 8192; the last chunk may be shorter). */
@@ -88,6 +104,25 @@ export interface RawSource {
   readonly stats?: StatsProvider;
   /** Release files or connections held by the source (optional). */
   close?(): Promise<void>;
+  /**
+   * A precise location for a 0-based row, computed only when an error needs it (a CSV reader re-reads the file up
+   * to that row to find its line, instead of tracking lines for every row it parses).
+   */
+  locate?(row: number): Promise<string>;
+}
+
+/** Rethrow a row error with the source's precise location when it has one. */
+export async function refineRowError(err: unknown, src: RawSource): Promise<never> {
+  if (err instanceof RowError && src.locate) {
+    let where: string | null = null;
+    try {
+      where = await src.locate(err.sourceRow);
+    } catch {
+      // the original message is still correct, only less precise
+    }
+    if (where) throw new RowError(where, err.detail, err.sourceRow);
+  }
+  throw err;
 }
 
 /** Whether `x` is a {@link RawSource}. */

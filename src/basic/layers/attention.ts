@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
+import { customOp } from './custom-op';
 import { ForwardContext, Module } from './module';
 import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from './positional';
 
@@ -38,7 +39,7 @@ function channelMatMul(x: tf.Tensor3D, f: tf.Tensor3D): tf.Tensor3D {
   return tf.transpose(prod, [1, 0, 2]) as tf.Tensor3D;
 }
 
-const scoresOp = tf.customGrad((q: tf.Tensor, k: tf.Tensor, save: tf.GradSaveFunc) => {
+const scoresOp = customOp(([q, k], save) => {
   save([q, k]);
   const value = channelMatMul(tf.transpose(k, [0, 2, 1]) as tf.Tensor3D, tf.transpose(q, [2, 1, 0]) as tf.Tensor3D);
   return {
@@ -52,7 +53,7 @@ const scoresOp = tf.customGrad((q: tf.Tensor, k: tf.Tensor, save: tf.GradSaveFun
   };
 });
 
-const applyOp = tf.customGrad((a: tf.Tensor, v: tf.Tensor, save: tf.GradSaveFunc) => {
+const applyOp = customOp(([a, v], save) => {
   save([a, v]);
   const value = tf.transpose(channelMatMul(tf.transpose(v, [2, 0, 1]) as tf.Tensor3D, a as tf.Tensor3D), [2, 1, 0]);
   return {
@@ -81,9 +82,14 @@ export function keyMajorApply(a: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
   return applyOp(a, v) as tf.Tensor3D;
 }
 
-/** x in the forward pass, zero gradient (for shifts that cancel mathematically, e.g. the max in a softmax). */
-export function stopGradient(x: tf.Tensor): tf.Tensor {
-  const op = tf.customGrad((t: tf.Tensor) => ({ value: tf.clone(t), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
+/**
+ * max(x, axis) with keepDims and a zero gradient, for shifts that cancel mathematically (the max in a softmax or
+ * log-sum-exp). Taking the max inside the custom op keeps it off the gradient tape: differentiating tf.max would
+ * build a broadcast tf.equal mask of x's size, which is slow on wasm (~0.1 us per element).
+ */
+export function detachedMax(x: tf.Tensor, axis: number): tf.Tensor {
+  const shape = x.shape;
+  const op = customOp(([t]) => ({ value: tf.max(t, axis, true), gradFunc: () => tf.zeros(shape) }));
   return op(x);
 }
 
@@ -106,11 +112,17 @@ export interface SequenceBatchInit {
  * mask excludes padded keys, so no output at a real position (or of a target token) can depend on padding.
  */
 export class SequenceBatch {
+  /** Padded prefix length. */
   readonly L: number;
+  /** Rows in the batch. */
   readonly B: number;
+  /** Target tokens per row. */
   readonly C: number;
+  /** Real prefix tokens per row. */
   readonly lengths: Int32Array;
+  /** Prefix timestamps [B x L], or null. */
   readonly timestamps: Float64Array | null;
+  /** Target times [B], or null. */
   readonly targetTimes: Float64Array | null;
   private readonly bucketCache = new Map<string, RelativeBuckets>();
   private readonly tensorCache = new Map<string, tf.Tensor>();
@@ -293,7 +305,7 @@ export class SasRecBlock extends Module {
     const [q, k, v] = tf.split(this.qkv.apply(h), 3, 1).map((t) => t.reshape([L, B * H, dh]) as tf.Tensor3D);
     const scores = tf.add(tf.mul(keyMajorScores(q, k).reshape([L, B, H, L]), 1 / Math.sqrt(dh)), batch.prefixSoftmaxMask());
     // softmax over keys, i.e. axis 0 of the key-major layout; the shift only guards exp against overflow
-    const e = tf.exp(tf.sub(scores, stopGradient(tf.max(scores, 0, true))));
+    const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
     const weights = drop(tf.div(e, tf.sum(e, 0, true)));
     const attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, v).reshape([L * B, D]);
     const x1 = tf.add(x, drop(this.proj.apply(attended)).reshape([L, B, D]));

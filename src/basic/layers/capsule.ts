@@ -18,6 +18,12 @@ export interface CapsuleRoutingConfig {
   initStd?: number;
   /** Use K_u = max(1, min(K, floor(log2(len)))) capsules per user instead of always K (default false). */
   dynamicCapsules?: boolean;
+  /**
+   * 'final' (default): the coupling coefficients of the last iteration are treated as constants in backprop, so
+   * gradients reach S and the behaviours only through the final weighted sum (the routing loop runs outside the
+   * gradient tape, about 3x cheaper per step); 'full': differentiate through every routing iteration.
+   */
+  routingGradient?: 'final' | 'full';
 }
 
 /** Output of {@link CapsuleRouting.apply}. */
@@ -75,12 +81,13 @@ export class CapsuleRouting extends Module {
   readonly maxLen: number;
   readonly iterations: number;
   readonly dynamicCapsules: boolean;
+  readonly routingGradient: 'final' | 'full';
   private readonly bilinear: tf.Variable;
   private readonly initialLogits: tf.Variable;
 
   constructor(cfg: CapsuleRoutingConfig, rng: Rng) {
     super();
-    const { inputDim, outputDim = cfg.inputDim, numCapsules = 4, maxLen, iterations = 3, initStd = 1, dynamicCapsules = false } = cfg;
+    const { inputDim, outputDim = cfg.inputDim, numCapsules = 4, maxLen, iterations = 3, initStd = 1, dynamicCapsules = false, routingGradient = 'final' } = cfg;
     for (const [field, v, min] of [
       ['inputDim', inputDim, 1],
       ['outputDim', outputDim, 1],
@@ -90,6 +97,7 @@ export class CapsuleRouting extends Module {
     ] as const) {
       if (!Number.isInteger(v) || v < min) throw new Error(`CapsuleRouting: ${field} must be an integer >= ${min} (got ${v})`);
     }
+    if (routingGradient !== 'final' && routingGradient !== 'full') throw new Error(`CapsuleRouting: routingGradient must be 'final' or 'full' (got '${routingGradient}')`);
     if (!(initStd >= 0)) throw new Error(`CapsuleRouting: initStd must be >= 0 (got ${initStd})`);
     this.inputDim = inputDim;
     this.outputDim = outputDim;
@@ -97,6 +105,7 @@ export class CapsuleRouting extends Module {
     this.maxLen = maxLen;
     this.iterations = iterations;
     this.dynamicCapsules = dynamicCapsules;
+    this.routingGradient = routingGradient;
     this.bilinear = this.addParam('S', [inputDim, outputDim], init.glorotUniform(rng, [inputDim, outputDim], inputDim, outputDim));
     // laid out [L, K] so the softmax over capsules runs on the last axis (the only one tfjs softmax supports)
     this.initialLogits = this.addParam('routing_logits', [maxLen, numCapsules], init.normal(rng, [maxLen, numCapsules], initStd), { trainable: false, regularize: false });
@@ -116,13 +125,28 @@ export class CapsuleRouting extends Module {
     // disabled capsules get no coupling at all, so their z (and capsule) is exactly zero
     const capsuleBias = tf.mul(tf.sub(capsuleMask, 1), 1e9).expandDims(1) as tf.Tensor3D; // [B, 1, K]
     const behaviourMask = mask.expandDims(2) as tf.Tensor3D; // [B, L, 1]
-    let logits: tf.Tensor3D = (L === this.maxLen ? this.initialLogits : this.initialLogits.slice([0, 0], [L, K])).expandDims(0) as tf.Tensor3D; // [1|B, L, K]
-    let capsules: tf.Tensor3D | null = null;
-    for (let r = 0; r < this.iterations; r++) {
-      const w = tf.mul(tf.softmax(tf.add(logits, capsuleBias)), behaviourMask) as tf.Tensor3D; // [B, L, K]
-      capsules = squash(tf.matMul(w, uHat, true, false) as tf.Tensor3D); // [B, K, D_out]
-      if (r + 1 < this.iterations) logits = tf.add(logits, tf.matMul(uHat, capsules, false, true)) as tf.Tensor3D;
-    }
-    return { capsules: capsules!, capsuleMask };
+    const initial = (L === this.maxLen ? this.initialLogits : this.initialLogits.slice([0, 0], [L, K])).expandDims(0) as tf.Tensor3D; // [1, L, K]
+    // coupling coefficients of one iteration: softmax over capsules, padded behaviours weighted 0
+    const coupling = (logits: tf.Tensor3D) => tf.mul(tf.softmax(tf.add(logits, capsuleBias)), behaviourMask) as tf.Tensor3D; // [B, L, K]
+    // `iterations` rounds of routing; returns the last capsules and the logits accumulated before that round
+    const route = (u: tf.Tensor3D, iterations: number): { logits: tf.Tensor3D; capsules: tf.Tensor3D } => {
+      let logits = initial;
+      let capsules = squash(tf.matMul(coupling(logits), u, true, false) as tf.Tensor3D); // [B, K, D_out]
+      for (let r = 1; r < iterations; r++) {
+        logits = tf.add(logits, tf.matMul(u, capsules, false, true)) as tf.Tensor3D;
+        capsules = squash(tf.matMul(coupling(logits), u, true, false) as tf.Tensor3D);
+      }
+      return { logits, capsules };
+    };
+    if (this.routingGradient === 'full' || this.iterations === 1) return { capsules: route(uHat, this.iterations).capsules, capsuleMask };
+    // ops inside a custom-gradient forward are not taped, so the routing loop costs no backward pass and the logits
+    // of the last round enter the graph as a constant
+    const finalLogits = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const u = args[0] as tf.Tensor3D;
+      const { logits, capsules } = route(u, this.iterations - 1);
+      return { value: tf.add(logits, tf.matMul(u, capsules, false, true)), gradFunc: () => tf.zerosLike(u) };
+    }) as (u: tf.Tensor3D) => tf.Tensor3D;
+    const capsules = squash(tf.matMul(coupling(finalLogits(uHat)), uHat, true, false) as tf.Tensor3D);
+    return { capsules, capsuleMask };
   }
 }

@@ -20,7 +20,7 @@ export interface GruOutput {
 
 /**
  * Gated recurrent unit (Cho et al., 2014) unrolled over a padded sequence with tfjs ops, in the variant whose
- * reset gate acts on the projected state (as cuDNN / PyTorch), so all recurrent products fuse into one matMul:
+ * reset gate acts on the projected state (as cuDNN / PyTorch), so the gate weights fuse into [D, G·H] / [H, G·H]:
  *   [u_t | r_t | n_x] = x_t W + b,   [u_h | r_h | n_h] = h_{t-1} U + c
  *   u = σ(u_t + u_h),  r = σ(r_t + r_h),  ñ = tanh(n_x + r ⊙ n_h)
  *   h_t = h_{t-1} + g_t ⊙ (ñ - h_{t-1}),   g_t = m_t · u               ('gru')
@@ -29,8 +29,9 @@ export interface GruOutput {
  * i.e. h_t = (1 - g_t) h_{t-1} + g_t ñ, the DIEN paper's convention for the update gate. Folding the mask m_t into
  * the gate makes a padded step return h_{t-1} bit for bit, so padding never reaches the state and the final state
  * is the state at each row's true last step, wherever the padding sits.
- * The input projection of all L steps is one [B·L, D] x [D, G·H] matMul before the loop; each step then costs
- * one [B, H] x [H, G·H] matMul (G = 3 gate blocks, 2 for 'agru').
+ * The input projection of all L steps is one [B·L, D] x [D, G·H] matMul before the loop. Inside the loop the
+ * recurrent weight is applied per gate block ([B, H] x [H, H] each): on wasm a matMul is cheaper than the split
+ * (a copy of the whole product per output) that a single [H, G·H] product would need (G = 3, or 2 for 'agru').
  */
 export class GRU extends Module {
   readonly kernel: tf.Variable;
@@ -81,9 +82,9 @@ export class GRU extends Module {
       // times cheaper than tanh on wasm (vectorised by XNNPACK vs a scalar loop)
       const twice = this.candidateScale();
       const xg = tf.mul(tf.fused.matMul({ a: x.reshape([B * L, D]) as tf.Tensor2D, b: this.kernel as tf.Tensor2D, bias: this.bias }), twice);
-      // step-minor layout [G, B·H, L]: one step of any tensor is then a [·, L] x [L, 1] matMul (see recurrence)
-      const xgT = xg.reshape([B, L, G, H]).transpose([2, 0, 3, 1]).reshape([G, B * H, L]) as tf.Tensor3D;
-      const scale = this.mode === 'gru' ? mask : (tf.mul(mask, opts.attention!) as tf.Tensor2D);
+      // gate-major, then time-major [G, L, B, H]: each step of each gate is one contiguous block (see recurrence)
+      const xgT = xg.reshape([B, L, G, H]).transpose([2, 1, 0, 3]) as tf.Tensor4D;
+      const scale = (this.mode === 'gru' ? mask : tf.mul(mask, opts.attention!)).transpose() as tf.Tensor2D;
       const states = this.recurrence(xgT, scale, tf.mul(this.recurrentKernel, twice) as tf.Tensor2D, tf.mul(this.recurrentBias, twice) as tf.Tensor1D);
       const last = states.slice([L - 1, 0, 0], [1, B, H]).reshape([B, H]) as tf.Tensor2D;
       if (!opts.returnSequence) return { last };
@@ -101,10 +102,10 @@ export class GRU extends Module {
   }
 
   /**
-   * The recurrence as one custom-gradient op over step-minor inputs: gate pre-activations xg [G, B·H, L] (candidate
-   * block doubled), gate scales [B, L] and the (candidate-doubled) recurrent weights; returns the states [L, B, H].
-   * On wasm every op has a fixed cost, slicing copies the whole input tensor to JS, and a matMul packs its right
-   * operand; so step t of an [N, L] tensor is read as M x e_t with a one-hot column e_t [L, 1] (exact, and cheap),
+   * The recurrence as one custom-gradient op over time-major inputs: gate pre-activations xg [G, L, B, H] (candidate
+   * block doubled), gate scales [L, B] and the (candidate-doubled) recurrent weights; returns the states [L, B, H].
+   * On wasm every op has a fixed cost and slicing (slice, unstack, split) copies the whole input tensor to JS for
+   * every output, i.e. O(L²) per sequence; so per-step inputs are cut from one host copy (see {@link stepReader}),
    * and the hand-written backpropagation through time keeps only what truly recurs inside the loop. With dh_t the
    * total gradient reaching h_t, Q = g (1 - ñ²) / 2 and pre-activations z:
    *   dL/dz_u = dh_t ⊙ (ñ - h_{t-1}) s σ'(z_u),  dL/dz_r = dh_t ⊙ Q n_h σ'(z_r),  dL/dn_h = dh_t ⊙ Q r,  dL/dx_n = dh_t ⊙ Q
@@ -113,25 +114,25 @@ export class GRU extends Module {
    * five small ops (two step reads, add, broadcast multiply, matMul); weight gradients are single matMuls afterwards.
    */
   private readonly recurrence = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xg, scale, U, c, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const [B, L] = scale.shape;
+    const [xg, scale, U, c, save] = args as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const [L, B] = scale.shape;
     const H = this.hiddenDim;
     const G = this.gates;
-    let sel = oneHotColumns(L);
-    const step = (m: tf.Tensor2D, t: number, shape: number[]): tf.Tensor2D => tf.matMul(m, sel[t]).reshape(shape) as tf.Tensor2D;
-    const xs = tf.unstack(xg, 0) as tf.Tensor2D[];
+    const xAll = stepReader(xg, G * L);
+    const sAll = stepReader(scale, L);
+    const xs = Array.from({ length: G }, (_, i) => (t: number) => xAll(i * L + t, [B, H]));
     const us = tf.split(U, G, 1) as tf.Tensor2D[];
     const cs = tf.split(c, G) as tf.Tensor1D[];
     let h: tf.Tensor2D = tf.zeros([B, H]);
     const hs: tf.Tensor2D[] = [];
     const rec: Record<'u' | 'r' | 'n' | 'hn' | 'diff' | 'g', tf.Tensor2D[]> = { u: [], r: [], n: [], hn: [], diff: [], g: [] };
     for (let t = 0; t < L; t++) {
-      const st = step(scale, t, [B, 1]);
-      const pre = (i: number) => tf.add(step(xs[i], t, [B, H]), tf.fused.matMul({ a: h, b: us[i], bias: cs[i] }));
+      const st = sAll(t, [B, 1]);
+      const pre = (i: number) => tf.add(xs[i](t), tf.fused.matMul({ a: h, b: us[i], bias: cs[i] }));
       const u = G === 3 ? (tf.sigmoid(pre(0)) as tf.Tensor2D) : null;
       const r = tf.sigmoid(pre(G - 2)) as tf.Tensor2D;
       const hn = tf.fused.matMul({ a: h, b: us[G - 1], bias: cs[G - 1] }) as tf.Tensor2D;
-      const n = tf.sub(tf.mul(tf.sigmoid(tf.add(step(xs[G - 1], t, [B, H]), tf.mul(r, hn))), 2), 1) as tf.Tensor2D;
+      const n = tf.sub(tf.mul(tf.sigmoid(tf.add(xs[G - 1](t), tf.mul(r, hn))), 2), 1) as tf.Tensor2D;
       const g: tf.Tensor2D = u ? (tf.mul(u, st) as tf.Tensor2D) : st;
       const diff = tf.sub(n, h) as tf.Tensor2D;
       h = tf.add(h, tf.mul(g, diff)) as tf.Tensor2D;
@@ -149,36 +150,31 @@ export class GRU extends Module {
     // a handful of [L, B, ·] stacks cost far fewer ops than saving every per-step tensor
     save([value, G === 3 ? stk(rec.u) : value, stk(rec.r), stk(rec.n), stk(rec.hn), stk(rec.diff), stk(rec.g), scale, U]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [hAll, uAll, rAll, nAll, hnAll, diffAll, gAll, sAll, Uw] = saved as [
+      const [hAll, uAll, rAll, nAll, hnAll, diffAll, gAll, sSaved, Uw] = saved as [
         tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D,
       ];
-      // the forward pass's selectors were released with its scope
-      sel = oneHotColumns(L);
       const sigmoidGrad = (v: tf.Tensor) => tf.mul(v, tf.sub(1, v));
       const q = tf.mul(tf.mul(gAll, tf.sub(1, tf.square(nAll))), 0.5);
       const kr = tf.mul(tf.mul(q, hnAll), sigmoidGrad(rAll));
       const kn = tf.mul(q, rAll);
-      const ku = G === 3 ? tf.mul(tf.mul(diffAll, sAll.transpose().reshape([L, B, 1])), sigmoidGrad(uAll)) : null;
+      const ku = G === 3 ? tf.mul(tf.mul(diffAll, sSaved.reshape([L, B, 1])), sigmoidGrad(uAll)) : null;
       // 1 - g broadcast to [L, B, H] ('agru' gates are one scale per row)
       const keep = G === 3 ? tf.sub(1, gAll) : tf.add(tf.zerosLike(nAll), tf.sub(1, gAll));
-      const kp = tf
-        .stack(ku ? [ku, kr, kn, keep] : [kr, kn, keep], 2)
-        .transpose([1, 2, 3, 0])
-        .reshape([B * (G + 1) * H, L]) as tf.Tensor2D;
+      const kp = stepReader(tf.stack(ku ? [ku, kr, kn, keep] : [kr, kn, keep], 2), L);
       const up = tf.concat([...(tf.split(Uw, G, 1) as tf.Tensor2D[]).map((m) => m.transpose()), tf.eye(H)], 0) as tf.Tensor2D;
-      const dy2 = dy.transpose([1, 2, 0]).reshape([B * H, L]) as tf.Tensor2D;
+      const dys = stepReader(dy, L);
       const dhts: tf.Tensor2D[] = new Array(L);
       let dh: tf.Tensor2D | null = null;
       for (let t = L - 1; t >= 0; t--) {
-        const dyt = step(dy2, t, [B, H]);
+        const dyt = dys(t, [B, H]);
         const dht: tf.Tensor2D = dh ? (tf.add(dh, dyt) as tf.Tensor2D) : dyt;
         dhts[t] = dht;
         // h_0 is a constant, so the chain stops at t = 0
-        if (t > 0) dh = tf.matMul(tf.mul(dht.reshape([B, 1, H]), step(kp, t, [B, G + 1, H])).reshape([B, (G + 1) * H]) as tf.Tensor2D, up) as tf.Tensor2D;
+        if (t > 0) dh = tf.matMul(tf.mul(dht.reshape([B, 1, H]), kp(t, [B, G + 1, H])).reshape([B, (G + 1) * H]) as tf.Tensor2D, up) as tf.Tensor2D;
       }
       const dht = stk(dhts);
       const dz = [...(ku ? [tf.mul(dht, ku)] : []), tf.mul(dht, kr)];
-      const dx = tf.stack([...dz, tf.mul(dht, q)], 0).transpose([0, 2, 3, 1]).reshape([G, B * H, L]);
+      const dx = tf.stack([...dz, tf.mul(dht, q)], 0);
       // weight gradients: sum over steps and rows of h_{t-1} ⊗ [dz_u | dz_r | dn_h], as one [H, L·B] x [L·B, G·H] matMul
       const hPrev = L > 1 ? tf.concat([tf.zeros([1, B, H]), hAll.slice([0, 0, 0], [L - 1, B, H])], 0) : tf.zeros([1, B, H]);
       const hPrev2 = hPrev.reshape([L * B, H]) as tf.Tensor2D;
@@ -187,22 +183,22 @@ export class GRU extends Module {
       const dc = tf.sum(dHG, 0);
       const dg = tf.mul(dht, diffAll);
       let dScale: tf.Tensor;
-      if (this.mode === 'augru') dScale = tf.sum(tf.mul(dg, uAll), 2).transpose();
-      else if (this.mode === 'agru') dScale = tf.sum(dg, 2).transpose();
-      else dScale = tf.zeros([B, L]);
+      if (this.mode === 'augru') dScale = tf.sum(tf.mul(dg, uAll), 2);
+      else if (this.mode === 'agru') dScale = tf.sum(dg, 2);
+      else dScale = tf.zeros([L, B]);
       return [dx, dScale, dU, dc];
     };
     return { value, gradFunc };
-  }) as unknown as (xg: tf.Tensor3D, scale: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D) => tf.Tensor3D;
+  }) as unknown as (xg: tf.Tensor4D, scale: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D) => tf.Tensor3D;
 }
 
-/** One-hot columns [L, 1]: M e_t reads step t of a step-minor [N, L] tensor without the copy tfjs-wasm's slice makes. */
-function oneHotColumns(L: number): tf.Tensor2D[] {
-  const out: tf.Tensor2D[] = [];
-  for (let t = 0; t < L; t++) {
-    const v = new Float32Array(L);
-    v[t] = 1;
-    out.push(tf.tensor2d(v, [L, 1]));
-  }
-  return out;
+/**
+ * Step reader of a tensor whose leading axis holds `steps` contiguous blocks: one host copy of the data, then each
+ * block becomes a tensor from a subarray. That moves O(size) floats, where tfjs-wasm's slice / unstack copy the
+ * whole input for every output (O(steps x size)). Only used inside the custom op, where no gradient flows through it.
+ */
+function stepReader(m: tf.Tensor, steps: number): (t: number, shape: number[]) => tf.Tensor2D {
+  const data = m.dataSync() as Float32Array;
+  const n = data.length / steps;
+  return (t, shape) => tf.tensor<tf.Rank>(data.subarray(t * n, (t + 1) * n), shape, 'float32') as tf.Tensor2D;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
+import { customOp } from './custom-op';
 import { init, Module } from './module';
 
 /**
@@ -36,7 +37,7 @@ export function bucketBias(weights: tf.Tensor1D, buckets: Int32Array, shape: num
   const K = weights.shape[0];
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== buckets.length) throw new Error(`bucketBias: shape [${shape}] holds ${size} entries, got ${buckets.length} buckets`);
-  const op = tf.customGrad((w: tf.Tensor) => {
+  const op = customOp(([w]) => {
     const table = w.dataSync() as Float32Array;
     const out = new Float32Array(size);
     for (let i = 0; i < size; i++) out[i] = table[buckets[i]];

@@ -58,6 +58,8 @@ export class TabularDataset {
 export function deriveColumns(src: RawSource, derived: Record<string, { from: string[]; fn: (...values: unknown[]) => unknown }>): RawSource {
   return {
     description: src.description,
+    locate: src.locate ? (row: number) => src.locate!(row) : undefined,
+    close: src.close ? () => src.close!() : undefined,
     async columnNames() {
       return [...(await src.columnNames()), ...Object.keys(derived)];
     },

@@ -1,7 +1,7 @@
 import { createReadStream, promises as fs } from 'fs';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from '../dataset';
-import { ChunkOptions, DEFAULT_CHUNK_ROWS, RawChunk, RawSource } from '../raw';
+import { ChunkOptions, DEFAULT_CHUNK_ROWS, RawChunk, RawSource, RowError } from '../raw';
 
 /** Options of {@link csvSource}. */
 export interface CsvSourceOptions {
@@ -19,27 +19,6 @@ export interface CsvSourceOptions {
   limit?: number;
   /** Description used in messages (default: the path). */
   description?: string;
-}
-
-/** Positions of the records the parser has emitted but the reader has not consumed yet. */
-class LineQueue {
-  private buf = new Float64Array(1024);
-  private head = 0;
-  private tail = 0;
-  push(line: number): void {
-    if (this.tail === this.buf.length) {
-      const live = this.buf.subarray(this.head, this.tail);
-      const next = new Float64Array(Math.max(1024, live.length * 2));
-      next.set(live);
-      this.buf = next;
-      this.tail -= this.head;
-      this.head = 0;
-    }
-    this.buf[this.tail++] = line;
-  }
-  shift(): number {
-    return this.head < this.tail ? this.buf[this.head++] : -1;
-  }
 }
 
 /** Throws a DataError unless `path` is a non-empty file. */
@@ -67,7 +46,8 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
   if (opts.limit !== undefined && !(Number.isInteger(opts.limit) && opts.limit >= 0)) throw new DataError(`csvSource: limit must be a non-negative integer (got ${opts.limit})`);
   let names: string[] | null = Array.isArray(header) ? [...header] : null;
 
-  const open = (lines: LineQueue | null) => {
+  // per-record line tracking (csv-parse's on_record context) halves parsing speed, so it is used only by `locate`
+  const open = (onRecord?: (record: string[], ctx: { lines: number }) => string[]) => {
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
     const parser = parse({
       delimiter,
@@ -76,12 +56,7 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
       trim: opts.trim ?? false,
       bom: true,
       skip_empty_lines: true,
-      on_record: lines
-        ? (record: string[], ctx: { lines: number }) => {
-            lines.push(ctx.lines);
-            return record;
-          }
-        : undefined,
+      on_record: onRecord,
     });
     file.on('error', (err) => parser.destroy(err));
     file.pipe(parser);
@@ -93,6 +68,27 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
     return { parser, close };
   };
 
+  /** The file line of a 0-based data row, found by parsing up to it. */
+  const locate = async (row: number): Promise<string> => {
+    const target = row + (header === true ? 1 : 0);
+    let seen = 0;
+    let line = -1;
+    const { parser, close } = open((record, ctx) => {
+      if (seen++ === target) line = ctx.lines;
+      return record;
+    });
+    try {
+      for await (const _ of parser as AsyncIterable<string[]>) {
+        if (line >= 0) break;
+      }
+    } catch {
+      // a parse error further on does not matter here
+    } finally {
+      close();
+    }
+    return line >= 0 ? `${description} line ${line} (data row ${row + 1})` : `${description} data row ${row + 1}`;
+  };
+
   const wrap = (err: unknown): Error => {
     if (err instanceof DataError) return err;
     if (err instanceof CsvError) return new DataError(`${description}: ${err.message}`);
@@ -102,7 +98,7 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
   const readHeader = async (): Promise<string[]> => {
     if (names) return names;
     await assertFile(path, 'CSV file');
-    const { parser, close } = open(null);
+    const { parser, close } = open();
     try {
       for await (const record of parser as AsyncIterable<string[]>) {
         names = record.map((s) => s.trim());
@@ -122,6 +118,7 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
   return {
     description,
     columnNames: readHeader,
+    locate,
     async *chunks(co: ChunkOptions = {}): AsyncGenerator<RawChunk> {
       const cols = await readHeader();
       await assertFile(path, 'CSV file');
@@ -134,51 +131,44 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
         return i;
       });
       const limit = opts.limit ?? Infinity;
-      const lines = new LineQueue();
-      const { parser, close } = open(lines);
+      const { parser, close } = open();
       let skipHeader = header === true;
       let offset = 0;
       let rows = 0;
       let buf: string[][] = wanted.map(() => []);
-      let bufLines: number[] = [];
+      let held = 0;
       const emit = (): RawChunk => {
         const columns: Record<string, string[]> = {};
         wanted.forEach((w, j) => (columns[w] = buf[j]));
         const start = offset;
-        const at = bufLines;
-        const chunk: RawChunk = {
-          columns,
-          numRows: at.length,
-          offset: start,
-          where: (i: number) => `${description} line ${at[i]} (data row ${start + i + 1})`,
-        };
-        offset += at.length;
+        const chunk: RawChunk = { columns, numRows: held, offset: start, where: (i: number) => `${description} data row ${start + i + 1}` };
+        offset += held;
         buf = wanted.map(() => []);
-        bufLines = [];
+        held = 0;
         return chunk;
       };
       try {
         for await (const record of parser as AsyncIterable<string[]>) {
-          const line = lines.shift();
           if (skipHeader) {
             skipHeader = false;
             continue;
           }
           if (rows >= limit) break;
           if (record.length !== cols.length) {
-            throw new DataError(`${description} line ${line}: expected ${cols.length} fields (${cols.join(', ')}), got ${record.length}`);
+            throw new RowError(`${description} data row ${rows + 1}`, `expected ${cols.length} fields (${cols.join(', ')}), got ${record.length}`, rows);
           }
           for (let j = 0; j < pos.length; j++) buf[j].push(record[pos[j]]);
-          bufLines.push(line);
+          held++;
           rows++;
-          if (bufLines.length >= chunkRows) yield emit();
+          if (held >= chunkRows) yield emit();
         }
       } catch (err) {
+        if (err instanceof RowError) throw new RowError(await locate(err.sourceRow), err.detail, err.sourceRow);
         throw wrap(err);
       } finally {
         close();
       }
-      if (bufLines.length) yield emit();
+      if (held) yield emit();
     },
   };
 }

@@ -3,6 +3,9 @@ import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
 import { sigmoid, splitRanges, ZipfSampler } from './common';
 
+/** How strongly a returning user's personal taste drives clicks, by activity level (heavier users are pickier). */
+const TASTE_BY_ACTIVITY = [0, 0, 0.7, 1.5, 3];
+
 /** Options of {@link syntheticColdStart}. */
 export interface SyntheticColdStartOptions {
   rows: number;
@@ -17,6 +20,8 @@ export interface SyntheticColdStartOptions {
   categories?: number;
   /** Number of dense context features (standard normal). */
   denseCount?: number;
+  /** Extra categorical context fields (10 ids each) with small effects shared by both groups (default 8). */
+  contextFields?: number;
   /** Embedding width declared on the returned features. */
   embeddingDim?: number;
   validFraction?: number;
@@ -64,6 +69,7 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     items = 800,
     categories = 24,
     denseCount = 4,
+    contextFields = 8,
     embeddingDim = 8,
     validFraction = 0.1,
     testFraction = 0.3,
@@ -84,6 +90,8 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
   const iBiasNew = anti(iBias, 0.6);
   const kBiasNew = anti(kBias, 0.5);
   const wNew = anti(w, 0.6);
+  // what new users like on average: one shared taste vector, since there is no personal history to go by
+  const qNew = draw(K, 1);
   const itemCat = Int32Array.from({ length: items }, () => 1 + rng.int(categories - 1));
   const userSampler = new ZipfSampler(returningUsers + 1, 0.9);
   const itemSampler = new ZipfSampler(items, 1.0);
@@ -99,6 +107,9 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     click: new Float32Array(rows),
   };
   const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  // many ordinary inputs around the group indicators, as in production models where they are easily swamped
+  const context = Array.from({ length: contextFields }, () => new Int32Array(rows));
+  const contextBias = Array.from({ length: contextFields }, () => draw(11, 0.2));
   const p = new Float32Array(rows);
   const isNew = new Uint8Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -107,6 +118,11 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     const c = itemCat[i];
     let z: number;
     let lin = 0;
+    for (let f = 0; f < contextFields; f++) {
+      const id = 1 + rng.int(10);
+      context[f][r] = id;
+      lin += contextBias[f][id];
+    }
     const xs: number[] = [];
     for (let d = 0; d < denseCount; d++) {
       const x = rng.normal();
@@ -116,7 +132,9 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     if (fresh) {
       const u = 1 + returningUsers + rng.int(newUsers);
       for (let d = 0; d < denseCount; d++) lin += wNew[d] * xs[d];
-      z = -0.8 + iBiasNew[i] + kBiasNew[c] + lin;
+      let taste = 0;
+      for (let k = 0; k < K; k++) taste += qNew[k] * vItem[i * K + k];
+      z = -0.8 + iBiasNew[i] + kBiasNew[c] + 2 * taste + lin;
       col.user_id[r] = u;
       col.is_new[r] = 2;
       col.activity[r] = 1;
@@ -126,10 +144,11 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
       let dot = 0;
       for (let k = 0; k < K; k++) dot += zUser[u * K + k] * vItem[i * K + k];
       for (let d = 0; d < denseCount; d++) lin += w[d] * xs[d];
-      z = -1.2 + uBias[u] + iBias[i] + kBias[c] + 1.5 * dot + lin;
+      const level = activityOf(u);
+      z = -1.2 + uBias[u] + iBias[i] + kBias[c] + TASTE_BY_ACTIVITY[level] * dot + lin;
       col.user_id[r] = u;
       col.is_new[r] = 1;
-      col.activity[r] = activityOf(u);
+      col.activity[r] = level;
     }
     col.item_id[r] = i;
     col.item_cat[r] = c;
@@ -144,12 +163,14 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     new SparseFeature({ name: 'is_new', vocabSize: 3, embeddingDim }),
     new SparseFeature({ name: 'activity', vocabSize: 5, embeddingDim }),
   ];
+  for (let f = 0; f < contextFields; f++) sparseFeatures.push(new SparseFeature({ name: `ctx${f}`, vocabSize: 11, embeddingDim }));
   const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `x${d}` }));
   const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]) => {
     const data: ColumnarInput = {};
     for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
     denseFeatures.forEach((f, d) => (data[f.name] = dense[d].slice(lo, hi)));
+    context.forEach((c, f) => (data[`ctx${f}`] = c.slice(lo, hi)));
     return { data, oracle: { p: p.slice(lo, hi), isNew: isNew.slice(lo, hi) } };
   };
   const train = split(ranges.train);

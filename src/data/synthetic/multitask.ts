@@ -9,16 +9,18 @@ export interface SyntheticTwoTasksOptions {
   seed?: number;
   /** Vocabulary size (including padding id 0) of each categorical field. */
   vocabSizes?: number[];
-  /** Number of dense features (standard normal). */
+  /** Number of dense features (standard normal; default 8). */
   denseCount?: number;
   /**
    * Correlation of the two tasks' task-specific parts (id biases, latent vectors, dense directions): 1 = same
-   * task, 0 = unrelated, negative = conflicting (default -0.5).
+   * task, 0 = unrelated, negative = conflicting (default -0.3).
    */
   taskCorrelation?: number;
-  /** Weight of the part both tasks share, relative to the task-specific parts (default 0.6). */
+  /** Weight of the part both tasks share, relative to the task-specific parts (default 0.3). */
   sharedWeight?: number;
-  /** Weight of the non-linear dense response (default 1.5). */
+  /** Number of dense directions each task responds to non-linearly (default 3). */
+  directions?: number;
+  /** Weight of the non-linear dense response (default 4). */
   denseScale?: number;
   /** Names of the two label columns (default ['click', 'like']). */
   taskNames?: [string, string];
@@ -53,11 +55,12 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
   const {
     rows,
     seed = 5,
-    vocabSizes = [400, 300, 200, 100, 60, 30],
-    denseCount = 4,
-    taskCorrelation = -0.5,
-    sharedWeight = 0.6,
-    denseScale = 1.5,
+    vocabSizes = [20, 10],
+    denseCount = 8,
+    taskCorrelation = -0.3,
+    sharedWeight = 0.3,
+    denseScale = 4,
+    directions = 3,
     taskNames = ['click', 'like'],
     embeddingDim = 8,
     validFraction = 0.1,
@@ -79,8 +82,8 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
   const spec2 = spec1.map((a) => correlated(a, latentScale));
   const bias1 = vocabSizes.map((v) => draw(v, 0.4));
   const bias2 = bias1.map((a) => correlated(a, 0.4));
-  const w1 = draw(denseCount, 1.5 / Math.sqrt(denseCount));
-  const w2 = correlated(w1, 1.5 / Math.sqrt(denseCount));
+  const w1 = Array.from({ length: directions }, () => draw(denseCount, 1.5 / Math.sqrt(denseCount)));
+  const w2 = w1.map((w) => correlated(w, 1.5 / Math.sqrt(denseCount)));
   // the response curve of MMoE's synthetic study, 0.5 a + sum_m sin(alpha_m a + beta_m), shared by both tasks;
   // the tasks differ in the direction a_t = <w_t, x> they apply it to
   const alphas = [1, 1.7, 2.9];
@@ -117,16 +120,21 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
       z1 += s + dot(spec1[i], row[i], spec1[j], row[j]);
       z2 += s + dot(spec2[i], row[i], spec2[j], row[j]);
     }
-    let a1 = 0;
-    let a2 = 0;
+    const x = new Float64Array(denseCount);
     for (let d = 0; d < denseCount; d++) {
-      const x = rng.normal();
-      dense[d][r] = x;
-      a1 += w1[d] * x;
-      a2 += w2[d] * x;
+      x[d] = rng.normal();
+      dense[d][r] = x[d];
     }
-    z1 += denseScale * denseResponse(a1);
-    z2 += denseScale * denseResponse(a2);
+    for (let m = 0; m < directions; m++) {
+      let a1 = 0;
+      let a2 = 0;
+      for (let d = 0; d < denseCount; d++) {
+        a1 += w1[m][d] * x[d];
+        a2 += w2[m][d] * x[d];
+      }
+      z1 += (denseScale * denseResponse(a1)) / Math.sqrt(directions);
+      z2 += (denseScale * denseResponse(a2)) / Math.sqrt(directions);
+    }
     p1[r] = sigmoid(z1);
     p2[r] = sigmoid(z2);
     y1[r] = rng.next() < p1[r] ? 1 : 0;

@@ -3,6 +3,7 @@ import { ForwardContext } from '../../basic/layers/module';
 import { SequenceBatch } from '../../basic/layers/attention';
 import { HstuEncoder, HstuLayerConfig } from '../../basic/layers/hstu-layer';
 import { models } from '../../basic/model/model-registry';
+import { unitRms } from './common';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
 
 /** HSTU next-item settings. */
@@ -28,8 +29,7 @@ export class HSTU extends SequentialRecommender {
   }
 
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
-    // sqrt(D) brings the small initial embeddings to unit scale, where the layer norms and SiLU are not degenerate
-    let x: tf.Tensor = tf.mul(items, Math.sqrt(this.dim));
+    let x: tf.Tensor = unitRms(items);
     if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
     return this.encoder.apply(x as tf.Tensor3D, batch, ctx);
   }

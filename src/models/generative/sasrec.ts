@@ -4,6 +4,7 @@ import { SasRecBlock, SequenceBatch } from '../../basic/layers/attention';
 import { LayerNorm } from '../../basic/layers/layer-norm';
 import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
+import { unitRms } from './common';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
 
 /** SASRec settings. */
@@ -34,7 +35,7 @@ export class SASRec extends SequentialRecommender {
   }
 
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
-    let x: tf.Tensor = tf.add(tf.mul(items, Math.sqrt(this.dim)), this.positions.first(batch.L));
+    let x: tf.Tensor = tf.add(unitRms(items), this.positions.first(batch.L));
     if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
     let h = x as tf.Tensor3D;
     for (const layer of this.layers) h = layer.apply(h, batch, ctx);

@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
-import { SequenceBatch } from '../../basic/layers/attention';
+import { detachedMax, SequenceBatch } from '../../basic/layers/attention';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
 import { SequenceFeature } from '../../basic/features';
 import { Rng } from '../../basic/random';
 import { RankingAccumulator } from '../../basic/sequence-metrics';
 import { DataError, Dataset } from '../../data/dataset';
+import { l2Normalize } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, maxLength, rawColumn, sequenceLengths, timeMajorIds } from './batching';
 
 /** Settings shared by next-item models (HSTU, SASRec). */
@@ -70,11 +71,6 @@ interface PendingStep {
   /** log of the expected number of draws of each negative (only with in-batch negatives). */
   logQNeg: Float32Array | null;
   logQPos: Float32Array | null;
-}
-
-function l2Normalize(x: tf.Tensor): tf.Tensor {
-  // the epsilon keeps padding rows (all zeros) finite; their loss weight is zero anyway
-  return tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12)));
 }
 
 /**
@@ -183,6 +179,7 @@ export abstract class SequentialRecommender extends BaseModel {
     return ds;
   }
 
+  /** Length-bucketed training batches (see lengthBucketedBatches), unless lengthBuckets is false. */
   protected trainBatches(data: Dataset, batchSize: number, opts: { shuffle: boolean; rng: Rng; dropLast?: boolean }): Iterable<Int32Array> {
     if (!this.lengthBuckets) return super.trainBatches(data, batchSize, opts);
     return lengthBucketedBatches(sequenceLengths(data.column(this.history.name)), batchSize, opts);
@@ -282,15 +279,29 @@ export abstract class SequentialRecommender extends BaseModel {
     let pos: tf.Tensor = tf.mul(tf.sum(tf.mul(o, e), -1), invT);
     const negE = l2Normalize(inputs.embeddings.negatives);
     let neg: tf.Tensor = tf.mul(tf.matMul(o as tf.Tensor2D, negE as tf.Tensor2D, false, true), invT);
-    // a sampled negative equal to the true next item is not a negative
-    const hits = tf.equal(tf.tensor2d(targets, [P, 1], 'int32'), tf.tensor2d(p.negatives, [1, p.negatives.length], 'int32'));
-    neg = tf.sub(neg, tf.mul(tf.cast(hits, 'float32'), 1e4));
+    // a sampled negative equal to the true next item is not a negative; built on the host because a broadcast
+    // tf.equal of [P, 1] against [1, N] takes ~200 ms on wasm
+    const N = p.negatives.length;
+    const columns = new Map<number, number[]>();
+    p.negatives.forEach((id, c) => (columns.get(id) ?? columns.set(id, []).get(id)!).push(c));
+    let hitMask: Float32Array | null = null;
+    for (let i = 0; i < P; i++) {
+      const cols = targets[i] !== 0 ? columns.get(targets[i]) : undefined;
+      if (!cols) continue;
+      hitMask ??= new Float32Array(P * N);
+      for (const c of cols) hitMask[i * N + c] = -1e4;
+    }
+    if (hitMask) neg = tf.add(neg, tf.tensor2d(hitMask, [P, N]));
     if (p.logQNeg && p.logQPos) {
       neg = tf.sub(neg, tf.tensor2d(p.logQNeg, [1, p.logQNeg.length]));
       pos = tf.sub(pos, tf.tensor1d(p.logQPos));
     }
     const logits = tf.concat([pos.reshape([P, 1]), neg], 1);
-    const perPosition = tf.sub(tf.logSumExp(logits, 1), pos);
+    // log-sum-exp with a gradient-free shift: tf.logSumExp differentiates its max through a broadcast tf.equal,
+    // which costs ~200 ms per step on wasm, although the shift's gradient cancels exactly
+    const shift = detachedMax(logits, 1);
+    const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift.reshape([P]));
+    const perPosition = tf.sub(lse, pos);
     return tf.div(tf.sum(tf.mul(perPosition, tf.tensor1d(weights))), Math.max(1, valid)) as tf.Scalar;
   }
 

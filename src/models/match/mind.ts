@@ -17,8 +17,14 @@ export interface MINDConfig extends MatchModelConfig {
   dynamicInterests?: boolean;
   /** Width of the interest capsules before the MLP (default: the behaviour embedding width). */
   capsuleDim?: number;
-  /** Std of the random, untrained initial routing logits (default 1). */
+  /**
+   * Std of the random, untrained initial routing logits (default 0.1). The agreement terms added by routing are
+   * small while embeddings are small, so a std of 1 leaves routing mostly random; on the synthetic multi-interest
+   * task 0.1 gave recall@50 0.42 against 0.38 for 1.
+   */
   routingInitStd?: number;
+  /** Backprop through every routing iteration ('full') or only the final weighted sum ('final', default; see CapsuleRouting). */
+  routingGradient?: 'final' | 'full';
   /** Hidden layers applied to [capsule ; user profile] per interest (default { dims: [64] }, ReLU); the linear output has the item embedding width. */
   mlp?: MlpConfig;
   /**
@@ -70,8 +76,9 @@ export class MIND extends MatchModel {
           numCapsules: this.numInterests,
           maxLen: beh.maxLen,
           iterations: config.routingIterations ?? 3,
-          initStd: config.routingInitStd ?? 1,
+          initStd: config.routingInitStd ?? 0.1,
           dynamicCapsules: this.dynamicInterests,
+          routingGradient: config.routingGradient,
         },
         this.initRng,
       ),
@@ -115,11 +122,12 @@ export class MIND extends MatchModel {
 export function labelAwareAttention(interests: tf.Tensor3D, target: tf.Tensor2D, power: number, interestMask?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const [B, K, D] = interests.shape;
-    const s = tf.matMul(interests, target.reshape([B, D, 1])).reshape([B, K]);
+    // K and D are small: broadcast products beat per-row batched matMuls of [K, D] blocks on wasm
+    const s = tf.sum(tf.mul(interests, target.reshape([B, 1, D])), 2);
     let w = power === 1 ? s : tf.mul(tf.sign(s), tf.pow(tf.abs(s), power));
     if (interestMask) w = tf.add(w, tf.mul(tf.sub(interestMask, 1), 1e9));
-    const a = tf.softmax(w).reshape([B, 1, K]);
-    return tf.matMul(a, interests).reshape([B, D]) as tf.Tensor2D;
+    const a = tf.softmax(w).reshape([B, K, 1]);
+    return tf.sum(tf.mul(a, interests), 1) as tf.Tensor2D;
   });
 }
 

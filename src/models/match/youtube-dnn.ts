@@ -14,7 +14,7 @@ export interface YouTubeDNNConfig extends MatchModelConfig {
  * YouTube DNN candidate generation (Covington et al., RecSys 2016): the user's watch history (mean-pooled
  * sequence embeddings), other user features and dense values go through a ReLU tower to a user vector u; the item
  * side is the item id's embedding v_j, and training is a softmax over items, P(j | u) = exp(u.v_j) / sum exp(u.v),
- * approximated with sampled negatives. Defaults: dot product, temperature 1, listwise sampled softmax with 128
+ * approximated with sampled negatives. Defaults: dot product, temperature 1, listwise sampled softmax with 512
  * uniformly sampled negatives per batch.
  */
 export class YouTubeDNN extends MatchModel {

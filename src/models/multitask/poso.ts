@@ -7,11 +7,16 @@ import { PosoGate, PosoGateConfig, PosoMlp } from '../../basic/layers/poso';
 import { models } from '../../basic/model/model-registry';
 import { MultiTaskConfig, MultiTaskModel } from './common';
 
+/** Sparse personalization features with at most this many ids (a group indicator) enter the gates one-hot. */
+export const ONE_HOT_MAX_VOCAB = 64;
+
 /** POSO settings. */
 export interface POSOConfig extends MultiTaskConfig {
   /**
    * Names of the personalization features that drive the gates: declared sparse or dense features describing the
    * user's group, e.g. ['is_new_user'] or ['activity_level']. They stay ordinary inputs of the backbone as well.
+   * Sparse ones with a vocabulary of at most {@link ONE_HOT_MAX_VOCAB} ids feed the gates one-hot, larger ones
+   * through their embedding.
    */
   personalizationFeatures: string[];
   /** 'mlp' (POSO-MLP, default): gated shared MLP then towers; 'mmoe' (POSO-MMoE): gated experts. */
@@ -39,7 +44,7 @@ export interface POSOConfig extends MultiTaskConfig {
 export class POSO extends MultiTaskModel {
   static readonly modelName = 'POSO';
   private readonly backbone: 'mlp' | 'mmoe';
-  private readonly personalization: string[];
+  private readonly pcParts: Array<{ name: string; kind: 'dense' | 'onehot' | 'embedding'; width: number }> = [];
   private readonly posoMlp: PosoMlp | null = null;
   private readonly mixture: MultiGateMixture | null = null;
   private readonly expertGate: PosoGate | null = null;
@@ -57,10 +62,14 @@ export class POSO extends MultiTaskModel {
         const known = [...this.sparseFeatures, ...this.denseFeatures].map((f) => f.name).join(', ');
         throw new Error(`POSO: personalization feature '${name}' is not a declared sparse or dense feature (known: ${known})`);
       }
-      pcDim += sparse ? sparse.embeddingDim : dense!.dim;
+      // group indicators (is_new, activity level) enter the gate one-hot: their freshly initialised embeddings are
+      // near zero, so a gate fed with them would treat every group alike until the embeddings had grown
+      const oneHot = !!sparse && !sparse.hashing && sparse.vocabSize <= ONE_HOT_MAX_VOCAB;
+      const width = dense ? dense.dim : oneHot ? sparse!.vocabSize : sparse!.embeddingDim;
+      this.pcParts.push({ name, kind: dense ? 'dense' : oneHot ? 'onehot' : 'embedding', width });
+      pcDim += width;
     }
     if (new Set(pcs).size !== pcs.length) throw new Error(`POSO: personalizationFeatures lists a feature twice (${pcs.join(', ')})`);
-    this.personalization = [...pcs];
     this.backbone = config.backbone ?? 'mlp';
     const gate = config.gate ?? {};
     if (this.backbone === 'mlp') {
@@ -79,11 +88,21 @@ export class POSO extends MultiTaskModel {
     }
   }
 
-  /** The personalization input [B, pcDim]: embeddings of the sparse and values of the dense personalization features. */
+  /** The personalization input [B, pcDim]: one-hot group indicators, embeddings of larger sparse features, dense values. */
   private personalInput(inputs: ModelInputs): tf.Tensor2D {
-    const parts = this.personalization.map((name) =>
-      this.sparseFeatures.some((f) => f.name === name) ? this.sparseEmbedding(inputs, name) : inputs.denseFeature(name),
-    );
+    const parts = this.pcParts.map((part) => {
+      if (part.kind === 'dense') return inputs.denseFeature(part.name);
+      if (part.kind === 'embedding') return this.sparseEmbedding(inputs, part.name);
+      const B = inputs.batchSize;
+      const ids = inputs.data.column(part.name).data;
+      const hot = new Float32Array(B * part.width);
+      for (let i = 0; i < B; i++) {
+        const id = ids[inputs.indices[i]];
+        // ids outside the vocabulary are caught when the data is bound; 0 (unknown) gets its own slot
+        hot[i * part.width + id] = 1;
+      }
+      return tf.tensor2d(hot, [B, part.width]);
+    });
     return parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
   }
 

@@ -1,0 +1,139 @@
+/**
+ * Training throughput at batch 1024 of the ranking models of issue #4 on synthetic data:
+ *   DCNv2: 7 sparse fields x dim 16, 3 cross layers (full rank, and the low-rank mixture), MLP [256, 128] + BN
+ *          (the DESIGN.md reference configuration: torch-rechub does ~126k samples/s on this machine kind);
+ *   DIN / DIEN: behaviour histories of maxLen 20 (and 50 for DIEN), item dim 16, attention [80, 40], MLP [200, 80].
+ * One process (the backend is process-global); wall and CPU time per step are both printed because the
+ * machines are shared and noisy: compare rows of one run, not runs.
+ *
+ * DeepFM on the DCNv2 data is printed first as the yardstick.
+ *
+ *   npx ts-node --transpile-only benchmarks/ranking-throughput.ts [--steps 20] [--threads 1] [--only DeepFM,DCNv2,DIN,DIEN]
+ */
+import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { SparseFeature } from '../src/basic/features';
+import { Rng } from '../src/basic/random';
+import { BaseModel } from '../src/basic/model/base-model';
+import { ColumnarInput } from '../src/data/dataset';
+import { syntheticInterestSequence } from '../src/data/synthetic/interest-sequence';
+import { DCNv2 } from '../src/models/ranking/dcnv2';
+import { DeepFM } from '../src/models/ranking/deepfm';
+import { DIN } from '../src/models/ranking/din';
+import { DIEN } from '../src/models/ranking/dien';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const BATCH = 1024;
+
+interface Case {
+  name: string;
+  family: string;
+  build: () => { model: BaseModel; data: ColumnarInput };
+}
+
+function ctrData(): { features: SparseFeature[]; data: ColumnarInput } {
+  const vocab = [6041, 3953, 3, 8, 22, 679, 19];
+  const rng = new Rng(1);
+  const rows = BATCH * 16;
+  const features = vocab.map((v, f) => new SparseFeature({ name: `f${f}`, vocabSize: v, embeddingDim: 16 }));
+  const data: ColumnarInput = { label: Float32Array.from({ length: rows }, () => (rng.next() < 0.3 ? 1 : 0)) };
+  for (const f of features) data[f.name] = Int32Array.from({ length: rows }, () => 1 + Math.floor(Math.pow(rng.next(), 3) * (f.vocabSize - 1)));
+  return { features, data };
+}
+
+function seqData(maxLen: number) {
+  const t = syntheticInterestSequence({ rows: BATCH * 16, maxLen, embeddingDim: 16, numClusters: 50, itemsPerCluster: 40, validFraction: 0, testFraction: 0 });
+  const roles = { behaviorFeature: 'hist_item', targetItemFeature: 'target_item', contextFeatures: ['user_group'] };
+  return { t, base: { sparseFeatures: t.sparseFeatures, sequenceFeatures: t.sequenceFeatures, ...roles, mlp: { dims: [200, 80] }, attention: { dims: [80, 40] } } };
+}
+
+const CASES: Case[] = [
+  {
+    name: 'DeepFM (reference)',
+    family: 'DeepFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new DeepFM({ sparseFeatures: features, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'DCNv2 full x3',
+    family: 'DCNv2',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new DCNv2({ sparseFeatures: features, cross: { numLayers: 3 }, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'DCNv2 mix x3 (K=4, r=32)',
+    family: 'DCNv2',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new DCNv2({ sparseFeatures: features, cross: { numLayers: 3, crossType: 'mix' }, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'DIN L=20',
+    family: 'DIN',
+    build: () => {
+      const { t, base } = seqData(20);
+      return { model: new DIN(base), data: t.train };
+    },
+  },
+  {
+    name: 'DIEN L=20 (AUGRU, aux)',
+    family: 'DIEN',
+    build: () => {
+      const { t, base } = seqData(20);
+      return { model: new DIEN(base), data: t.train };
+    },
+  },
+  {
+    name: 'DIEN L=20 (AUGRU, no aux)',
+    family: 'DIEN',
+    build: () => {
+      const { t, base } = seqData(20);
+      return { model: new DIEN({ ...base, auxLossWeight: 0 }), data: t.train };
+    },
+  },
+  {
+    name: 'DIEN L=50 (AUGRU, aux)',
+    family: 'DIEN',
+    build: () => {
+      const { t, base } = seqData(50);
+      return { model: new DIEN(base), data: t.train };
+    },
+  },
+];
+
+async function main(): Promise<void> {
+  const steps = Number(arg('steps', '20'));
+  const threads = Number(arg('threads', '1'));
+  const only = arg('only', 'DeepFM,DCNv2,DIN,DIEN').split(',');
+  const info = await initBackend({ threads, log: false });
+  console.log(`backend ${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}), batch ${BATCH}, ${steps} timed steps after 3 warm-up steps`);
+  const rows: string[][] = [['model', 'ms/step (wall)', 'ms/step (cpu)', 'samples/s']];
+  for (const c of CASES.filter((k) => only.includes(k.family))) {
+    const { model, data } = c.build();
+    model.compile({ lr: 1e-3 });
+    await model.fit(data, { epochs: 1, batchSize: BATCH, verbose: 0, maxSteps: 3 });
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await model.fit(data, { epochs: 1, batchSize: BATCH, verbose: 0, maxSteps: steps, dropLast: true });
+    const cpu = process.cpuUsage(c0);
+    const wall = (performance.now() - t0) / steps;
+    rows.push([c.name, wall.toFixed(1), ((cpu.user + cpu.system) / 1000 / steps).toFixed(1), Math.round((BATCH / wall) * 1000).toString()]);
+    model.dispose();
+  }
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
+  for (const r of rows) console.log(r.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
+  await shutdownBackend();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

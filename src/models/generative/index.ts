@@ -1,0 +1,17 @@
+export { HSTU } from './hstu';
+export type { HSTUConfig } from './hstu';
+export { SASRec } from './sasrec';
+export type { SASRecConfig } from './sasrec';
+export { HSTURanker } from './hstu-ranker';
+export type { HSTURankerConfig } from './hstu-ranker';
+export { SequentialRecommender } from './sequential-recommender';
+export type { SequentialRecommenderConfig, NextItemEvalOptions, Recommendations } from './sequential-recommender';
+export { lengthBucketedBatches } from './batching';
+export { HstuLayer, HstuEncoder } from '../../basic/layers/hstu-layer';
+export type { HstuLayerConfig, HstuEncoderConfig } from '../../basic/layers/hstu-layer';
+export { SasRecBlock, SequenceBatch, keyMajorScores, keyMajorApply, detachedMax, setBatchedMatMulMode } from '../../basic/layers/attention';
+export type { SasRecBlockConfig, SequenceBatchInit, BatchedMatMulMode } from '../../basic/layers/attention';
+export { RelativeBias, PositionalEmbedding, bucketBias, positionBucket, timeBucket } from '../../basic/layers/positional';
+export type { RelativeBiasConfig, RelativeBuckets } from '../../basic/layers/positional';
+export { LayerNorm } from '../../basic/layers/layer-norm';
+export { RankingAccumulator, hitRateAt, ndcgAt, reciprocalRank } from '../../basic/sequence-metrics';
