@@ -71,7 +71,7 @@ export const TASKS: Record<string, TaskFactory> = {
   },
   /** Behaviour sequences with a drifting interest (src/data/synthetic/interest-sequence.ts). */
   'interest-sequence'(options) {
-    const d = syntheticInterestSequence({ users: 20_000, ...options } as never);
+    const d = syntheticInterestSequence({ rows: 20_000, ...options });
     return binaryTask(
       d,
       {

@@ -18,7 +18,13 @@ export { syntheticRetrieval } from './synthetic/retrieval';
 export type { SyntheticRetrieval, SyntheticRetrievalOptions, RetrievalOracle } from './synthetic/retrieval';
 export { syntheticNextItem } from './synthetic/next-item';
 export type { SyntheticNextItem, SyntheticNextItemOptions, NextItemOracle } from './synthetic/next-item';
+export { syntheticCross3 } from './synthetic/cross3';
+export type { SyntheticCross3, SyntheticCross3Options } from './synthetic/cross3';
+export { syntheticInterestSequence } from './synthetic/interest-sequence';
+export type { SyntheticInterestSequence, SyntheticInterestSequenceOptions } from './synthetic/interest-sequence';
 import { syntheticCtr } from './synthetic/ctr';
+import { syntheticCross3 } from './synthetic/cross3';
+import { syntheticInterestSequence } from './synthetic/interest-sequence';
 import { syntheticCtrStream } from './synthetic/ctr-stream';
 import { syntheticRetrieval } from './synthetic/retrieval';
 import { syntheticNextItem } from './synthetic/next-item';
@@ -28,6 +34,8 @@ import { loadAliCCP, loadAmazonReviews, loadAvazu, loadCensusIncome, loadCriteo,
 export const datasets = {
   syntheticCtr,
   syntheticCtrStream,
+  syntheticCross3,
+  syntheticInterestSequence,
   syntheticRetrieval,
   syntheticNextItem,
   loadMovieLens100K,

@@ -10,8 +10,10 @@ const TASTE_BY_ACTIVITY = [0, 0, 0.7, 1.5, 3];
 export interface SyntheticColdStartOptions {
   rows: number;
   seed?: number;
-  /** Share of impressions that come from new users (default 0.15). */
+  /** Share of impressions that come from new users (default 0.1). */
   newUserFraction?: number;
+  /** How much more strongly new users react to general item / context appeal than returning users (default 2.5). */
+  newUserGain?: number;
   /** Returning users (ids 1..returningUsers). */
   returningUsers?: number;
   /** Pool of new-user ids (each new user appears only a few times). */
@@ -63,7 +65,8 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
   const {
     rows,
     seed = 3,
-    newUserFraction = 0.15,
+    newUserFraction = 0.1,
+    newUserGain = 2.5,
     returningUsers = 1500,
     newUsers = 20000,
     items = 800,
@@ -79,7 +82,6 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
   const rng = new Rng(seed);
   const K = 4;
   const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
-  const anti = (base: Float32Array, scale: number) => Float32Array.from(base, (v) => -0.7 * v + 0.7 * scale * rng.normal());
   const userVocab = 1 + returningUsers + newUsers;
   const zUser = draw((returningUsers + 1) * K, 1 / Math.sqrt(K));
   const vItem = draw(items * K, 1 / Math.sqrt(K));
@@ -87,11 +89,6 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
   const iBias = draw(items, 0.6);
   const kBias = draw(categories, 0.5);
   const w = draw(denseCount, 0.6);
-  const iBiasNew = anti(iBias, 0.6);
-  const kBiasNew = anti(kBias, 0.5);
-  const wNew = anti(w, 0.6);
-  // what new users like on average: one shared taste vector, since there is no personal history to go by
-  const qNew = draw(K, 1);
   const itemCat = Int32Array.from({ length: items }, () => 1 + rng.int(categories - 1));
   const userSampler = new ZipfSampler(returningUsers + 1, 0.9);
   const itemSampler = new ZipfSampler(items, 1.0);
@@ -129,12 +126,12 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
       xs.push(x);
       dense[d][r] = x;
     }
+    let appeal = iBias[i] + kBias[c] + lin;
+    for (let d = 0; d < denseCount; d++) appeal += w[d] * xs[d];
     if (fresh) {
       const u = 1 + returningUsers + rng.int(newUsers);
-      for (let d = 0; d < denseCount; d++) lin += wNew[d] * xs[d];
-      let taste = 0;
-      for (let k = 0; k < K; k++) taste += qNew[k] * vItem[i * K + k];
-      z = -0.8 + iBiasNew[i] + kBiasNew[c] + 2 * taste + lin;
+      // without a personal taste to go by, new users follow general appeal, and much more strongly
+      z = -1.0 + newUserGain * appeal;
       col.user_id[r] = u;
       col.is_new[r] = 2;
       col.activity[r] = 1;
@@ -143,9 +140,8 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
       const u = userSampler.sample(rng);
       let dot = 0;
       for (let k = 0; k < K; k++) dot += zUser[u * K + k] * vItem[i * K + k];
-      for (let d = 0; d < denseCount; d++) lin += w[d] * xs[d];
       const level = activityOf(u);
-      z = -1.2 + uBias[u] + iBias[i] + kBias[c] + TASTE_BY_ACTIVITY[level] * dot + lin;
+      z = -1.2 + uBias[u] + appeal + TASTE_BY_ACTIVITY[level] * dot;
       col.user_id[r] = u;
       col.is_new[r] = 1;
       col.activity[r] = level;
