@@ -28,3 +28,8 @@ export * from './basic/layers/cross-network';
 export * from './basic/layers/target-attention';
 export * from './basic/layers/gru';
 export * from './models/ranking';
+export * from './models/match';
+export * from './basic/layers/capsule';
+export * from './basic/retrieval-metrics';
+export * from './loss/pairwise';
+export * from './loss/listwise';

@@ -8,7 +8,7 @@ import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, LabelSpec } from '../../data/dataset';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../../data/stream';
-import { createProgress } from '../progress';
+import { createProgress, ProgressSink } from '../progress';
 import { ModelStore } from '../store';
 import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
 import { encodeConfig } from './config-codec';
@@ -78,6 +78,10 @@ export abstract class BaseModel extends Module {
   private readonly trainRng: Rng;
   private requests: EmbeddingRequest[] = [];
   private compiled: Compiled | null = null;
+  /** Per-target losses recorded by totalLoss during a training step of a multi-target model (for the epoch log). */
+  private taskLossSink: tf.Tensor[] | null = null;
+  /** Per-target losses of the last training step, or null when the model's loss is not a sum of per-target losses. */
+  private lastTaskLosses: number[] | null = null;
   private globalStep = 0;
   /** Constructor config, kept for save/load. */
   protected readonly config: BaseModelConfig;
@@ -301,7 +305,9 @@ export abstract class BaseModel extends Module {
     for (let t = 0; t < T; t++) {
       const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
       const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
-      const l = tf.mul(c.lossSpecs[t].fn(o, y), c.lossWeights[t]) as tf.Scalar;
+      const taskLoss = c.lossSpecs[t].fn(o, y);
+      if (this.taskLossSink && T > 1) this.taskLossSink.push(tf.keep(taskLoss.clone()));
+      const l = tf.mul(taskLoss, c.lossWeights[t]) as tf.Scalar;
       total = total ? (tf.add(total, l) as tf.Scalar) : l;
     }
     return total!;
@@ -328,6 +334,8 @@ export abstract class BaseModel extends Module {
     const regularized = params.filter(([, p]) => p.regularize).map(([, p]) => p.variable);
     const denseL2 = c.options.denseL2 ?? 0;
     let dataLoss: tf.Tensor | null = null;
+    this.taskLossSink = [];
+    this.lastTaskLosses = null;
     try {
       const { value, grads } = tf.variableGrads(() => {
         const inputs = this.buildInputs(data, indices, leaves, blocks, owned);
@@ -340,6 +348,8 @@ export abstract class BaseModel extends Module {
         return loss;
       }, [...params.map(([, p]) => p.variable), ...leaves]);
       const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
+      // only when every target's loss was seen exactly once: overrides of trainingLoss may not use totalLoss at all
+      if (this.taskLossSink.length === this.targets.length && this.targets.length > 1) this.lastTaskLosses = this.taskLossSink.map((t) => t.dataSync()[0]);
       if (!Number.isFinite(lossValue)) {
         value.dispose();
         tf.dispose(grads);
@@ -365,6 +375,8 @@ export abstract class BaseModel extends Module {
       this.globalStep++;
       return lossValue;
     } finally {
+      tf.dispose(this.taskLossSink ?? []);
+      this.taskLossSink = null;
       if (dataLoss) (dataLoss as tf.Tensor).dispose();
       tf.dispose(owned);
       for (const l of leaves) l.dispose();
@@ -377,18 +389,19 @@ export abstract class BaseModel extends Module {
     const blocks = this.inferenceBlocks(data, indices);
     const owned: tf.Tensor[] = [];
     try {
-      return tf.tidy(() => {
+      // tensors (not host arrays) leave the tidy: it would walk a typed array's elements looking for tensors
+      const [probs, lossT] = tf.tidy(() => {
         const tensors = blocks.map((b) => b.tensor());
         const inputs = this.buildInputs(data, indices, tensors, blocks, owned);
         const raw = this.forward(inputs, ctx);
-        let loss = NaN;
-        if (withLoss && this.compiled) {
-          const labels = this.labelTensor(data, indices);
-          loss = this.totalLoss(raw, labels, this.compiled).dataSync()[0];
-        }
-        const probs = this.outputTransform(raw);
-        return { outputs: probs.dataSync() as Float32Array, loss };
+        const loss = withLoss && this.compiled ? this.totalLoss(raw, this.labelTensor(data, indices), this.compiled) : tf.scalar(NaN);
+        return [this.outputTransform(raw), loss];
       });
+      const outputs = probs.dataSync() as Float32Array;
+      const loss = lossT.dataSync()[0];
+      probs.dispose();
+      lossT.dispose();
+      return { outputs, loss };
     } finally {
       tf.dispose(owned);
     }
@@ -471,75 +484,13 @@ export abstract class BaseModel extends Module {
   /** Train. Returns the per-epoch history. */
   async fit(train: DataInput, opts: FitOptions = {}): Promise<History> {
     const c = this.requireCompiled('fit');
-    const epochs = opts.epochs ?? 1;
-    const batchSize = opts.batchSize ?? 1024;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer (got ${opts.epochs})`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fit: batchSize must be a positive integer (got ${opts.batchSize})`);
+    const { epochs, batchSize } = checkLoopOptions('fit', opts);
     const data = this.bindData(train, true);
-    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
-    const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
-    const progress = createProgress(opts.verbose ?? 1);
-    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
-    const history: History = { epochs: [], stoppedEarly: false };
-    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
-    let stale = 0;
-    let stepsLeft = opts.maxSteps ?? Infinity;
-    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
-      const steps = opts.dropLast ? Math.floor(data.numRows / batchSize) : Math.ceil(data.numRows / batchSize);
-      if (steps === 0) throw new Error(`fit: dropLast with batchSize ${batchSize} leaves no batch from ${data.numRows} rows`);
-      progress.startEpoch(epoch, epochs, Math.min(steps, stepsLeft));
-      const t0 = Date.now();
-      let lossSum = 0;
-      let seen = 0;
-      let step = 0;
-      for (const idx of this.trainBatches(data, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast })) {
-        const loss = this.trainStep(data, idx, c);
-        lossSum += loss * idx.length;
-        seen += idx.length;
-        step++;
-        stepsLeft--;
-        const elapsed = (Date.now() - t0) / 1000;
-        progress.step(step, { loss: lossSum / seen, samplesPerSec: seen / Math.max(elapsed, 1e-9) });
-        opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss });
-        if (stepsLeft <= 0) break;
-      }
-      const seconds = (Date.now() - t0) / 1000;
-      const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
-      if (valid) {
-        const report = this.evaluateBound(valid, validBatch);
-        for (const [k, v] of Object.entries(report)) log[`val_${k}`] = v;
-      }
-      history.epochs.push(log);
-      const parts = Object.entries(log)
-        .filter(([k]) => k !== 'epoch')
-        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : v.toFixed(5)}`);
-      progress.endEpoch(`epoch ${epoch}/${epochs} ${parts.join(' ')}`);
-      await opts.onEpochEnd?.(log);
-      if (es) {
-        const value = log[es.monitor];
-        if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
-        const improved = !best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta);
-        if (improved) {
-          best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
-          stale = 0;
-          if (opts.checkpointDir) await this.save(opts.checkpointDir);
-        } else if (++stale >= es.patience) {
-          history.stoppedEarly = true;
-          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
-          break;
-        }
-      } else if (opts.checkpointDir) {
-        await this.save(opts.checkpointDir);
-      }
-    }
-    if (es && best) {
-      history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
-      if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
-        restoreSnapshot(this, best.snapshot);
-        progress.message(`restored weights of epoch ${best.epoch} (${es.monitor} ${best.value.toFixed(5)})`);
-      }
-    }
-    return history;
+    const steps = opts.dropLast ? Math.floor(data.numRows / batchSize) : Math.ceil(data.numRows / batchSize);
+    if (steps === 0) throw new Error(`fit: dropLast with batchSize ${batchSize} leaves no batch from ${data.numRows} rows`);
+    const batches = (_epoch: number) =>
+      mapIterable(this.trainBatches(data, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast }), (indices) => ({ data, indices }));
+    return this.trainLoop('fit', c, opts, epochs, batchSize, steps, createProgress(opts.verbose ?? 1), batches);
   }
 
   /**
@@ -550,40 +501,61 @@ export abstract class BaseModel extends Module {
    */
   async fitStream(source: BatchSource, opts: StreamFitOptions = {}): Promise<History> {
     const c = this.requireCompiled('fitStream');
-    const epochs = opts.epochs ?? 1;
-    const batchSize = opts.batchSize ?? 1024;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fitStream: epochs must be a positive integer (got ${opts.epochs})`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`fitStream: batchSize must be a positive integer (got ${opts.batchSize})`);
+    const { epochs, batchSize } = checkLoopOptions('fitStream', opts);
     if (!source || typeof source.chunks !== 'function') throw new Error('fitStream: source must have a chunks(epoch) method (a BatchSource)');
     const bufferRows = opts.shuffleBuffer ?? defaultShuffleBuffer(batchSize);
     if (!Number.isInteger(bufferRows) || bufferRows < 0) throw new Error(`fitStream: shuffleBuffer must be a non-negative integer (got ${opts.shuffleBuffer})`);
-    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
-    const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
     const known = source.numRows !== undefined && source.numRows > 0;
     // without a row count there is no total for a bar or for 10% log lines: report per epoch instead
     const progress = createProgress(opts.verbose === 1 || opts.verbose === undefined ? (known ? 1 : 2) : opts.verbose);
-    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
-    const history: History = { epochs: [], stoppedEarly: false };
-    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
-    let stale = 0;
-    let stepsLeft = opts.maxSteps ?? Infinity;
-    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
-      const steps = known ? (opts.dropLast ? Math.floor(source.numRows! / batchSize) : Math.ceil(source.numRows! / batchSize)) : 0;
-      progress.startEpoch(epoch, epochs, Math.min(steps, stepsLeft));
-      const t0 = Date.now();
-      let lossSum = 0;
-      let seen = 0;
-      let step = 0;
-      const batches = bufferedBatches(source.chunks(epoch), {
+    const steps = known ? (opts.dropLast ? Math.floor(source.numRows! / batchSize) : Math.ceil(source.numRows! / batchSize)) : 0;
+    const batches = (epoch: number) =>
+      bufferedBatches(source.chunks(epoch), {
         batchSize,
         bufferRows,
         rng: (opts.shuffle ?? true) && bufferRows > 1 ? this.trainRng : null,
         dropLast: opts.dropLast,
         bind: (chunk) => this.bindData(chunk, true),
       });
-      for await (const { data, indices } of batches) {
+    return this.trainLoop(`fitStream: ${source.description ?? 'the source'}`, c, opts, epochs, batchSize, steps, progress, batches);
+  }
+
+  /**
+   * The epoch loop shared by fit and fitStream: training steps with progress, validation, history, early stopping,
+   * checkpoints and best-epoch restore. `batches(epoch)` yields the rows of each step.
+   */
+  private async trainLoop(
+    what: string,
+    c: Compiled,
+    opts: FitOptions,
+    epochs: number,
+    batchSize: number,
+    stepsPerEpoch: number,
+    progress: ProgressSink,
+    batches: (epoch: number) => Iterable<TrainBatch> | AsyncIterable<TrainBatch>,
+  ): Promise<History> {
+    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
+    const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
+    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
+    const history: History = { epochs: [], stoppedEarly: false };
+    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
+    let stale = 0;
+    let stepsLeft = opts.maxSteps ?? Infinity;
+    for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
+      progress.startEpoch(epoch, epochs, Math.min(stepsPerEpoch, stepsLeft));
+      const t0 = Date.now();
+      let lossSum = 0;
+      let seen = 0;
+      let step = 0;
+      const taskSums = this.targets.map(() => 0);
+      let taskSeen = 0;
+      for await (const { data, indices } of batches(epoch)) {
         const loss = this.trainStep(data, indices, c);
         lossSum += loss * indices.length;
+        if (this.lastTaskLosses) {
+          this.lastTaskLosses.forEach((v, k) => (taskSums[k] += v * indices.length));
+          taskSeen += indices.length;
+        }
         seen += indices.length;
         step++;
         stepsLeft--;
@@ -591,9 +563,11 @@ export abstract class BaseModel extends Module {
         opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss });
         if (stepsLeft <= 0) break;
       }
-      if (seen === 0) throw new Error(`fitStream: ${source.description ?? 'the source'} gave no training batch in epoch ${epoch}`);
+      if (seen === 0) throw new Error(`${what} gave no training batch in epoch ${epoch}`);
       const seconds = (Date.now() - t0) / 1000;
       const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
+      // multi-target models also log each target's (unweighted) training loss, e.g. loss_click, loss_conversion
+      if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
       history.epochs.push(log);
       const parts = Object.entries(log)
@@ -636,7 +610,10 @@ export abstract class BaseModel extends Module {
     let mode = o.mode;
     if (!mode) {
       const base = monitor.replace(/^val_/, '').replace(new RegExp(`_(${this.targets.map((t) => t.name).join('|')})$`), '');
-      const spec: MetricSpec | null = metrics.has(base) ? metrics.resolve(base) : null;
+      // a suffix that is not a target name (e.g. ESMM's auc_cvr) still names its metric by the longest known prefix
+      const words = base.split('_');
+      let spec: MetricSpec | null = null;
+      for (let n = words.length; n >= 1 && !spec; n--) if (metrics.has(words.slice(0, n).join('_'))) spec = metrics.resolve(words.slice(0, n).join('_'));
       mode = spec ? (spec.higherIsBetter ? 'max' : 'min') : 'min';
     }
     const patience = o.patience ?? 2;
@@ -687,6 +664,24 @@ export abstract class BaseModel extends Module {
     this.compiled?.dense.dispose();
     this.compiled = null;
   }
+}
+
+/** Rows of one training step. */
+interface TrainBatch {
+  data: Dataset;
+  indices: Int32Array;
+}
+
+function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const a of items) yield f(a);
+}
+
+function checkLoopOptions(what: string, opts: { epochs?: number; batchSize?: number }): { epochs: number; batchSize: number } {
+  const epochs = opts.epochs ?? 1;
+  const batchSize = opts.batchSize ?? 1024;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`${what}: epochs must be a positive integer (got ${opts.epochs})`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer (got ${opts.batchSize})`);
+  return { epochs, batchSize };
 }
 
 /** Fail early with a usable message instead of tfjs' internal one when no backend has been initialised yet. */

@@ -5,7 +5,8 @@ import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { productLogit } from '../../basic/layers/log-prob';
 import { Rng } from '../../basic/random';
-import { indexBatches } from '../../data/dataset';
+import { Dataset } from '../../data/dataset';
+import { metrics } from '../../basic/catalog';
 import { models } from '../../basic/model/model-registry';
 import { MultiTaskConfig, MultiTaskModel } from './common';
 
@@ -49,8 +50,8 @@ const RESERVED = ['ctr', 'cvr', 'ctcvr'];
  * The CTCVR cross-entropy is computed on the logit of pCTCVR, built from log-sigmoids (see `productLogit`), so it
  * stays finite and exact for confident predictions where forming pCTR * pCVR and taking logs would not.
  *
- * `evaluate` and early stopping see two targets: metrics `*_<click target>` are CTR metrics and
- * `*_<conversion target>` are CTCVR metrics. `predictTargets` returns `ctr`, `cvr` and `ctcvr`.
+ * `evaluate` (and validation during fit) reports metrics `*_<click target>` of pCTR, `*_<conversion target>` of
+ * pCTCVR, and `*_cvr` of pCVR on the clicked rows; `predictTargets` returns `ctr`, `cvr` and `ctcvr`.
  */
 export class ESMM extends MultiTaskModel {
   static readonly modelName = 'ESMM';
@@ -101,19 +102,16 @@ export class ESMM extends MultiTaskModel {
     return this;
   }
 
-  /**
-   * Predictions on every row: `ctr` (pCTR), `cvr` (pCVR over the entire space) and `ctcvr` (pCTCVR), plus the same
-   * arrays under the target names (click target = pCTR, conversion target = pCTCVR).
-   */
-  async predictTargets(data: DataInput, opts: { batchSize?: number } = {}): Promise<ESMMPredictions> {
-    const ds = this.bindData(data, false);
-    const n = ds.numRows;
+  /** pCTR, pCVR and pCTCVR of the rows `rows` of bound data, in that order of `rows`. */
+  private scoreRows(ds: Dataset, rows: Int32Array, batchSize: number): { ctr: Float32Array; cvr: Float32Array; ctcvr: Float32Array } {
+    const n = rows.length;
     const ctr = new Float32Array(n);
     const cvr = new Float32Array(n);
     const ctcvr = new Float32Array(n);
     // inference never draws dropout seeds, so a throwaway stream keeps the training stream untouched
     const ctx: ForwardContext = { training: false, rng: new Rng(0), deferred: [] };
-    for (const idx of indexBatches(n, opts.batchSize ?? 4096)) {
+    for (let lo = 0; lo < n; lo += batchSize) {
+      const idx = rows.subarray(lo, Math.min(n, lo + batchSize));
       const owned: tf.Tensor[] = [];
       try {
         // the product is taken in float32 exactly as in outputTransform, so ctcvr matches what evaluate scores
@@ -122,17 +120,47 @@ export class ESMM extends MultiTaskModel {
           return tf.concat([p, tf.mul(p.slice([0, 0], [-1, 1]), p.slice([0, 1], [-1, 1]))], 1).dataSync() as Float32Array;
         });
         for (let i = 0; i < idx.length; i++) {
-          const r = idx[i];
-          ctr[r] = out[3 * i];
-          cvr[r] = out[3 * i + 1];
-          ctcvr[r] = out[3 * i + 2];
+          ctr[lo + i] = out[3 * i];
+          cvr[lo + i] = out[3 * i + 1];
+          ctcvr[lo + i] = out[3 * i + 2];
         }
       } finally {
         tf.dispose(owned);
       }
     }
+    return { ctr, cvr, ctcvr };
+  }
+
+  /**
+   * Predictions on every row: `ctr` (pCTR), `cvr` (pCVR over the entire space) and `ctcvr` (pCTCVR), plus the same
+   * arrays under the target names (click target = pCTR, conversion target = pCTCVR).
+   */
+  async predictTargets(data: DataInput, opts: { batchSize?: number } = {}): Promise<ESMMPredictions> {
+    const ds = this.bindData(data, false);
+    const rows = Int32Array.from({ length: ds.numRows }, (_, i) => i);
+    const { ctr, cvr, ctcvr } = this.scoreRows(ds, rows, opts.batchSize ?? 4096);
     const [click, conversion] = this.targets.map((t) => t.name);
     return { [click]: ctr, [conversion]: ctcvr, ctr, cvr, ctcvr };
+  }
+
+  /**
+   * The CTR and CTCVR metrics of BaseModel (suffixed with the target names), plus the compiled metrics of pCVR on
+   * the clicked rows against the conversion label, suffixed `_cvr` (e.g. `auc_cvr`, the CVR AUC of the ESMM paper).
+   * They are NaN when the data has no clicked row.
+   */
+  protected evaluateBound(ds: Dataset, batchSize: number): Record<string, number> {
+    const report = super.evaluateBound(ds, batchSize);
+    const options = this.compileOptions!;
+    const [click, conversion] = this.targets.map((t) => ds.column(t.name).data);
+    const clicked: number[] = [];
+    for (let i = 0; i < ds.numRows; i++) if (click[i] === 1) clicked.push(i);
+    const rows = Int32Array.from(clicked);
+    const { cvr } = this.scoreRows(ds, rows, batchSize);
+    const labels = Float32Array.from(rows, (r) => conversion[r]);
+    const groupCol = options.groupColumn ? ds.column(options.groupColumn).data : null;
+    const groups = groupCol ? Int32Array.from(rows, (r) => groupCol[r]) : undefined;
+    for (const m of this.internals().compiled!.metricNames) report[`${m}_cvr`] = rows.length ? metrics.resolve(m).fn(labels, cvr, groups) : NaN;
+    return report;
   }
 }
 
