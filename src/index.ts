@@ -33,3 +33,6 @@ export * from './basic/layers/capsule';
 export * from './basic/retrieval-metrics';
 export * from './loss/pairwise';
 export * from './loss/listwise';
+export { HSTU, SASRec, HSTURanker, SequentialRecommender, lengthBucketedBatches, HstuLayer, HstuEncoder, SasRecBlock, SequenceBatch, RelativeBias, PositionalEmbedding, LayerNorm, RankingAccumulator } from './models/generative';
+export type { HSTUConfig, SASRecConfig, HSTURankerConfig, SequentialRecommenderConfig, NextItemEvalOptions, HstuLayerConfig, HstuEncoderConfig, SasRecBlockConfig, RelativeBiasConfig } from './models/generative';
+export type { Recommendations as NextItemRecommendations } from './models/generative';

@@ -52,7 +52,9 @@ export abstract class Module {
   /** Register a parameter created from host values. */
   protected addParam(name: string, shape: number[], values: Float32Array, opts: { trainable?: boolean; regularize?: boolean } = {}): tf.Variable {
     if (this.ownParams.has(name)) throw new Error(`parameter '${name}' registered twice`);
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), opts.trainable ?? true);
+    const initial = tf.tensor(values, shape, 'float32');
+    const variable = tf.variable(initial, opts.trainable ?? true);
+    initial.dispose();
     this.ownParams.set(name, { variable, trainable: opts.trainable ?? true, regularize: opts.regularize ?? true });
     return variable;
   }
