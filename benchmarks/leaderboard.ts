@@ -6,6 +6,7 @@
  *   npm run bench -- --quick          smoke run (small data, 1 epoch) -> benchmarks/results/quick-leaderboard.*
  *   npm run bench -- --only NAME      one row (prints it; does not rewrite the committed leaderboard)
  *   npm run bench -- --family ranking --threads 2
+ *   npm run bench -- --family multitask --update   re-run some rows and merge them into the committed leaderboard
  */
 import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
@@ -52,7 +53,13 @@ async function main(): Promise<void> {
     console.log(`${r.primaryMetric} ${r.metrics[r.primaryMetric]?.toFixed(4)} | ${r.trainSamplesPerSec.toLocaleString('en-US')} train samples/s | ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   const prov = provenance(quick);
-  const partial = Boolean(only || family);
+  if (process.argv.includes('--update') && !quick) {
+    // merge: rows measured now replace rows of the same name in the committed leaderboard
+    const committed = JSON.parse(await fs.readFile(path.join(__dirname, 'LEADERBOARD.json'), 'utf8')) as { results: BenchResult[] };
+    const fresh = new Set(results.map((r) => r.name));
+    results.unshift(...committed.results.filter((r) => !fresh.has(r.name)));
+  }
+  const partial = Boolean(only || family) && !process.argv.includes('--update');
   const outDir = quick || partial ? path.join(__dirname, 'results') : __dirname;
   await fs.mkdir(outDir, { recursive: true });
   const stem = quick ? 'quick-leaderboard' : partial ? 'partial-leaderboard' : 'LEADERBOARD';

@@ -29,6 +29,7 @@ export * from './basic/layers/target-attention';
 export * from './basic/layers/gru';
 export * from './models/ranking';
 export * from './models/match';
+export * from './models/multitask';
 export * from './basic/layers/capsule';
 export * from './basic/retrieval-metrics';
 export * from './loss/pairwise';

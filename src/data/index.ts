@@ -22,6 +22,15 @@ export { syntheticCross3 } from './synthetic/cross3';
 export type { SyntheticCross3, SyntheticCross3Options } from './synthetic/cross3';
 export { syntheticInterestSequence } from './synthetic/interest-sequence';
 export type { SyntheticInterestSequence, SyntheticInterestSequenceOptions } from './synthetic/interest-sequence';
+export { syntheticFunnel, filterRows } from './synthetic/funnel';
+export type { SyntheticFunnel, SyntheticFunnelOptions, FunnelOracle } from './synthetic/funnel';
+export { syntheticTwoTasks } from './synthetic/multitask';
+export type { SyntheticTwoTasks, SyntheticTwoTasksOptions } from './synthetic/multitask';
+export { syntheticColdStart } from './synthetic/coldstart';
+export type { SyntheticColdStart, SyntheticColdStartOptions, ColdStartOracle } from './synthetic/coldstart';
+import { syntheticFunnel } from './synthetic/funnel';
+import { syntheticTwoTasks } from './synthetic/multitask';
+import { syntheticColdStart } from './synthetic/coldstart';
 import { syntheticCtr } from './synthetic/ctr';
 import { syntheticCross3 } from './synthetic/cross3';
 import { syntheticInterestSequence } from './synthetic/interest-sequence';
@@ -35,6 +44,9 @@ export const datasets = {
   syntheticCtr,
   syntheticCtrStream,
   syntheticCross3,
+  syntheticFunnel,
+  syntheticTwoTasks,
+  syntheticColdStart,
   syntheticInterestSequence,
   syntheticRetrieval,
   syntheticNextItem,

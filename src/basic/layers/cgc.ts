@@ -69,10 +69,11 @@ export class CgcLevel extends Module {
    */
   apply(taskInputs: tf.Tensor2D[], sharedInput: tf.Tensor2D, ctx: ForwardContext): CgcOutput {
     if (taskInputs.length !== this.numTasks) throw new Error(`CGC: expected ${this.numTasks} task inputs, got ${taskInputs.length}`);
-    const shared = this.sharedExperts ? this.sharedExperts.apply(sharedInput, ctx) : [];
+    const shared = this.sharedExperts ? this.sharedExperts.apply(sharedInput, ctx) : null;
     const own = this.taskExperts.map((e, t) => e.apply(taskInputs[t], ctx));
-    const tasks = this.taskGates.map((g, t) => mixExperts([...own[t], ...shared], g.apply(taskInputs[t])));
-    const sharedOut = this.sharedGate ? mixExperts([...own.flat(), ...shared], this.sharedGate.apply(sharedInput)) : null;
+    const pool = (sets: tf.Tensor3D[]) => (sets.length === 1 ? sets[0] : (tf.concat(sets, 1) as tf.Tensor3D));
+    const tasks = this.taskGates.map((g, t) => mixExperts(pool(shared ? [own[t], shared] : [own[t]]), g.apply(taskInputs[t])));
+    const sharedOut = this.sharedGate ? mixExperts(pool(shared ? [...own, shared] : own), this.sharedGate.apply(sharedInput)) : null;
     return { tasks, shared: sharedOut };
   }
 }

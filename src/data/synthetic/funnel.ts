@@ -8,27 +8,29 @@ export interface SyntheticFunnelOptions {
   /** Number of impressions. */
   rows: number;
   seed?: number;
-  /** Users (including padding id 0). */
+  /** Users (including padding id 0; default 3000). */
   users?: number;
-  /** Items (including padding id 0). */
+  /** Items (including padding id 0; default 3000). */
   items?: number;
-  /** Item categories (including padding id 0). */
+  /** Item categories (including padding id 0; default 30). */
   categories?: number;
-  /** Correlation between an item's click appeal and its conversion appeal; negative = "click-bait" items convert worse. */
+  /** Correlation between an item's click and conversion appeal (default 0.9); negative = "click-bait" items convert worse. */
   itemCorrelation?: number;
-  /** Correlation between the user-item affinities that drive clicks and those that drive conversions. */
+  /** Correlation between the user-item affinities that drive clicks and those that drive conversions (default 0.95). */
   affinityCorrelation?: number;
-  /** Correlation between a user's click propensity and conversion propensity. */
+  /** Correlation between a user's click propensity and conversion propensity (default 0.9). */
   userCorrelation?: number;
-  /** Popularity skew of items (Zipf exponent; smaller = flatter, more items with few impressions). */
+  /** Popularity skew of items (Zipf exponent, default 0.8; smaller = flatter, more items with few impressions). */
   itemZipf?: number;
-  /** Intercept of the click logit (sets the click rate). */
+  /** Intercept of the click logit (sets the click rate; default -3.5, about 6% clicks). */
   ctrBias?: number;
-  /** Intercept of the conversion logit (sets the post-click conversion rate). */
+  /** Intercept of the conversion logit (sets the post-click conversion rate; default -1). */
   cvrBias?: number;
-  /** Embedding width declared on the returned features. */
+  /** Embedding width declared on the returned features (default 8). */
   embeddingDim?: number;
+  /** Default 0.1. */
   validFraction?: number;
+  /** Default 0.2. */
   testFraction?: number;
 }
 
@@ -60,12 +62,14 @@ export interface SyntheticFunnel {
 
 /**
  * Impressions of (user, item) pairs with a click and a conversion stage, the setting of ESMM:
- *   ctr logit = b_c + u_c[user] + i_c[item] + k_c[cat] + <z_user, v_item> + <w_c, x>
- *   cvr logit = b_v + u_v[user] + i_v[item] + k_v[cat] + <z_user, A v_item> + <w_v, x>
- * Item conversion appeal i_v is correlated with click appeal i_c by `itemCorrelation` (negative by default), and
- * both stages read the same latent user and item vectors. A click is drawn from pctr; a conversion is observed only
- * on clicked rows. Models of pCVR trained on clicked rows see mostly high-CTR items (selection bias) and few rows
- * (sparsity); the generator returns the entire-space pcvr so that this can be measured.
+ *   ctr logit = b_c + u_c[user] + i_c[item] + k_c[cat] + 2 <z_user, v_item> + <w_c, x> + hour effect
+ *   cvr logit = b_v + u_v[user] + i_v[item] + k_v[cat] + 2 <z_user, A v_item> + <w_v, x>
+ * with A = rho I + noise, and u_v, i_v drawn correlated with u_c, i_c: both stages read largely the same latent
+ * user and item traits, so what clicks on all impressions teach about users and items also predicts conversion.
+ * A click is drawn from pctr and the would-be conversion from pcvr on every row, independently given the features;
+ * the conversion is observed only on clicked rows. Clicks are rare (~6% by default), so a CVR model trained on
+ * clicked rows sees few rows, biased towards high-CTR users and items (which, with positive correlations, also
+ * convert more); the entire-space pcvr is returned so that its estimates can be scored on every impression.
  */
 export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
   const {

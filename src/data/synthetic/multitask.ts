@@ -45,11 +45,13 @@ export interface SyntheticTwoTasks {
 
 /**
  * Two binary tasks on the same impressions whose logits share one component and differ in another:
- *   logit_t = b_t + sum_f bias_t[f][id_f] + s * sum_{(i,j)} <S_i[id_i], S_j[id_j]>
- *             + sum_{(i,j)} <T_t,i[id_i], T_t,j[id_j]> + c * r(<w_t, x>),   r(a) = 0.5 a + mean_m sin(alpha_m a + beta_m)
- * The shared latent vectors S enter both tasks; the task-specific biases, latent vectors T_t and dense directions
- * w_t of task 2 are drawn correlated with task 1's by `taskCorrelation`, so with a negative value the tasks pull
- * shared representations in partly opposite directions (the setting of MMoE's and PLE's synthetic studies).
+ *   logit_t = b + sum_f bias_t[f][id_f] + s * sum_{(i,j)} <S_i[id_i], S_j[id_j]> + sum_{(i,j)} <T_t,i[id_i], T_t,j[id_j]>
+ *             + c / sqrt(M) * sum_{m<M} r(<w_t,m, x>),    r(a) = 0.5 a + mean_k sin(alpha_k a + beta_k)
+ * The shared latent vectors S enter both tasks. The task-specific parts (id biases, latent vectors T_t and the M
+ * dense directions w_t,m fed through the non-linear response r of MMoE's synthetic study) of task 2 are drawn
+ * correlated with task 1's by `taskCorrelation`; below 1 the tasks need different features of the same input, and
+ * with a negative value they pull shared representations in partly opposite directions. By default the dense,
+ * non-linear part dominates, so the networks above the embeddings (where the multi-task models differ) matter.
  */
 export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoTasks {
   const {
