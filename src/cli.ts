@@ -1,0 +1,169 @@
+/**
+ * Command line: `nextrec-ts train --config run.yaml`, `evaluate --run DIR --data FILE`,
+ * `predict --run DIR --data FILE [--out FILE]`, `bench [leaderboard options]` (from a repository checkout).
+ * A run directory holds the model, its DataProcessor (processor.json), metrics.json, history.json and the config.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import YAML from 'yaml';
+import { initBackend, shutdownBackend } from './basic/backend';
+import { BaseModel } from './basic/model/base-model';
+import { models } from './basic/model/model-registry';
+import { DataProcessor, DataProcessorConfig } from './data/processor';
+import './models/ranking';
+import './models/multitask';
+import './models/match';
+import './models/generative';
+
+/** A `train` run file. */
+export interface RunConfig {
+  data: { train: string; valid?: string; test?: string };
+  processor: DataProcessorConfig;
+  model: { name: string; params?: Record<string, unknown> };
+  compile?: Record<string, unknown>;
+  fit?: Record<string, unknown>;
+  /** Run directory (default runs/<model name>). */
+  output?: string;
+  /** wasm threads (default 1). */
+  threads?: number;
+}
+
+/** Raised for bad command lines and run files; the message names the option or field. */
+export class CliError extends Error {}
+
+function mapping(value: unknown, field: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliError(`${field} must be a mapping`);
+  return value as Record<string, unknown>;
+}
+
+/** Parse and check a run file; every error names the field. */
+export function parseRunConfig(text: string, file: string): RunConfig {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    throw new CliError(`${file}: invalid YAML: ${(err as Error).message}`);
+  }
+  const top = mapping(raw, `${file}: the top level`);
+  const allowed = ['data', 'processor', 'model', 'compile', 'fit', 'output', 'threads'];
+  for (const k of Object.keys(top)) if (!allowed.includes(k)) throw new CliError(`${file}: unknown field '${k}' (allowed: ${allowed.join(', ')})`);
+  const data = mapping(top.data, `${file}: data`);
+  if (typeof data.train !== 'string') throw new CliError(`${file}: data.train must be a file path`);
+  for (const k of ['valid', 'test'] as const) if (data[k] !== undefined && typeof data[k] !== 'string') throw new CliError(`${file}: data.${k} must be a file path`);
+  const model = mapping(top.model, `${file}: model`);
+  if (typeof model.name !== 'string') throw new CliError(`${file}: model.name is required (one of ${models.list().join(', ')})`);
+  if (!models.has(model.name)) throw new CliError(`${file}: model.name '${model.name}' is unknown (known: ${models.list().join(', ')})`);
+  mapping(model.params, `${file}: model.params`);
+  mapping(top.processor, `${file}: processor`);
+  mapping(top.compile, `${file}: compile`);
+  mapping(top.fit, `${file}: fit`);
+  if (top.output !== undefined && typeof top.output !== 'string') throw new CliError(`${file}: output must be a directory path`);
+  if (top.threads !== undefined && !(Number.isInteger(top.threads) && (top.threads as number) >= 1)) throw new CliError(`${file}: threads must be a positive integer`);
+  return top as unknown as RunConfig;
+}
+
+function resolveFrom(base: string, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(base, p);
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await fs.writeFile(file, JSON.stringify(value, null, 2));
+}
+
+/** Fit the processor, train, evaluate and save everything to the run directory. Returns the directory. */
+export async function trainFromConfig(configFile: string, outOverride?: string): Promise<string> {
+  const cfg = parseRunConfig(await fs.readFile(configFile, 'utf8'), configFile);
+  const base = path.dirname(path.resolve(configFile));
+  await initBackend({ threads: cfg.threads ?? 1 });
+  const processor = new DataProcessor(cfg.processor);
+  await processor.fit(resolveFrom(base, cfg.data.train));
+  const train = await processor.transformAll(resolveFrom(base, cfg.data.train));
+  const valid = cfg.data.valid ? await processor.transformAll(resolveFrom(base, cfg.data.valid)) : undefined;
+  const Cls = models.resolve(cfg.model.name);
+  const model = new Cls({ ...processor.modelConfig(), ...(cfg.model.params ?? {}) });
+  model.compile(cfg.compile ?? {});
+  const history = await model.fit(train, { validData: valid, ...(cfg.fit ?? {}) });
+  const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
+  await fs.mkdir(out, { recursive: true });
+  await model.save(out);
+  await processor.save(out);
+  await writeJson(path.join(out, 'history.json'), history);
+  await fs.writeFile(path.join(out, 'run.yaml'), YAML.stringify(cfg));
+  if (cfg.data.test) {
+    const metrics = await model.evaluate(await processor.transformAll(resolveFrom(base, cfg.data.test)));
+    await writeJson(path.join(out, 'metrics.json'), metrics);
+    console.log(`test metrics: ${JSON.stringify(metrics)}`);
+  }
+  console.log(`run saved to ${out}`);
+  return out;
+}
+
+async function loadRun(dir: string): Promise<{ model: BaseModel; processor: DataProcessor }> {
+  await initBackend({ log: false });
+  return { model: await BaseModel.load(dir), processor: await DataProcessor.load(dir) };
+}
+
+/** Metrics of a saved run on a labelled file. */
+export async function evaluateRun(dir: string, dataFile: string): Promise<Record<string, number>> {
+  const { model, processor } = await loadRun(dir);
+  return model.evaluate(await processor.transformAll(dataFile, { labels: 'require' }));
+}
+
+/** Scores of a saved run on a file (labels not needed); writes a CSV with one column per target when `out` is set. */
+export async function predictRun(dir: string, dataFile: string, out?: string): Promise<Record<string, Float32Array>> {
+  const { model, processor } = await loadRun(dir);
+  const preds = await model.predictTargets(await processor.transformAll(dataFile, { labels: 'skip' }));
+  if (out) {
+    const names = Object.keys(preds);
+    const n = preds[names[0]].length;
+    const lines = [names.join(',')];
+    for (let i = 0; i < n; i++) lines.push(names.map((k) => preds[k][i]).join(','));
+    await fs.writeFile(out, lines.join('\n') + '\n');
+  }
+  return preds;
+}
+
+function option(args: string[], name: string, required: boolean): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0 || i + 1 >= args.length) {
+    if (required) throw new CliError(`missing --${name}`);
+    return undefined;
+  }
+  return args[i + 1];
+}
+
+const USAGE = `usage:
+  nextrec-ts train --config run.yaml [--out DIR]
+  nextrec-ts evaluate --run DIR --data FILE
+  nextrec-ts predict --run DIR --data FILE [--out FILE.csv]
+  nextrec-ts bench [--quick] [--only NAME] [--family F]   (repository checkout)`;
+
+/** Entry point; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (command === 'train') await trainFromConfig(option(args, 'config', true)!, option(args, 'out', false));
+    else if (command === 'evaluate') console.log(JSON.stringify(await evaluateRun(option(args, 'run', true)!, option(args, 'data', true)!)));
+    else if (command === 'predict') {
+      const out = option(args, 'out', false);
+      const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out);
+      if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
+    } else if (command === 'bench') {
+      const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');
+      const { execFileSync } = await import('child_process');
+      execFileSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', script, ...args], { stdio: 'inherit' });
+    } else {
+      console.error(USAGE);
+      return command === undefined || command === '--help' ? 0 : 2;
+    }
+    return 0;
+  } catch (err) {
+    console.error(`nextrec-ts ${command}: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await shutdownBackend();
+  }
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((code) => process.exit(code));
