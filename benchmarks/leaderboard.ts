@@ -6,6 +6,7 @@
  *   npm run bench -- --quick          smoke run (small data, 1 epoch) -> benchmarks/results/quick-leaderboard.*
  *   npm run bench -- --only NAME      one row (prints it; does not rewrite the committed leaderboard)
  *   npm run bench -- --family ranking --threads 2
+ *   npm run bench -- --family ranking --data movielens-1m:/data/ml-1m   ranking configs on a local copy of a real dataset
  *   npm run bench -- --family multitask --update   re-run some rows and merge them into the committed leaderboard
  */
 import { execFileSync } from 'child_process';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const only = arg('only');
   const family = arg('family');
   const threads = arg('threads') ?? '1';
+  const data = arg('data');
   const dir = path.join(__dirname, 'configs');
   const configs = (await readConfigs(dir)).filter(({ config }) => (!only || config.name === only) && (!family || config.family === family));
   if (configs.length === 0) throw new Error(`no config matches${only ? ` --only ${only}` : ''}${family ? ` --family ${family}` : ''}`);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     process.stdout.write(`[${i + 1}/${configs.length}] ${config.name} (${config.model} on ${config.data.synthetic}) ... `);
     const t0 = Date.now();
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child'], {
-      env: { ...process.env, BENCH_CONFIG: file, BENCH_QUICK: quick ? '1' : '0', BENCH_THREADS: threads },
+      env: { ...process.env, BENCH_CONFIG: file, BENCH_QUICK: quick ? '1' : '0', BENCH_THREADS: threads, ...(data ? { BENCH_DATA: data } : {}) },
       encoding: 'utf8',
       maxBuffer: 1 << 26,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     const fresh = new Set(results.map((r) => r.name));
     results.unshift(...committed.results.filter((r) => !fresh.has(r.name)));
   }
-  const partial = Boolean(only || family) && !process.argv.includes('--update');
+  const partial = Boolean(only || family || data) && !process.argv.includes('--update');
   const outDir = quick || partial ? path.join(__dirname, 'results') : __dirname;
   await fs.mkdir(outDir, { recursive: true });
   const stem = quick ? 'quick-leaderboard' : partial ? 'partial-leaderboard' : 'LEADERBOARD';

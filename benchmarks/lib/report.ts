@@ -33,8 +33,8 @@ export function provenance(quick: boolean): Provenance {
   };
 }
 
-function fmt(v: number | undefined, digits = 4): string {
-  return v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits);
+function fmt(v: number | null | undefined, digits = 4): string {
+  return v === undefined || v === null || Number.isNaN(v) ? "-" : v.toFixed(digits);
 }
 
 function int(v: number): string {

@@ -3,7 +3,7 @@
  * process so that peak RSS and backend state are per model).
  */
 import { BenchConfig } from './config';
-import { makeTask } from './tasks';
+import { makeTask, FILE_TASKS, BenchTask } from './tasks';
 
 /** One leaderboard row. */
 export interface BenchResult {
@@ -29,8 +29,18 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
   const lib = await import('../../src');
   const info = await lib.initBackend({ threads, log: false });
   const options = { ...(config.data.options ?? {}), ...(quick ? config.data.quick ?? {} : {}) };
-  if (!config.data.synthetic) throw new Error(`${config.name}: only built-in synthetic tasks are supported here; use --data for files`);
-  const task = makeTask(config.data.synthetic, options);
+  let task: BenchTask;
+  const fileData = process.env.BENCH_DATA;
+  if (fileData) {
+    const [kind, ...rest] = fileData.split(':');
+    const dir = rest.join(':');
+    if (!FILE_TASKS[kind] || !dir) throw new Error(`--data must be <dataset>:<path> with dataset one of ${Object.keys(FILE_TASKS).join(', ')} (got '${fileData}')`);
+    task = await FILE_TASKS[kind](dir, quick ? { limit: 20000 } : {});
+    config = { ...config, name: `${config.name}@${kind}`, data: { ...config.data, synthetic: kind } };
+  } else {
+    if (!config.data.synthetic) throw new Error(`${config.name}: data.synthetic is required`);
+    task = makeTask(config.data.synthetic, options);
+  }
   const Cls = lib.modelRegistry.resolve(config.model);
   const model = new Cls({ ...task.modelArgs, ...(config.params ?? {}) });
   model.compile(config.compile ?? {});
@@ -53,7 +63,7 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
     name: config.name,
     family: config.family,
     model: config.model,
-    task: config.data.synthetic,
+    task: config.data.synthetic ?? "unknown",
     quick,
     metrics,
     primaryMetric: task.primaryMetric,

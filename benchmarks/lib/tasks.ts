@@ -194,6 +194,23 @@ export const TASKS: Record<string, TaskFactory> = {
   },
 };
 
+/**
+ * Real datasets from local files (`npm run bench -- --data movielens-1m:/path/to/ml-1m`): the loader's CTR view
+ * (rating >= 4), a seeded 80/10/10 random split, and a DataProcessor fitted on the training part.
+ */
+export const FILE_TASKS: Record<string, (dir: string, options: Record<string, unknown>) => Promise<BenchTask>> = {
+  async 'movielens-1m'(dir, options) {
+    const { loadMovieLens1M } = await import('../../src/data/loaders');
+    const { DataProcessor } = await import('../../src/data/processor');
+    const ds = await loadMovieLens1M(dir, options as never);
+    const split = ds.randomSplit(2024, [0.8, 0.1, 0.1], ds.ctr({ threshold: 4 }));
+    const processor = new DataProcessor({ sparse: ['user_id', 'item_id', 'gender', 'age', 'occupation', 'zip'], labels: ['label'], embeddingDim: 16 });
+    await processor.fit(split.train);
+    const [train, valid, test] = [split.train, split.valid, split.test].map((t) => processor.transform(t));
+    return binaryTask({ train, valid, test }, processor.modelConfig(), NaN);
+  },
+};
+
 /** Look up a task; the error lists the known names. */
 export function makeTask(name: string, options: Record<string, unknown>): BenchTask {
   const f = TASKS[name];
