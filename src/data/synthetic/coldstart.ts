@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges, ZipfSampler } from './common';
+import { sigmoid, splitRows, ZipfSampler } from './common';
 
 /** How strongly a returning user's personal taste drives clicks, by activity level (heavier users are pickier). */
 const TASTE_BY_ACTIVITY = [0, 0, 0.7, 1.5, 3];
@@ -161,7 +161,6 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
   ];
   for (let f = 0; f < contextFields; f++) sparseFeatures.push(new SparseFeature({ name: `ctx${f}`, vocabSize: 11, embeddingDim }));
   const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `x${d}` }));
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]) => {
     const data: ColumnarInput = {};
     for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
@@ -169,9 +168,7 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     context.forEach((c, f) => (data[`ctx${f}`] = c.slice(lo, hi)));
     return { data, oracle: { p: p.slice(lo, hi), isNew: isNew.slice(lo, hi) } };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,
     valid: valid.data,

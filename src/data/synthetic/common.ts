@@ -26,13 +26,16 @@ export class ZipfSampler {
   }
 }
 
-/** Split row indices into train / valid / test by fractions (deterministic order: rows are already i.i.d.). */
-export function splitRanges(rows: number, validFraction: number, testFraction: number): { train: [number, number]; valid: [number, number]; test: [number, number] } {
+/**
+ * Build the train / valid / test splits of a generated task: rows are cut by fractions into three contiguous ranges
+ * (the rows are i.i.d., so contiguous ranges are fair) and `make` turns each [lo, hi) range into a split.
+ */
+export function splitRows<T>(rows: number, validFraction: number, testFraction: number, make: (range: [number, number]) => T): { train: T; valid: T; test: T } {
   if (!(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1)) throw new Error('validFraction + testFraction must be in [0, 1)');
   const nTest = Math.round(rows * testFraction);
   const nValid = Math.round(rows * validFraction);
   const nTrain = rows - nTest - nValid;
-  return { train: [0, nTrain], valid: [nTrain, nTrain + nValid], test: [nTrain + nValid, rows] };
+  return { train: make([0, nTrain]), valid: make([nTrain, nTrain + nValid]), test: make([nTrain + nValid, rows]) };
 }
 
 export function sigmoid(x: number): number {

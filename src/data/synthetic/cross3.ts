@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges, ZipfSampler } from './common';
+import { sigmoid, splitRows, ZipfSampler } from './common';
 import type { SyntheticSplit } from './ctr';
 
 /** Options of {@link syntheticCross3}. */
@@ -111,15 +111,12 @@ export function syntheticCross3(opts: SyntheticCross3Options): SyntheticCross3 {
     embeddingDim,
     initializer: { type: 'normal' as const, std: embeddingInitStd },
   }));
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]): SyntheticSplit => {
     const data: ColumnarInput = { label: labels.slice(lo, hi) };
     sparseFeatures.forEach((f, i) => (data[f.name] = ids[i].slice(lo, hi)));
     const oracle = probs.slice(lo, hi);
     return { data, oracle, oracleAuc: hi > lo ? auc(data.label as Float32Array, oracle) : NaN };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return { train: train.data, valid: valid.data, test: test.data, sparseFeatures, oracle: { train, valid, test } };
 }

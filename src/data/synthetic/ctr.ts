@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges, ZipfSampler } from './common';
+import { sigmoid, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticCtr}. */
 export interface SyntheticCtrOptions {
@@ -114,7 +114,6 @@ export function syntheticCtr(opts: SyntheticCtrOptions): SyntheticCtr {
 
   const sparseFeatures = vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }));
   const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]): SyntheticSplit => {
     const data: ColumnarInput = { label: labels.slice(lo, hi) };
     sparseFeatures.forEach((f, i) => (data[f.name] = ids[i].slice(lo, hi)));
@@ -122,9 +121,7 @@ export function syntheticCtr(opts: SyntheticCtrOptions): SyntheticCtr {
     const oracle = probs.slice(lo, hi);
     return { data, oracle, oracleAuc: hi > lo ? auc(data.label as Float32Array, oracle) : NaN };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,
     valid: valid.data,

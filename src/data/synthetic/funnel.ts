@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges, ZipfSampler } from './common';
+import { sigmoid, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticFunnel}. */
 export interface SyntheticFunnelOptions {
@@ -167,7 +167,6 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
     new SparseFeature({ name: 'hour', vocabSize: 25, embeddingDim }),
   ];
   const denseFeatures = [new DenseFeature({ name: 'd0' }), new DenseFeature({ name: 'd1' })];
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]) => {
     const data: ColumnarInput = {};
     for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
@@ -179,9 +178,7 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
     };
     return { data, oracle };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,
     valid: valid.data,

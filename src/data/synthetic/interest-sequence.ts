@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { SequenceFeature, SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges } from './common';
+import { sigmoid, splitRows } from './common';
 import type { SyntheticSplit } from './ctr';
 
 /** Options of {@link syntheticInterestSequence}. */
@@ -145,7 +145,6 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
   const behaviorFeature = new SequenceFeature({ name: 'hist_item', ...item, maxLen, pooling: 'mean' });
   const targetItemFeature = new SparseFeature({ name: 'target_item', ...item });
   const userGroup = new SparseFeature({ name: 'user_group', vocabSize: groups + 1, embeddingDim, ...initializer });
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const split = ([lo, hi]: [number, number]): SyntheticSplit => {
     const data: ColumnarInput = {
       hist_item: hist.slice(lo * maxLen, hi * maxLen),
@@ -156,9 +155,7 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
     const oracle = probs.slice(lo, hi);
     return { data, oracle, oracleAuc: hi > lo ? auc(data.label as Float32Array, oracle) : NaN };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,
     valid: valid.data,

@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRanges, ZipfSampler } from './common';
+import { sigmoid, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticTwoTasks}. */
 export interface SyntheticTwoTasksOptions {
@@ -145,7 +145,6 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
 
   const sparseFeatures = vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }));
   const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
-  const ranges = splitRanges(rows, validFraction, testFraction);
   const [n1, n2] = taskNames;
   const split = ([lo, hi]: [number, number]) => {
     const data: ColumnarInput = { [n1]: y1.slice(lo, hi), [n2]: y2.slice(lo, hi) };
@@ -153,9 +152,7 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
     denseFeatures.forEach((f, i) => (data[f.name] = dense[i].slice(lo, hi)));
     return { data, oracle: { [n1]: p1.slice(lo, hi), [n2]: p2.slice(lo, hi) } };
   };
-  const train = split(ranges.train);
-  const valid = split(ranges.valid);
-  const test = split(ranges.test);
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,
     valid: valid.data,
