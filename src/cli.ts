@@ -137,7 +137,7 @@ const USAGE = `usage:
   nextrec-ts train --config run.yaml [--out DIR]
   nextrec-ts evaluate --run DIR --data FILE
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv]
-  nextrec-ts bench [--quick] [--only NAME] [--family F]   (repository checkout)`;
+  nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)`;
 
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

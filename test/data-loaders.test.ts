@@ -103,13 +103,13 @@ describe('MovieLens', () => {
 describe('CTR datasets', () => {
   it('Criteo: 13 counts and 26 hex categories, empty fields as missing, streamable', async () => {
     const c = await loadCriteo(path.join(FX, 'criteo'));
-    expect(c.numRows).toBe(30);
+    expect(c.numRows).toBe(60);
     expect(c.columns.sparse).toEqual(CRITEO_SPARSE);
     const cfg = c.processorConfig();
     expect(cfg.dense![0]).toEqual({ scaler: 'log', fill: 0, name: 'I1' });
     const p = await new DataProcessor({ ...cfg, sparse: CRITEO_SPARSE.map((name) => ({ name })) }).fit(criteoSource(path.join(FX, 'criteo', 'train.txt')));
     const enc = await p.transformAll(criteoSource(path.join(FX, 'criteo', 'train.txt')));
-    expect((enc.label as Float32Array).length).toBe(30);
+    expect((enc.label as Float32Array).length).toBe(60);
     const blanks = c.table.columns.C1.map((v, i) => [v, i] as const).filter(([v]) => v === '');
     for (const [, i] of blanks) expect((enc.C1 as Int32Array)[i]).toBe(0);
     expect((await loadCriteo(path.join(FX, 'criteo', 'train.txt'), { limit: 5 })).numRows).toBe(5);
@@ -138,6 +138,11 @@ describe('CTR datasets', () => {
     expect(d.columns.labels).toEqual(['click', 'purchase']);
     expect(d.columns.dense).toEqual(['d_price']);
     expect(d.columns.sparse).toHaveLength(23);
+    // numeric field ids are not valid feature names, so they get a prefix; the suggested processor then builds features
+    expect(d.columns.sparse.slice(0, 2)).toEqual(['f_101', 'f_121']);
+    expect(d.columns.sparse).toContain('f_109_14');
+    const p = await new DataProcessor(d.processorConfig()).fit(d.table);
+    expect(p.modelConfig().sparseFeatures.map((f) => f.name)).toEqual(d.columns.sparse);
     expect(d.testTable!.numRows).toBe(10);
     d.table.columns.purchase.forEach((p, i) => expect(p as number).toBeLessThanOrEqual(d.table.columns.click[i] as number));
   });

@@ -13,8 +13,13 @@ export interface BenchConfig {
   /** Constructor parameters besides the features the data provides. */
   params?: Record<string, unknown>;
   data: {
-    /** Built-in synthetic task of the family (see benchmarks/lib/tasks.ts). */
+    /** Built-in synthetic task of the family (see benchmarks/lib/tasks.ts); configs under benchmarks/configs. */
     synthetic?: string;
+    /**
+     * Real datasets the config runs on with `--data <dataset>:<path>` (names of FILE_TASKS in
+     * benchmarks/lib/file-tasks.ts); configs under benchmarks/configs/datasets. Exactly one of synthetic / datasets.
+     */
+    datasets?: string[];
     /** Generator options. */
     options?: Record<string, unknown>;
     /** Overrides of `options` in --quick mode. */
@@ -40,6 +45,12 @@ export async function readConfig(file: string): Promise<BenchConfig> {
   if (!parsed || typeof parsed !== 'object') throw new Error(`${file}: expected a mapping at the top level`);
   const cfg = parsed as BenchConfig;
   for (const key of REQUIRED) if (cfg[key] === undefined) throw new Error(`${file}: missing required field '${key}'`);
+  if (typeof cfg.data !== 'object' || cfg.data === null) throw new Error(`${file}: 'data' must be a mapping`);
+  const { synthetic, datasets } = cfg.data;
+  if ((synthetic === undefined) === (datasets === undefined)) throw new Error(`${file}: 'data' needs exactly one of 'synthetic' (a built-in task) or 'datasets' (real datasets)`);
+  if (datasets !== undefined && (!Array.isArray(datasets) || datasets.length === 0 || datasets.some((d) => typeof d !== 'string'))) {
+    throw new Error(`${file}: 'data.datasets' must be a non-empty list of dataset names`);
+  }
   for (const key of ['params', 'compile', 'fit', 'quickFit'] as const) {
     if (cfg[key] !== undefined && (typeof cfg[key] !== 'object' || Array.isArray(cfg[key]))) throw new Error(`${file}: '${key}' must be a mapping`);
   }
@@ -57,4 +68,26 @@ export async function readConfigs(dir: string): Promise<Array<{ file: string; co
     names.add(config.name);
   }
   return out;
+}
+
+/** Which configs a leaderboard run trains. */
+export interface ConfigFilter {
+  /** One row by name. */
+  only?: string;
+  family?: string;
+  /** A real dataset (`--data`): configs listing it in `data.datasets`; without it, the synthetic configs. */
+  dataset?: string;
+}
+
+/** The configs matching a filter; the error says what matched nothing (and, for a dataset, which configs exist). */
+export function selectConfigs<T extends { config: BenchConfig }>(configs: T[], filter: ConfigFilter): T[] {
+  const { only, family, dataset } = filter;
+  const onData = configs.filter(({ config }) => (dataset ? config.data.datasets?.includes(dataset) : config.data.synthetic !== undefined));
+  const selected = onData.filter(({ config }) => (!only || config.name === only) && (!family || config.family === family));
+  if (selected.length === 0) {
+    const what = [only && `--only ${only}`, family && `--family ${family}`, dataset && `dataset ${dataset}`].filter(Boolean).join(' and ');
+    const available = onData.map(({ config }) => `${config.name} (${config.family})`).join(', ');
+    throw new Error(`no config matches ${what || 'the run'}${dataset ? `; configs for ${dataset}: ${available || 'none'}` : ''}`);
+  }
+  return selected;
 }

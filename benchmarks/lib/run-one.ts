@@ -3,7 +3,9 @@
  * process so that peak RSS and backend state are per model).
  */
 import { BenchConfig } from './config';
-import { makeTask, FILE_TASKS, BenchTask } from './tasks';
+import { makeTask } from './tasks';
+import type { BenchTask } from './task-shapes';
+import { buildFileTask, DataRef, FileTaskOptions } from './file-tasks';
 
 /** One leaderboard row. */
 export interface BenchResult {
@@ -25,20 +27,19 @@ export interface BenchResult {
   config: BenchConfig;
 }
 
-export async function runOne(config: BenchConfig, quick: boolean, threads: number): Promise<BenchResult> {
+/**
+ * Train, evaluate and time one config: on its synthetic task, or on a real dataset when `data` is given (the row is
+ * then named `<config>@<dataset>`).
+ */
+export async function runOne(config: BenchConfig, quick: boolean, threads: number, data?: DataRef & FileTaskOptions): Promise<BenchResult> {
   const lib = await import('../../src');
   const info = await lib.initBackend({ threads, log: false });
   const options = { ...(config.data.options ?? {}), ...(quick ? config.data.quick ?? {} : {}) };
   let task: BenchTask;
-  const fileData = process.env.BENCH_DATA;
-  if (fileData) {
-    const [kind, ...rest] = fileData.split(':');
-    const dir = rest.join(':');
-    if (!FILE_TASKS[kind] || !dir) throw new Error(`--data must be <dataset>:<path> with dataset one of ${Object.keys(FILE_TASKS).join(', ')} (got '${fileData}')`);
-    task = await FILE_TASKS[kind](dir, quick ? { limit: 20000 } : {});
-    config = { ...config, name: `${config.name}@${kind}`, data: { ...config.data, synthetic: kind } };
+  if (data) {
+    task = await buildFileTask(data, { limit: data.limit });
   } else {
-    if (!config.data.synthetic) throw new Error(`${config.name}: data.synthetic is required`);
+    if (!config.data.synthetic) throw new Error(`${config.name}: data.synthetic is required (or run it with --data on one of its datasets)`);
     task = makeTask(config.data.synthetic, options);
   }
   const Cls = lib.modelRegistry.resolve(config.model);
@@ -60,10 +61,10 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
   } while (performance.now() - i0 < 1000 && passes < 20);
   const inferSeconds = (performance.now() - i0) / 1000;
   const result: BenchResult = {
-    name: config.name,
+    name: data ? `${config.name}@${data.dataset}` : config.name,
     family: config.family,
     model: config.model,
-    task: config.data.synthetic ?? "unknown",
+    task: data ? data.dataset : config.data.synthetic ?? 'unknown',
     quick,
     metrics,
     primaryMetric: task.primaryMetric,

@@ -1,6 +1,7 @@
 /**
  * Built-in synthetic tasks of the leaderboard, one adapter per (family, generator): how to make the data, which
  * constructor arguments a model gets, and how quality is measured (with the oracle value where one exists).
+ * Real datasets read from local files are in file-tasks.ts.
  */
 import type { BaseModel } from '../../src/basic/model/base-model';
 import type { ColumnarInput } from '../../src/data/dataset';
@@ -13,6 +14,9 @@ import { syntheticTwoTasks } from '../../src/data/synthetic/multitask';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../../src/data/synthetic/next-item';
 import { featureFromSpec, featureToSpec, Feature } from '../../src/basic/features';
+import { BenchTask, binaryTask, multiTaskTask, rowsOf } from './task-shapes';
+
+export type { BenchTask } from './task-shapes';
 
 /** The same feature with a wider row initialiser (MIND's squash needs it, see docs/models-match.md). */
 function withInitStd(f: Feature, std: number): Feature {
@@ -22,51 +26,7 @@ function withInitStd(f: Feature, std: number): Feature {
 
 type Retriever = BaseModel & { evaluateRetrieval(data: ColumnarInput, opts: { ks: number[]; groupBy?: string }): Promise<Record<string, number>> };
 
-/** A prepared leaderboard task. */
-export interface BenchTask {
-  /** Training rows (columns) and validation rows. */
-  train: ColumnarInput;
-  valid: ColumnarInput;
-  test: ColumnarInput;
-  /** Rows in the training split (for samples/s). */
-  trainRows: number;
-  /** Constructor arguments that come from the data (features, targets, feature roles). */
-  modelArgs: Record<string, unknown>;
-  /** Quality metrics of a trained model on the test split (with `oracle_*` entries where known). */
-  evaluate(model: BaseModel): Promise<Record<string, number>>;
-  /** Name of the headline quality metric (for the chart and sorting). */
-  primaryMetric: string;
-  /** Inference over the test split (used for inference samples/s). */
-  infer(model: BaseModel): Promise<unknown>;
-  testRows: number;
-}
-
 type TaskFactory = (options: Record<string, unknown>) => BenchTask;
-
-function rowsOf(data: ColumnarInput): number {
-  return Object.values(data)[0].length;
-}
-
-function binaryTask(
-  d: { train: ColumnarInput; valid: ColumnarInput; test: ColumnarInput },
-  modelArgs: Record<string, unknown>,
-  oracleAuc: number,
-): BenchTask {
-  return {
-    train: d.train,
-    valid: d.valid,
-    test: d.test,
-    trainRows: rowsOf(d.train),
-    testRows: rowsOf(d.test),
-    modelArgs,
-    primaryMetric: 'auc',
-    async evaluate(model) {
-      const r = await model.evaluate(d.test);
-      return { auc: r.auc, logloss: r.logloss, oracle_auc: oracleAuc, auc_vs_oracle: r.auc / oracleAuc };
-    },
-    infer: (model) => model.predict(d.test),
-  };
-}
 
 /** Tasks by name as used in configs (`data.synthetic`). */
 export const TASKS: Record<string, TaskFactory> = {
@@ -95,62 +55,25 @@ export const TASKS: Record<string, TaskFactory> = {
       d.oracle.test.oracleAuc,
     );
   },
-  /** Impression -> click -> conversion funnel (src/data/synthetic/funnel.ts). */
+  /** Impression -> click -> conversion funnel (src/data/synthetic/funnel.ts); 'conversion' is the CTCVR label. */
   funnel(options) {
     const d = syntheticFunnel({ rows: 200_000, ...options } as never);
-    const test = d.test;
     const o = d.oracle.test;
-    return {
-      train: d.train,
-      valid: d.valid,
-      test,
-      trainRows: rowsOf(d.train),
-      testRows: rowsOf(test),
-      modelArgs: { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: ['click', 'conversion'] },
-      primaryMetric: 'auc_mean',
-      async evaluate(model) {
-        const preds = await model.predictTargets(test);
-        const click = test.click as Float32Array;
-        const conv = test.conversion as Float32Array;
-        const ctcvr = preds.ctcvr ?? preds.conversion;
-        const out: Record<string, number> = {
-          auc_click: auc(click, preds.ctr ?? preds.click),
-          auc_ctcvr: auc(conv, ctcvr),
-          oracle_auc_click: auc(click, o.pctr),
-          oracle_auc_ctcvr: auc(conv, o.pctcvr),
-        };
-        if (preds.cvr) {
-          out.auc_cvr_entire_space = auc(o.potentialConversion, preds.cvr);
-          out.oracle_auc_cvr_entire_space = auc(o.potentialConversion, o.pcvr);
-        }
-        out.auc_mean = (out.auc_click + out.auc_ctcvr) / 2;
-        return out;
-      },
-      infer: (model) => model.predictTargets(test),
-    };
+    return multiTaskTask(d, { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures }, {
+      targets: ['click', 'conversion'],
+      metricNames: { conversion: 'ctcvr' },
+      oracle: { click: o.pctr, conversion: o.pctcvr },
+      // a model with a CVR head (ESMM) is also scored on the conversion every impression would have had
+      extraMetrics: (preds): Record<string, number> =>
+        preds.cvr
+          ? { auc_cvr_entire_space: auc(o.potentialConversion, preds.cvr), oracle_auc_cvr_entire_space: auc(o.potentialConversion, o.pcvr) }
+          : {},
+    });
   },
   /** Two partly conflicting tasks (src/data/synthetic/multitask.ts). */
   'two-tasks'(options) {
     const d = syntheticTwoTasks({ rows: 200_000, ...options } as never);
-    const [t1, t2] = d.taskNames;
-    return {
-      train: d.train,
-      valid: d.valid,
-      test: d.test,
-      trainRows: rowsOf(d.train),
-      testRows: rowsOf(d.test),
-      modelArgs: { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: [t1, t2] },
-      primaryMetric: 'auc_mean',
-      async evaluate(model) {
-        const preds = await model.predictTargets(d.test);
-        const a1 = auc(d.test[t1] as Float32Array, preds[t1]);
-        const a2 = auc(d.test[t2] as Float32Array, preds[t2]);
-        const o1 = auc(d.test[t1] as Float32Array, d.oracle.test[t1]);
-        const o2 = auc(d.test[t2] as Float32Array, d.oracle.test[t2]);
-        return { [`auc_${t1}`]: a1, [`auc_${t2}`]: a2, auc_mean: (a1 + a2) / 2, oracle_auc_mean: (o1 + o2) / 2 };
-      },
-      infer: (model) => model.predictTargets(d.test),
-    };
+    return multiTaskTask(d, { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures }, { targets: [...d.taskNames], oracle: d.oracle.test });
   },
   /** Users mixing several item interest clusters (src/data/synthetic/retrieval.ts); recall over the catalogue. */
   'interest-clusters'(options) {
@@ -191,23 +114,6 @@ export const TASKS: Record<string, TaskFactory> = {
       },
       infer: (model) => model.evaluate(d.test),
     };
-  },
-};
-
-/**
- * Real datasets from local files (`npm run bench -- --data movielens-1m:/path/to/ml-1m`): the loader's CTR view
- * (rating >= 4), a seeded 80/10/10 random split, and a DataProcessor fitted on the training part.
- */
-export const FILE_TASKS: Record<string, (dir: string, options: Record<string, unknown>) => Promise<BenchTask>> = {
-  async 'movielens-1m'(dir, options) {
-    const { loadMovieLens1M } = await import('../../src/data/loaders');
-    const { DataProcessor } = await import('../../src/data/processor');
-    const ds = await loadMovieLens1M(dir, options as never);
-    const split = ds.randomSplit(2024, [0.8, 0.1, 0.1], ds.ctr({ threshold: 4 }));
-    const processor = new DataProcessor({ sparse: ['user_id', 'item_id', 'gender', 'age', 'occupation', 'zip'], labels: ['label'], embeddingDim: 16 });
-    await processor.fit(split.train);
-    const [train, valid, test] = [split.train, split.valid, split.test].map((t) => processor.transform(t));
-    return binaryTask({ train, valid, test }, processor.modelConfig(), NaN);
   },
 };
 

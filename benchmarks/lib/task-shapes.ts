@@ -1,0 +1,104 @@
+/**
+ * The shape of a leaderboard task and the two evaluation shapes shared by synthetic and file-based tasks: one
+ * binary label (AUC, logloss) and several binary tasks scored per task (AUC per target and their mean).
+ */
+import type { BaseModel } from '../../src/basic/model/base-model';
+import type { ColumnarInput } from '../../src/data/dataset';
+import { auc } from '../../src/basic/metrics';
+
+/** A prepared leaderboard task. */
+export interface BenchTask {
+  /** Training rows (columns) and validation rows. */
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+  /** Rows in the training split (for samples/s). */
+  trainRows: number;
+  /** Constructor arguments that come from the data (features, targets, feature roles). */
+  modelArgs: Record<string, unknown>;
+  /** Quality metrics of a trained model on the test split (with `oracle_*` entries where known). */
+  evaluate(model: BaseModel): Promise<Record<string, number>>;
+  /** Name of the headline quality metric (for the chart and sorting). */
+  primaryMetric: string;
+  /** Inference over the test split (used for inference samples/s). */
+  infer(model: BaseModel): Promise<unknown>;
+  testRows: number;
+}
+
+/** Encoded train / validation / test columns. */
+export interface EncodedSplits {
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+}
+
+/** Number of rows of a column set. */
+export function rowsOf(data: ColumnarInput): number {
+  return Object.values(data)[0].length;
+}
+
+/**
+ * One binary label: `auc` and `logloss` from the model's own evaluate (so configs must compile those metrics), plus
+ * `oracle_auc` and `auc_vs_oracle` when the generator knows the true click probabilities (real data does not).
+ */
+export function binaryTask(d: EncodedSplits, modelArgs: Record<string, unknown>, oracleAuc?: number): BenchTask {
+  return {
+    train: d.train,
+    valid: d.valid,
+    test: d.test,
+    trainRows: rowsOf(d.train),
+    testRows: rowsOf(d.test),
+    modelArgs,
+    primaryMetric: 'auc',
+    async evaluate(model) {
+      const r = await model.evaluate(d.test);
+      const out: Record<string, number> = { auc: r.auc, logloss: r.logloss };
+      if (oracleAuc !== undefined) Object.assign(out, { oracle_auc: oracleAuc, auc_vs_oracle: r.auc / oracleAuc });
+      return out;
+    },
+    infer: (model) => model.predict(d.test),
+  };
+}
+
+/** How a multi-task problem is scored. */
+export interface MultiTaskSpec {
+  /** Binary label columns of the splits, which are also the model's targets, in the model's order. */
+  targets: string[];
+  /** Metric suffix of a target where the column name would mislead (the funnel's 'conversion' column is the CTCVR label). */
+  metricNames?: Record<string, string>;
+  /** True probabilities per target on the test split, when a generator knows them: adds `oracle_auc_*`. */
+  oracle?: Record<string, ArrayLike<number>>;
+  /** Metrics particular to the problem, computed from the same predictions (e.g. ESMM's CVR). */
+  extraMetrics?(preds: Record<string, Float32Array>, test: ColumnarInput): Record<string, number>;
+}
+
+/**
+ * Several binary tasks scored from `predictTargets`: `auc_<task>` per target and `auc_mean` (the headline metric),
+ * the same for the oracle when known, then the spec's extra metrics. The model gets `targets` from the spec.
+ */
+export function multiTaskTask(d: EncodedSplits, modelArgs: Record<string, unknown>, spec: MultiTaskSpec): BenchTask {
+  const metricName = (target: string): string => spec.metricNames?.[target] ?? target;
+  const meanOf = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  return {
+    train: d.train,
+    valid: d.valid,
+    test: d.test,
+    trainRows: rowsOf(d.train),
+    testRows: rowsOf(d.test),
+    modelArgs: { ...modelArgs, targets: spec.targets },
+    primaryMetric: 'auc_mean',
+    async evaluate(model) {
+      const preds = await model.predictTargets(d.test);
+      const out: Record<string, number> = {};
+      const aucs = spec.targets.map((t) => (out[`auc_${metricName(t)}`] = auc(d.test[t] as Float32Array, preds[t])));
+      out.auc_mean = meanOf(aucs);
+      const oracle = spec.oracle;
+      if (oracle) {
+        const oracleAucs = spec.targets.map((t) => (out[`oracle_auc_${metricName(t)}`] = auc(d.test[t] as Float32Array, oracle[t])));
+        out.oracle_auc_mean = meanOf(oracleAucs);
+      }
+      return { ...out, ...(spec.extraMetrics?.(preds, d.test) ?? {}) };
+    },
+    infer: (model) => model.predictTargets(d.test),
+  };
+}
