@@ -66,6 +66,44 @@ describe('syntheticNextItem', () => {
     expect(syntheticNextItem({ numUsers: 500, numItems: 300, numTopics: 6, seqLen: [12, 30], maxLen: 20, seed: 2 }).train).toEqual(d.train);
   });
 
+  it('times events in sessions: short gaps within, long gaps between, and a break resets the transition', () => {
+    const opts = { numUsers: 300, numItems: 200, numTopics: 5, seqLen: [20, 40] as [number, number], seed: 4 };
+    const plain = syntheticNextItem(opts);
+    const sessions = syntheticNextItem({ ...opts, sessionBreak: 0.4 });
+    let breaks = 0;
+    let gaps = 0;
+    for (let u = 1; u <= 300; u++) {
+      const t = sessions.timestamps[u];
+      expect(t.length).toBe(sessions.sequences[u].length);
+      for (let i = 1; i < t.length; i++) {
+        const gap = t[i] - t[i - 1];
+        expect(gap <= 600 || gap >= 3600).toBe(true);
+        if (gap >= 3600) breaks++;
+        gaps++;
+      }
+      // without breaks every gap is within a session
+      for (let i = 1; i < plain.timestamps[u].length; i++) expect(plain.timestamps[u][i] - plain.timestamps[u][i - 1]).toBeLessThanOrEqual(600);
+    }
+    expect(breaks / gaps).toBeGreaterThan(0.37);
+    expect(breaks / gaps).toBeLessThan(0.43);
+    // the time columns line up with the histories and targets
+    const r = 9;
+    const u = (sessions.test.user_id as Int32Array)[r];
+    const n = sessions.sequences[u].length;
+    expect((sessions.test.target_time as Float64Array)[r]).toBe(sessions.timestamps[u][n - 1]);
+    const histTime = Array.from((sessions.test.hist_time as Float64Array).subarray(r * 50, r * 50 + 50)).filter((x) => x > 0);
+    expect(histTime).toEqual(Array.from(sessions.timestamps[u].subarray(Math.max(0, n - 1 - 50), n - 1)));
+    // after a break the previous item carries no weight, and ignoring time can only lower the ceiling
+    const prev = sessions.sequences[1][0];
+    const within = sessions.oracle.distribution(1, prev, false);
+    const opened = sessions.oracle.distribution(1, prev, true);
+    expect(opened.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+    expect(Math.max(...Array.from(within).map((p, x) => p - opened[x]))).toBeGreaterThan(0.1);
+    expect(sessions.oracle.hitRateAt(10, 'test', true)).toBeLessThan(sessions.oracle.hitRateAt(10, 'test') - 0.005);
+    expect(plain.oracle.hitRateAt(10, 'test', true)).toBe(plain.oracle.hitRateAt(10, 'test'));
+    expect(() => syntheticNextItem({ sessionBreak: 1.5 })).toThrow(/sessionBreak must be in \[0, 1\]/);
+  });
+
   it('follows its oracle: transitions are observed as often as the process says', () => {
     const p = d.oracle.distribution(1, d.sequences[1][0]);
     expect(p.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);

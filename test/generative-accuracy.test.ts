@@ -30,8 +30,9 @@ describe('next-item accuracy on a known Markov / topic process', () => {
     m.dispose();
   });
 
-  // On this Markov-dominated process the two are close and SASRec's point-wise feed-forward layers give it a small
-  // edge after 12 epochs (measured: HR@10 0.820 vs 0.837, NDCG@10 0.592 vs 0.635); the tolerance states that gap.
+  // Not the "HSTU >= SASRec": on this Markov-dominated process SASRec ranks the latest item's successors
+  // better (measured HR@10 0.820 vs 0.837, NDCG@10 0.592 vs 0.635; 0.01-0.04 behind across the variants in
+  // docs/models-generative.md), so the test pins the measured gap instead.
   it('HSTU is within 0.03 HR@10 of SASRec', () => {
     expect(results.HSTU['hr@10']).toBeGreaterThanOrEqual(results.SASRec['hr@10'] - 0.03);
   });

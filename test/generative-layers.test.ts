@@ -121,7 +121,7 @@ function hstuReference(layer: HstuLayer, x: Float32Array, L: number, len: number
         for (let i = 0; i < dk; i++) dot += Q(s, h, i) * K(j, h, i);
         const self = j === s && target;
         const dist = self ? 0 : target ? len - j : s - j;
-        const gap = ts === null ? null : self ? 0 : (target ? targetTime : ts[s]) - ts[j];
+        const gap = ts === null ? null : self ? 0 : (target || s + 1 >= len ? targetTime : ts[s + 1]) - ts[j];
         const a = silu(dot + rab(dist, gap)) / n;
         for (let i = 0; i < dv; i++) attended[h * dv + i] += a * V(j, h, i);
       }
@@ -187,6 +187,74 @@ describe('HstuLayer', () => {
         expect(maxAbsDiff(got.subarray(s * D, (s + 1) * D), expected.subarray(s * D, (s + 1) * D))).toBeLessThan(2e-4);
       }
     });
+    layer.disposeParams();
+  });
+
+  it('has parameter gradients that match central finite differences (targets, timestamps, padding)', () => {
+    const layer = makeLayer(2);
+    const rng = new Rng(13);
+    const L = 5;
+    const C = 2;
+    const lengths = Int32Array.from([5, 3, 2]);
+    const B = lengths.length;
+    const ts = new Float64Array(B * L);
+    lengths.forEach((len, b) => {
+      let t = 0;
+      for (let i = 0; i < len; i++) ts[b * L + i] = t += Math.floor(Math.exp(8 * rng.next()));
+    });
+    const batch = new SequenceBatch({ length: L, lengths, targets: C, timestamps: ts, targetTimes: Float64Array.from(lengths, (n, b) => ts[b * L + n - 1] + 500) });
+    const x = tf.tensor3d(randn(rng, (L + C) * B * D), [L + C, B, D]);
+    // a random linear read-out of the real positions and the targets (padded prefix outputs are unspecified)
+    const coef = randn(rng, (L + C) * B * D);
+    for (let s = 0; s < L; s++) for (let b = 0; b < B; b++) if (s >= lengths[b]) coef.fill(0, (s * B + b) * D, (s * B + b + 1) * D);
+    const c = tf.tensor3d(coef, [L + C, B, D]);
+    const f = () => tf.tidy(() => tf.sum(tf.mul(layer.apply(x, batch, infer), c)) as tf.Scalar);
+    const params = layer.namedParams();
+    const { value, grads } = tf.variableGrads(f, params.map(([, p]) => p.variable));
+    for (const [name, p] of params) {
+      const v = p.variable;
+      const g = grads[v.name].dataSync();
+      const base = v.dataSync().slice();
+      for (let t = 0; t < Math.min(6, base.length); t++) {
+        const i = (t * 7919) % base.length;
+        const at = (delta: number) => {
+          const w = base.slice();
+          w[i] += delta;
+          v.assign(tf.tensor(w, v.shape));
+          const y = f();
+          const out = y.dataSync()[0];
+          y.dispose();
+          return out;
+        };
+        // small step: the bias of distance 0 moves every diagonal score at once and the loss is strongly curved in it
+        const eps = 2e-3;
+        const fd = (at(eps) - at(-eps)) / (2 * eps);
+        v.assign(tf.tensor(base, v.shape));
+        // float32 loss ~10 -> rounding error of the difference quotient ~3e-3
+        expect({ name, i, ok: Math.abs(fd - g[i]) < 8e-3 + 3e-3 * Math.abs(fd) }).toEqual({ name, i, ok: true });
+      }
+    }
+    tf.dispose([x, c, value, ...Object.values(grads)]);
+    layer.disposeParams();
+  });
+
+  it('reads the gap to the request time at each query: the next token in training, the target time at the end', () => {
+    const layer = makeLayer(1);
+    const rng = new Rng(21);
+    const L = 4;
+    const row = randn(rng, L * D);
+    const ts = Float64Array.from([0, 30, 60, 90]);
+    const run = (timestamps: Float64Array, targetTimes: Float64Array | null) =>
+      tf.tidy(() => layer.apply(timeMajor([row], L), new SequenceBatch({ length: L, lengths: Int32Array.from([L]), timestamps, targetTimes }), infer).dataSync() as Float32Array);
+    const soon = run(ts, Float64Array.from([95]));
+    const later = run(ts, Float64Array.from([95 + 86_400]));
+    // only the last query's request time moved
+    expect(maxAbsDiff(soon.subarray(0, (L - 1) * D), later.subarray(0, (L - 1) * D))).toBe(0);
+    expect(maxAbsDiff(soon.subarray((L - 1) * D), later.subarray((L - 1) * D))).toBeGreaterThan(1e-3);
+    // moving token 2 later changes the output of query 1 (whose request is token 2) but not query 0
+    const shifted = run(Float64Array.from([0, 30, 5000, 5030]), Float64Array.from([5035]));
+    expect(maxAbsDiff(soon.subarray(0, D), shifted.subarray(0, D))).toBe(0);
+    expect(maxAbsDiff(soon.subarray(D, 2 * D), shifted.subarray(D, 2 * D))).toBeGreaterThan(1e-3);
     layer.disposeParams();
   });
 

@@ -111,6 +111,29 @@ describe.each([HSTU, SASRec] as Cls[])('%p pipeline', (Model) => {
   });
 });
 
+describe('HSTU request time', () => {
+  it('scores a history by the gap to the request time given in targetTimeColumn', async () => {
+    const hist = new SequenceFeature({ name: 'hist', vocabSize: 21, embeddingDim: 8, maxLen: 6 });
+    const rng = new Rng(5);
+    const sequences = Array.from({ length: 40 }, () => Array.from({ length: 6 }, () => 1 + rng.int(20)));
+    const times = sequences.map((s) => s.map((_, i) => 1.7e9 + 60 * i + (i >= 3 ? 86_400 : 0)));
+    const m = new HSTU({ sequenceFeatures: [hist], seed: 1, dropout: 0, numNegatives: 8, timestampColumn: 'ts', targetTimeColumn: 'request' });
+    m.compile({ lr: 1e-2 });
+    await m.fit({ hist: sequences, ts: times }, { epochs: 2, batchSize: 20, verbose: 0 });
+    const rows = { hist: sequences.slice(0, 4), ts: times.slice(0, 4) };
+    const soon = await m.userEmbeddings({ ...rows, request: times.slice(0, 4).map((t) => t[5] + 30) });
+    const later = await m.userEmbeddings({ ...rows, request: times.slice(0, 4).map((t) => t[5] + 30 * 86_400) });
+    const none = await m.userEmbeddings(rows);
+    const same = await m.userEmbeddings({ ...rows, request: times.slice(0, 4).map((t) => t[5]) });
+    expect(maxAbsDiff(soon, later)).toBeGreaterThan(1e-4);
+    // without the column the request is taken to be the last event's time
+    expect(maxAbsDiff(none, same)).toBe(0);
+    await expect(m.userEmbeddings({ ...rows, request: [NaN, 1, 2, 3] })).rejects.toThrow(/column 'request' row 0: request time NaN is not a finite number/);
+    expect(() => new HSTU({ sequenceFeatures: [hist], targetTimeColumn: 'request' })).toThrow(/targetTimeColumn needs timestampColumn/);
+    m.dispose();
+  });
+});
+
 describe('next-item model errors', () => {
   const hist = new SequenceFeature({ name: 'hist', vocabSize: 11, embeddingDim: 8, maxLen: 5 });
   it('names the missing target column and bad configs', async () => {

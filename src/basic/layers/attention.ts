@@ -103,7 +103,10 @@ export interface SequenceBatchInit {
   targets?: number;
   /** Timestamps in seconds of prefix tokens, row-major [B x length] (b * length + t); enables the temporal bias. */
   timestamps?: Float64Array | null;
-  /** Time of each row's target tokens (default: the row's last real prefix timestamp). */
+  /**
+   * Time of each row's request: the time of its target tokens and of the query at its last real prefix token
+   * (default: the row's last real prefix timestamp).
+   */
   targetTimes?: Float64Array | null;
 }
 
@@ -220,12 +223,17 @@ export class SequenceBatch {
     let targetTime: Int32Array | null = null;
     const ts = this.timestamps;
     if (ts && config.timeBuckets > 0) {
+      // query i is the request for token i + 1, so its time is that token's timestamp (the row's target time
+      // after its last real token): the gap since the latest token is then what tells a new session from a
+      // continuing one, as in the HSTU reference formulation
       prefixTime = new Int32Array(L * B * L);
       for (let b = 0; b < B; b++) {
         const len = this.lengths[b];
+        const last = len > 0 ? ts[b * L + len - 1] : 0;
+        const request = this.targetTimes ? this.targetTimes[b] : last;
         for (let j = 0; j < len; j++) {
           const tj = ts[b * L + j];
-          for (let i = j; i < L; i++) prefixTime[(j * B + b) * L + i] = i < len ? timeBucket(ts[b * L + i] - tj, config.timeBuckets) : 0;
+          for (let i = j; i < len; i++) prefixTime[(j * B + b) * L + i] = timeBucket((i + 1 < len ? ts[b * L + i + 1] : request) - tj, config.timeBuckets);
         }
       }
       if (this.C > 0) {

@@ -18,6 +18,13 @@ export interface SyntheticNextItemOptions {
   branching?: number;
   /** Weight of the Markov transition against the user's topic preference (default 0.6). */
   markovWeight?: number;
+  /**
+   * Probability that an event after the first starts a new session (default 0). Events within a session are
+   * 10 s to 10 min apart and follow the transition graph; a new session starts 1 h to 3 days later and its first
+   * item comes from the user's topic preference alone, so only a model that sees the time gap can tell which
+   * rule produced the next item.
+   */
+  sessionBreak?: number;
   /** Declared maxLen of the history feature (default 50). */
   maxLen?: number;
   /** Embedding width declared on the returned features (default 16). */
@@ -27,15 +34,20 @@ export interface SyntheticNextItemOptions {
 
 /** The true next-item process behind a synthetic sequence task. */
 export interface NextItemOracle {
-  /** p(next item | user, previous item) for every item id (index = id; 0 for padding). */
-  distribution(user: number, prevItem: number): Float64Array;
+  /**
+   * p(next item | user, previous item, whether the next item opens a new session) for every item id (index = id;
+   * 0 for padding).
+   */
+  distribution(user: number, prevItem: number, newSession?: boolean): Float64Array;
   /**
    * Hit rate @k of ranking all items by the true next-item distribution on the test (or valid) rows, ties split
-   * evenly: the ceiling for HR@k of a sequence model on this data.
+   * evenly: the ceiling for HR@k of a sequence model on this data. With `timeBlind`, the ranking uses the
+   * distribution averaged over whether a session break precedes the target (the ceiling of a model that ignores
+   * timestamps); without session breaks both are the same.
    */
-  hitRateAt(k: number, split?: 'valid' | 'test'): number;
+  hitRateAt(k: number, split?: 'valid' | 'test', timeBlind?: boolean): number;
   /** NDCG @k of the same ranking. */
-  ndcgAt(k: number, split?: 'valid' | 'test'): number;
+  ndcgAt(k: number, split?: 'valid' | 'test', timeBlind?: boolean): number;
   /** Expected hit rate @k: the true probability mass of the top k items, averaged over the rows of a split. */
   expectedHitRateAt(k: number, split?: 'valid' | 'test'): number;
 }
@@ -46,9 +58,15 @@ export interface SyntheticNextItem {
   sequences: Int32Array[];
   /** Training part of each sequence (all but the last two items), for models trained on whole sequences. */
   trainSequences: Int32Array[];
+  /** Timestamp in seconds of every event of `sequences` (index = user id). */
+  timestamps: Float64Array[];
+  /** Timestamps of `trainSequences`. */
+  trainTimestamps: Float64Array[];
   /**
-   * Rows (user_id, hist, target_item, label = 1) for every position of the training part: `hist` is the prefix
-   * before the target (most recent maxLen items, flat [rows x maxLen], zero-padded).
+   * Rows (user_id, hist, hist_time, target_item, target_time, label = 1) for every position of the training part:
+   * `hist` is the prefix before the target (most recent maxLen items, flat [rows x maxLen], zero-padded),
+   * `hist_time` its timestamps (float64: float32 would round epoch seconds to minutes) and `target_time` the
+   * target event's time, i.e. the request time.
    */
   train: ColumnarInput;
   /** Per user: history = sequence without its last two items, target = second-to-last item. */
@@ -70,8 +88,10 @@ export interface SyntheticNextItem {
  * Sequences from a known generative process, so that HR@k has a ceiling to compare with:
  *   p(x_t | x_{t-1}, user) = a * T[x_{t-1}, x_t] + (1 - a) * sum_k w_uk * p(x_t | topic k)
  * T is a sparse transition graph (each item has `branching` successors, mostly in its own topic) and each user mixes
- * a few topics with Zipf popularity inside a topic. The first item is drawn from the user's topic mixture.
- * A model must learn the transitions (order) and infer the user's topics from the history.
+ * a few topics with Zipf popularity inside a topic. The first item is drawn from the user's topic mixture, and so
+ * is the first item of every later session (a = 0 after a session break, see `sessionBreak`).
+ * A model must learn the transitions (order), infer the user's topics from the history and, with session breaks,
+ * read the time since the previous event.
  */
 export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): SyntheticNextItem {
   const {
@@ -82,6 +102,7 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     seqLen = [20, 50],
     branching = 3,
     markovWeight = 0.6,
+    sessionBreak = 0,
     maxLen = 50,
     embeddingDim = 16,
     seed = 13,
@@ -97,6 +118,7 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   }
   if (numTopics > numItems || branching > numItems) throw new Error('syntheticNextItem: numTopics and branching must not exceed numItems');
   if (!(markovWeight >= 0 && markovWeight <= 1)) throw new Error('syntheticNextItem: markovWeight must be in [0, 1]');
+  if (!(sessionBreak >= 0 && sessionBreak <= 1)) throw new Error('syntheticNextItem: sessionBreak must be in [0, 1]');
   const [lLo, lHi] = seqLen;
   if (!(Number.isInteger(lLo) && Number.isInteger(lHi) && lLo >= 3 && lHi >= lLo)) throw new Error('syntheticNextItem: seqLen must be [lo, hi] with 3 <= lo <= hi');
   const [tLo, tHi] = topicsPerUser;
@@ -147,30 +169,54 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     for (const [k, w] of mix) for (const id of members[k]) p[id] += w * inTopic[id];
     pref.push(p);
   }
-  const distribution = (u: number, prev: number): Float64Array => {
+  const distribution = (u: number, prev: number, newSession = false): Float64Array => {
     if (!(Number.isInteger(u) && u >= 1 && u <= numUsers)) throw new Error(`distribution: user must be in 1..${numUsers} (got ${u})`);
     const out = new Float64Array(V);
-    const a = prev > 0 ? markovWeight : 0;
+    const a = prev > 0 && !newSession ? markovWeight : 0;
     for (let i = 1; i < V; i++) out[i] = (1 - a) * pref[u][i];
     if (prev > 0) for (const [j, w] of succ[prev]) out[j] += a * w;
     return out;
   };
 
+  // times come from their own stream, so that the item sequences of a seed do not depend on sessionBreak = 0 or not
+  const clock = new Rng(seed ^ 0x7e57);
+  const logUniform = (lo: number, hi: number) => Math.round(lo * Math.exp(clock.next() * Math.log(hi / lo)));
   const sequences: Int32Array[] = [new Int32Array(0)];
+  const timestamps: Float64Array[] = [new Float64Array(0)];
+  const opensSession: Uint8Array[] = [new Uint8Array(0)];
   for (let u = 1; u <= numUsers; u++) {
     const n = lLo + rng.int(lHi - lLo + 1);
     const s = new Int32Array(n);
-    for (let t = 0; t < n; t++) s[t] = sampleCategorical(rng, distribution(u, t > 0 ? s[t - 1] : 0));
+    const time = new Float64Array(n);
+    const opens = new Uint8Array(n);
+    time[0] = 1_700_000_000 + clock.int(30 * 86_400);
+    for (let t = 1; t < n; t++) {
+      opens[t] = clock.next() < sessionBreak ? 1 : 0;
+      time[t] = time[t - 1] + (opens[t] ? logUniform(3_600, 3 * 86_400) : logUniform(10, 600));
+    }
+    for (let t = 0; t < n; t++) s[t] = sampleCategorical(rng, distribution(u, t > 0 ? s[t - 1] : 0, opens[t] === 1));
     sequences.push(s);
+    timestamps.push(time);
+    opensSession.push(opens);
   }
   const trainSequences = sequences.map((s, u) => (u === 0 ? s : s.slice(0, s.length - 2)));
+  const trainTimestamps = timestamps.map((s, u) => (u === 0 ? s : s.slice(0, s.length - 2)));
 
-  const rows = (count: number) => ({ user_id: new Int32Array(count), hist: new Int32Array(count * maxLen), target_item: new Int32Array(count), label: new Float32Array(count).fill(1) });
+  const rows = (count: number) => ({
+    user_id: new Int32Array(count),
+    hist: new Int32Array(count * maxLen),
+    hist_time: new Float64Array(count * maxLen),
+    target_item: new Int32Array(count),
+    target_time: new Float64Array(count),
+    label: new Float32Array(count).fill(1),
+  });
   const fill = (t: ReturnType<typeof rows>, r: number, u: number, s: Int32Array, j: number) => {
     t.user_id[r] = u;
     const start = Math.max(0, j - maxLen);
     t.hist.set(s.subarray(start, j), r * maxLen);
+    t.hist_time.set(timestamps[u].subarray(start, j), r * maxLen);
     t.target_item[r] = s[j];
+    t.target_time[r] = timestamps[u][j];
   };
   let nTrain = 0;
   for (let u = 1; u <= numUsers; u++) nTrain += trainSequences[u].length - 1;
@@ -192,8 +238,17 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     const j = targetPos(t, i);
     return j > 0 ? sequences[t.user_id[i]][j - 1] : 0;
   };
-  const rankStats = (t: ReturnType<typeof rows>, i: number) => {
-    const p = distribution(t.user_id[i], prevOf(t, i));
+  /** The true next-item distribution of a valid / test row, or its average over session break / none. */
+  const rowDistribution = (t: ReturnType<typeof rows>, i: number, timeBlind: boolean): Float64Array => {
+    const u = t.user_id[i];
+    const prev = prevOf(t, i);
+    if (!timeBlind) return distribution(u, prev, opensSession[u][targetPos(t, i)] === 1);
+    const within = distribution(u, prev, false);
+    const opened = distribution(u, prev, true);
+    return within.map((p, x) => (1 - sessionBreak) * p + sessionBreak * opened[x]);
+  };
+  const rankStats = (t: ReturnType<typeof rows>, i: number, timeBlind = false) => {
+    const p = rowDistribution(t, i, timeBlind);
     const target = t.target_item[i];
     let greater = 0;
     let equal = 0;
@@ -206,20 +261,20 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   };
   const oracle: NextItemOracle = {
     distribution,
-    hitRateAt(k, name) {
+    hitRateAt(k, name, timeBlind = false) {
       const t = split(name);
       let s = 0;
       for (let i = 0; i < t.user_id.length; i++) {
-        const { greater, equal } = rankStats(t, i);
+        const { greater, equal } = rankStats(t, i, timeBlind);
         s += Math.min(1, Math.max(0, (k - greater) / (equal + 1)));
       }
       return s / t.user_id.length;
     },
-    ndcgAt(k, name) {
+    ndcgAt(k, name, timeBlind = false) {
       const t = split(name);
       let s = 0;
       for (let i = 0; i < t.user_id.length; i++) {
-        const { greater, equal } = rankStats(t, i);
+        const { greater, equal } = rankStats(t, i, timeBlind);
         // average the gain over the tied positions the target may take
         let g = 0;
         for (let pos = greater; pos <= greater + equal; pos++) if (pos < k) g += 1 / Math.log2(pos + 2);
@@ -231,7 +286,7 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
       const t = split(name);
       let s = 0;
       for (let i = 0; i < t.user_id.length; i++) {
-        const p = Array.from(distribution(t.user_id[i], prevOf(t, i))).sort((a, b) => b - a);
+        const p = Array.from(rowDistribution(t, i, false)).sort((a, b) => b - a);
         for (let j = 0; j < Math.min(k, p.length); j++) s += p[j];
       }
       return s / t.user_id.length;
@@ -244,6 +299,8 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   return {
     sequences,
     trainSequences,
+    timestamps,
+    trainTimestamps,
     train,
     valid,
     test,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ForwardContext } from '../../basic/layers/module';
 import { SequenceBatch } from '../../basic/layers/attention';
 import { HstuEncoder, HstuLayerConfig } from '../../basic/layers/hstu-layer';
+import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
 import { unitRms } from './common';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
@@ -10,6 +11,12 @@ import { SequentialRecommender, SequentialRecommenderConfig } from './sequential
 export interface HSTUConfig extends SequentialRecommenderConfig {
   /** Per-layer options beyond blocks / heads / dropout: attentionDim, linearDim, positionBuckets, maxDistance, timeBuckets. */
   layer?: Omit<HstuLayerConfig, 'heads' | 'dropout'>;
+  /**
+   * Also add learned absolute position embeddings (position 0 = oldest) to the input tokens, as the authors'
+   * public code does on top of the relative bias (default false: on the synthetic next-item task it changed test
+   * HR@10 by less than the run-to-run noise, 0.828 vs 0.820).
+   */
+  absolutePositions?: boolean;
 }
 
 /**
@@ -21,15 +28,18 @@ export interface HSTUConfig extends SequentialRecommenderConfig {
 export class HSTU extends SequentialRecommender {
   static readonly modelName = 'HSTU';
   private readonly encoder: HstuEncoder;
+  private readonly positions: PositionalEmbedding | null;
 
   constructor(config: HSTUConfig) {
     super(config);
     const layer = config.layer ?? {};
+    this.positions = config.absolutePositions ?? false ? this.addChild('positions', new PositionalEmbedding(this.history.maxLen, this.dim, this.initRng)) : null;
     this.encoder = this.addChild('encoder', new HstuEncoder(this.dim, { ...layer, blocks: this.blocks, heads: this.heads, dropout: this.dropout }, this.initRng));
   }
 
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
     let x: tf.Tensor = unitRms(items);
+    if (this.positions) x = tf.add(x, this.positions.first(batch.L));
     if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
     return this.encoder.apply(x as tf.Tensor3D, batch, ctx);
   }

@@ -21,6 +21,13 @@ export interface SequentialRecommenderConfig extends Omit<BaseModelConfig, 'targ
    * (seconds recommended). Ignored by SASRec.
    */
   timestampColumn?: string;
+  /**
+   * Optional column with the time of each row's request, i.e. when the next item is to be predicted (in
+   * leave-one-out evaluation, the held-out item's timestamp). With `timestampColumn` it gives the temporal
+   * bias the gap since the latest history item, as during training; without it that gap is taken as 0.
+   * Read by evaluate / predictTargets / recommend / userEmbeddings, ignored by SASRec.
+   */
+  targetTimeColumn?: string;
   /** Column holding the true next item in `evaluate` / `predict` data (default 'target_item'). */
   targetColumn?: string;
   /** Uniformly sampled negatives per batch, shared by all positions (default 128). */
@@ -61,6 +68,7 @@ export interface Recommendations {
 const NEXT_ITEM = 'next_item';
 /** Internal column names for values bound alongside the history. */
 const TIME_COL = '__hist_time';
+const REQUEST_TIME_COL = '__request_time';
 const TARGET_COL = '__next_item_target';
 
 interface PendingStep {
@@ -92,6 +100,7 @@ export abstract class SequentialRecommender extends BaseModel {
   readonly heads: number;
   readonly dropout: number;
   readonly timestampColumn: string | null;
+  readonly targetTimeColumn: string | null;
   readonly targetColumn: string;
   private readonly lengthBuckets: boolean;
   private pending: PendingStep | null = null;
@@ -116,6 +125,8 @@ export abstract class SequentialRecommender extends BaseModel {
     this.heads = config.heads ?? 1;
     this.dropout = config.dropout ?? 0.2;
     this.timestampColumn = config.timestampColumn ?? null;
+    this.targetTimeColumn = config.targetTimeColumn ?? null;
+    if (this.targetTimeColumn && !this.timestampColumn) throw new Error(`${name}: targetTimeColumn needs timestampColumn`);
     this.targetColumn = config.targetColumn ?? 'target_item';
     this.lengthBuckets = config.lengthBuckets ?? true;
     for (const [field, v] of [
@@ -158,6 +169,16 @@ export abstract class SequentialRecommender extends BaseModel {
       const rel = new Float32Array(n * L);
       for (let i = 0; i < n; i++) for (let t = 0; t < L; t++) rel[i * L + t] = aligned[i * L + t] - aligned[i * L];
       ds.columns.set(TIME_COL, { kind: 'float', data: rel, width: L });
+      const request = this.targetTimeColumn ? rawColumn(data, this.targetTimeColumn) : undefined;
+      if (request) {
+        const times = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = Number(request[i]);
+          if (!Number.isFinite(v)) throw new DataError(`column '${this.targetTimeColumn}' row ${i}: request time ${String(request[i])} is not a finite number`);
+          times[i] = v - aligned[i * L];
+        }
+        ds.columns.set(REQUEST_TIME_COL, { kind: 'float', data: times, width: 1 });
+      }
     }
     if (!ds.columns.has(TARGET_COL)) {
       const raw = rawColumn(data, this.targetColumn);
@@ -205,7 +226,9 @@ export abstract class SequentialRecommender extends BaseModel {
         for (let t = 0; t < Math.min(L, W); t++) timestamps![b * L + t] = tcol.data[r * W + t];
       });
     }
-    return new SequenceBatch({ length: L, lengths, timestamps });
+    const rcol = data.columns.get(REQUEST_TIME_COL);
+    const targetTimes = rcol ? Float64Array.from(indices, (r) => rcol.data[r]) : null;
+    return new SequenceBatch({ length: L, lengths, timestamps, targetTimes });
   }
 
   protected extraBlocks(data: Dataset, indices: Int32Array, ctx: ForwardContext): EmbeddingBlock[] {
