@@ -7,14 +7,15 @@
  *   npm run bench -- --only NAME      one row (prints it; does not rewrite the committed leaderboard)
  *   npm run bench -- --family ranking --threads 2
  *   npm run bench -- --data criteo:/data/criteo [--limit N]   the configs of benchmarks/configs/datasets that list
- *       the dataset, on a local copy of it -> benchmarks/results/leaderboard-criteo.* (never the committed files)
+ *       the dataset, on a local copy of it, each through the dataset's task for its family
+ *       -> benchmarks/results/leaderboard-criteo.* (never the committed files)
  *   npm run bench -- --family multitask --update   re-run some rows and merge them into the committed leaderboard
  */
 import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { readConfigs, readConfig, selectConfigs } from './lib/config';
-import { parseDataArg } from './lib/file-tasks';
+import { fileTask, parseDataArg } from './lib/file-tasks';
 import type { BenchResult } from './lib/run-one';
 import { provenance, writeOutputs } from './lib/report';
 
@@ -60,10 +61,20 @@ async function main(): Promise<void> {
   const limit = limitArg !== undefined ? positiveInt(limitArg, '--limit') : data && quick ? QUICK_ROW_LIMIT : undefined;
   const dir = data ? path.join(__dirname, 'configs', 'datasets') : path.join(__dirname, 'configs');
   const configs = selectConfigs(await readConfigs(dir), { only, family, dataset: data?.dataset });
+  // a dataset feeds each family through its own task (e.g. MovieLens-1M: CTR for ranking, next-item for generative)
+  if (data) {
+    for (const { file, config } of configs) {
+      try {
+        fileTask(data.dataset, config.family);
+      } catch (err) {
+        throw new Error(`${file}: ${(err as Error).message}`);
+      }
+    }
+  }
   const results: BenchResult[] = [];
   const started = Date.now();
   for (const [i, { file, config }] of configs.entries()) {
-    process.stdout.write(`[${i + 1}/${configs.length}] ${config.name} (${config.model} on ${data ? data.dataset : config.data.synthetic}) ... `);
+    process.stdout.write(`[${i + 1}/${configs.length}] ${config.name} (${config.model} on ${data ? `${data.dataset}, ${config.family} task` : config.data.synthetic}) ... `);
     const t0 = Date.now();
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--child'], {
       env: {
@@ -82,7 +93,8 @@ async function main(): Promise<void> {
     if (!line) throw new Error(`${config.name}: the run printed no result`);
     const r = JSON.parse(line.slice(7)) as BenchResult;
     results.push(r);
-    console.log(`${r.primaryMetric} ${r.metrics[r.primaryMetric]?.toFixed(4)} | ${r.trainSamplesPerSec.toLocaleString('en-US')} train samples/s | ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const primary = r.metrics[r.primaryMetric]; // NaN (null in JSON) when undefined on the split, e.g. AUC of one class
+    console.log(`${r.primaryMetric} ${typeof primary === 'number' ? primary.toFixed(4) : 'NaN'} | ${r.trainSamplesPerSec.toLocaleString('en-US')} train samples/s | ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   const prov = provenance(quick, data && { dataset: data.dataset, limit });
   if (update && !quick) {

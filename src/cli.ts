@@ -2,6 +2,8 @@
  * Command line: `nextrec-ts train --config run.yaml`, `evaluate --run DIR --data FILE`,
  * `predict --run DIR --data FILE [--out FILE]`, `bench [leaderboard options]` (from a repository checkout).
  * A run directory holds the model, its DataProcessor (processor.json), metrics.json, history.json and the config.
+ * Long steps (reading and encoding files, scoring rows, fit's epochs) show progress bars on stderr when it is a
+ * terminal; `--quiet` turns them off.
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -9,7 +11,9 @@ import YAML from 'yaml';
 import { initBackend, shutdownBackend } from './basic/backend';
 import { BaseModel } from './basic/model/base-model';
 import { models } from './basic/model/model-registry';
-import { DataProcessor, DataProcessorConfig } from './data/processor';
+import { withTaskProgress } from './basic/progress';
+import type { ColumnarInput } from './data/dataset';
+import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
 import './models/ranking';
 import './models/multitask';
 import './models/match';
@@ -26,6 +30,16 @@ export interface RunConfig {
   output?: string;
   /** wasm threads (default 1). */
   threads?: number;
+}
+
+/** Options of the commands when called from code. */
+export interface CommandOptions {
+  /**
+   * Progress bars on stderr while files are read and encoded and rows are scored, and fit's own progress
+   * (default true: drawn only when stderr is a terminal). false is the command line's `--quiet`: no bars, and fit
+   * runs with verbose 0. A run file's `fit.verbose: 0` also turns the bars of `train` off.
+   */
+  progress?: boolean;
 }
 
 /** Raised for bad command lines and run files; the message names the option or field. */
@@ -71,19 +85,38 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await fs.writeFile(file, JSON.stringify(value, null, 2));
 }
 
+/** Learn the processor's vocabularies and statistics from a file, counting the rows read. */
+async function fitProcessor(processor: DataProcessor, file: string, progress: boolean): Promise<void> {
+  await withTaskProgress(`reading ${path.basename(file)}`, { enabled: progress }, (bar) => processor.fit(file, { onProgress: (rows) => bar.update(rows) }));
+}
+
+/** Encode a whole file, counting the rows encoded. */
+function encodeFile(processor: DataProcessor, file: string, progress: boolean, opts: StreamOptions = {}): Promise<ColumnarInput> {
+  return withTaskProgress(`encoding ${path.basename(file)}`, { enabled: progress }, (bar) => processor.transformAll(file, { ...opts, onProgress: (rows) => bar.update(rows) }));
+}
+
+/** Metrics of a model on encoded rows, with a bar over the rows scored (for models that report them). */
+function evaluateRows(model: BaseModel, data: ColumnarInput, progress: boolean): Promise<Record<string, number>> {
+  return withTaskProgress('evaluating', { enabled: progress }, (bar) => model.evaluate(data, { onProgress: (done, total) => bar.update(done, total) }));
+}
+
 /** Fit the processor, train, evaluate and save everything to the run directory. Returns the directory. */
-export async function trainFromConfig(configFile: string, outOverride?: string): Promise<string> {
+export async function trainFromConfig(configFile: string, outOverride?: string, opts: CommandOptions = {}): Promise<string> {
   const cfg = parseRunConfig(await fs.readFile(configFile, 'utf8'), configFile);
   const base = path.dirname(path.resolve(configFile));
+  // --quiet silences fit as well; a run file asking fit for silence (verbose: 0) gets no bars either
+  const fitOptions: Record<string, unknown> = { ...(cfg.fit ?? {}), ...(opts.progress === false ? { verbose: 0 } : {}) };
+  const progress = fitOptions.verbose !== 0;
   await initBackend({ threads: cfg.threads ?? 1 });
   const processor = new DataProcessor(cfg.processor);
-  await processor.fit(resolveFrom(base, cfg.data.train));
-  const train = await processor.transformAll(resolveFrom(base, cfg.data.train));
-  const valid = cfg.data.valid ? await processor.transformAll(resolveFrom(base, cfg.data.valid)) : undefined;
+  const trainFile = resolveFrom(base, cfg.data.train);
+  await fitProcessor(processor, trainFile, progress);
+  const train = await encodeFile(processor, trainFile, progress);
+  const valid = cfg.data.valid ? await encodeFile(processor, resolveFrom(base, cfg.data.valid), progress) : undefined;
   const Cls = models.resolve(cfg.model.name);
   const model = new Cls({ ...processor.modelConfig(), ...(cfg.model.params ?? {}) });
   model.compile(cfg.compile ?? {});
-  const history = await model.fit(train, { validData: valid, ...(cfg.fit ?? {}) });
+  const history = await model.fit(train, { validData: valid, ...fitOptions });
   const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
   await fs.mkdir(out, { recursive: true });
   await model.save(out);
@@ -91,7 +124,7 @@ export async function trainFromConfig(configFile: string, outOverride?: string):
   await writeJson(path.join(out, 'history.json'), history);
   await fs.writeFile(path.join(out, 'run.yaml'), YAML.stringify(cfg));
   if (cfg.data.test) {
-    const metrics = await model.evaluate(await processor.transformAll(resolveFrom(base, cfg.data.test)));
+    const metrics = await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress);
     await writeJson(path.join(out, 'metrics.json'), metrics);
     console.log(`test metrics: ${JSON.stringify(metrics)}`);
   }
@@ -105,15 +138,18 @@ async function loadRun(dir: string): Promise<{ model: BaseModel; processor: Data
 }
 
 /** Metrics of a saved run on a labelled file. */
-export async function evaluateRun(dir: string, dataFile: string): Promise<Record<string, number>> {
+export async function evaluateRun(dir: string, dataFile: string, opts: CommandOptions = {}): Promise<Record<string, number>> {
+  const progress = opts.progress !== false;
   const { model, processor } = await loadRun(dir);
-  return model.evaluate(await processor.transformAll(dataFile, { labels: 'require' }));
+  return evaluateRows(model, await encodeFile(processor, dataFile, progress, { labels: 'require' }), progress);
 }
 
 /** Scores of a saved run on a file (labels not needed); writes a CSV with one column per target when `out` is set. */
-export async function predictRun(dir: string, dataFile: string, out?: string): Promise<Record<string, Float32Array>> {
+export async function predictRun(dir: string, dataFile: string, out?: string, opts: CommandOptions = {}): Promise<Record<string, Float32Array>> {
+  const progress = opts.progress !== false;
   const { model, processor } = await loadRun(dir);
-  const preds = await model.predictTargets(await processor.transformAll(dataFile, { labels: 'skip' }));
+  const data = await encodeFile(processor, dataFile, progress, { labels: 'skip' });
+  const preds = await withTaskProgress('predicting', { enabled: progress }, (bar) => model.predictTargets(data, { onProgress: (done, total) => bar.update(done, total) }));
   if (out) {
     const names = Object.keys(preds);
     const n = preds[names[0]].length;
@@ -134,20 +170,22 @@ function option(args: string[], name: string, required: boolean): string | undef
 }
 
 const USAGE = `usage:
-  nextrec-ts train --config run.yaml [--out DIR]
-  nextrec-ts evaluate --run DIR --data FILE
-  nextrec-ts predict --run DIR --data FILE [--out FILE.csv]
-  nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)`;
+  nextrec-ts train --config run.yaml [--out DIR] [--quiet]
+  nextrec-ts evaluate --run DIR --data FILE [--quiet]
+  nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
+  nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
+Progress bars go to stderr when it is a terminal; --quiet turns them off (and fit's progress lines).`;
 
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  const opts: CommandOptions = { progress: !args.includes('--quiet') };
   try {
-    if (command === 'train') await trainFromConfig(option(args, 'config', true)!, option(args, 'out', false));
-    else if (command === 'evaluate') console.log(JSON.stringify(await evaluateRun(option(args, 'run', true)!, option(args, 'data', true)!)));
+    if (command === 'train') await trainFromConfig(option(args, 'config', true)!, option(args, 'out', false), opts);
+    else if (command === 'evaluate') console.log(JSON.stringify(await evaluateRun(option(args, 'run', true)!, option(args, 'data', true)!, opts)));
     else if (command === 'predict') {
       const out = option(args, 'out', false);
-      const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out);
+      const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, opts);
       if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
     } else if (command === 'bench') {
       const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');

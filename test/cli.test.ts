@@ -30,6 +30,62 @@ describe('command line', () => {
     expect(preds.label.every((p) => p > 0 && p < 1)).toBe(true);
   });
 
+  it('progress bars go to stderr on a terminal; progress off (--quiet) leaves every output unchanged', async () => {
+    // a run file whose fit is not silent (the fixture's says verbose 0, which also turns the bars off)
+    const yaml = (await fs.readFile(RUN, 'utf8'))
+      .replace('train: ../ctr/train.csv', `train: ${TRAIN}`)
+      .replace('test: ../ctr/train.csv', `test: ${TRAIN}`)
+      .replace('verbose: 0', 'verbose: 1');
+    const config = path.join(dir, 'loud.yaml');
+    await fs.writeFile(config, yaml);
+    // stderr as an interactive terminal outside CI, so that the bars are drawn; everything written is captured
+    const ci = process.env.CI;
+    delete process.env.CI;
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const drawn: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => drawn.push(String(chunk)) > 0);
+    const logged: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...xs: unknown[]) => void logged.push(xs.join(' ')));
+    const run = async (name: string, progress: boolean | undefined, args: string[]) => {
+      drawn.length = 0;
+      logged.length = 0;
+      const opts = progress === undefined ? undefined : { progress };
+      const out = await trainFromConfig(config, path.join(dir, name), opts);
+      const metrics = await evaluateRun(out, TRAIN, opts);
+      const preds = await predictRun(out, NEW_ROWS, path.join(dir, `${name}.csv`), opts);
+      const fitLines = logged.filter((l) => l.startsWith('epoch '));
+      logged.length = 0;
+      expect(await main(['evaluate', '--run', out, '--data', TRAIN, ...args])).toBe(0);
+      return { out, metrics, preds, fitLines, stdout: [...logged], stderr: drawn.join('') };
+    };
+    let loud, quiet;
+    try {
+      loud = await run('loud', undefined, []);
+      quiet = await run('quiet', false, ['--quiet']);
+    } finally {
+      stderr.mockRestore();
+      log.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+      if (ci !== undefined) process.env.CI = ci;
+    }
+    for (const step of ['reading train.csv', 'encoding train.csv', 'evaluating', 'encoding new_rows.csv', 'predicting']) expect(loud.stderr).toContain(step);
+    expect(quiet.stderr).toBe('');
+    // fit's own progress follows: lines with verbose 1, none when quiet
+    expect(loud.fitLines.length).toBeGreaterThan(0);
+    expect(quiet.fitLines).toEqual([]);
+    // same model, metrics, predictions and files
+    expect(quiet.metrics).toEqual(loud.metrics);
+    expect(quiet.preds).toEqual(loud.preds);
+    expect(quiet.stdout).toEqual(loud.stdout);
+    const read = (run: string, file: string) => fs.readFile(path.join(dir, run, file), 'utf8');
+    expect(await read('quiet', 'metrics.json')).toBe(await read('loud', 'metrics.json'));
+    expect(await fs.readFile(path.join(dir, 'quiet.csv'), 'utf8')).toBe(await fs.readFile(path.join(dir, 'loud.csv'), 'utf8'));
+    const losses = async (run: string) => JSON.parse(await read(run, 'history.json')).epochs.map((e: { loss: number }) => e.loss);
+    expect(await losses('quiet')).toEqual(await losses('loud'));
+  });
+
   it('validation errors name the field', () => {
     expect(() => parseRunConfig('data: {}\nmodel: {name: DeepFM}', 'x.yaml')).toThrow(/x.yaml: data.train must be a file path/);
     expect(() => parseRunConfig('data: {train: a.csv}\nmodel: {name: DeepFMM}', 'x.yaml')).toThrow(/model.name 'DeepFMM' is unknown \(known: .*DeepFM/);

@@ -57,6 +57,15 @@ describe('MovieLens', () => {
     const next = ml.nextItem({ maxLen: 3 });
     expect(next.test.numRows).toBe(seqs.items.filter((s) => s.length >= 3).length);
     next.test.columns.hist.forEach((h) => expect((h as string[]).length).toBeLessThanOrEqual(3));
+    // times travel with the items: each history's times, and the target's time (the request time)
+    next.test.columns.hist_time.forEach((ts, i) => expect((ts as number[]).length).toBe((next.test.columns.hist[i] as string[]).length));
+    next.test.columns.target_time.forEach((t, i) => {
+      const u = seqs.users.indexOf(String(next.test.columns.user[i]));
+      expect(t).toBe(seqs.times[u][seqs.times[u].length - 1]);
+    });
+    const sequencesOnly = ml.nextItem({ maxLen: 3, examples: false });
+    expect([sequencesOnly.train.numRows, sequencesOnly.test.numRows]).toEqual([0, next.test.numRows]);
+    expect(sequencesOnly.trainSequences.times.map((t) => t.length)).toEqual(sequencesOnly.trainSequences.items.map((s) => s.length));
     const hist = ml.withHistory({ maxLen: 4 });
     expect((hist.columns.hist as string[][]).every((h) => h.length <= 4)).toBe(true);
 

@@ -16,11 +16,12 @@ export interface BenchConfig {
     /** Built-in synthetic task of the family (see benchmarks/lib/tasks.ts); configs under benchmarks/configs. */
     synthetic?: string;
     /**
-     * Real datasets the config runs on with `--data <dataset>:<path>` (names of FILE_TASKS in
-     * benchmarks/lib/file-tasks.ts); configs under benchmarks/configs/datasets. Exactly one of synthetic / datasets.
+     * Real datasets the config runs on with `--data <dataset>:<path>` (names of FILE_DATASETS in
+     * benchmarks/lib/file-tasks.ts), each through its task for the config's family; configs under
+     * benchmarks/configs/datasets. Exactly one of synthetic / datasets.
      */
     datasets?: string[];
-    /** Generator options. */
+    /** Generator options; for real datasets, the options of the dataset's task (e.g. the next-item view's maxLen). */
     options?: Record<string, unknown>;
     /** Overrides of `options` in --quick mode. */
     quick?: Record<string, unknown>;

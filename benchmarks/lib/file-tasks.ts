@@ -1,42 +1,62 @@
 /**
- * Real datasets read from local files (`npm run bench -- --data <dataset>:<path>`): each entry loads the dataset
- * with its loader (src/data/loaders), splits it (seeded, or the dataset's published test file), fits a
- * DataProcessor on the training part only, and returns the same BenchTask shape as the synthetic tasks.
+ * Real datasets read from local files (`npm run bench -- --data <dataset>:<path>`). A dataset has one task per model
+ * family it feeds (MovieLens-1M: a CTR view for ranking models and a next-item view for generative ones); a config
+ * of family F that lists the dataset trains on the dataset's F task. A task loads the dataset with its loader
+ * (src/data/loaders), splits it (seeded, by time, leave-one-out, or the dataset's published test file), encodes it
+ * from the training part only, and returns the same BenchTask shape as the synthetic tasks.
  * Formats of the files: docs/data.md.
  */
 import { existsSync, readdirSync, statSync } from 'fs';
 import * as path from 'path';
+import { SequenceFeature } from '../../src/basic/features';
 import { auc } from '../../src/basic/metrics';
 import type { ColumnarInput } from '../../src/data/dataset';
 import { DataProcessor, DataProcessorConfig } from '../../src/data/processor';
 import {
   DataSplit,
+  denseItemIds,
   loadAliCCP,
   loadAmazonReviews,
   loadAvazu,
   loadCensusIncome,
   loadCriteo,
   loadMovieLens1M,
+  nextItemExamples,
   randomSplit,
   RawTable,
   takeRows,
+  UserSequences,
 } from '../../src/data/loaders';
-import { BenchTask, binaryTask, EncodedSplits, multiTaskTask } from './task-shapes';
+import { BenchTask, binaryTask, EncodedSplits, multiTaskTask, nextItemTask } from './task-shapes';
 
 /** Options every file task takes. */
 export interface FileTaskOptions {
   /** Read at most this many rows of each file (quick runs, or a sample of a dataset too big for memory). */
   limit?: number;
+  /**
+   * The config's `data.options` (with `data.quick` merged in on --quick runs); a task accepts only the names in its
+   * `options` list.
+   */
+  options?: Record<string, unknown>;
+}
+
+/** Model families a real dataset can feed (a config's `family`). */
+export type TaskFamily = 'ranking' | 'multitask' | 'generative';
+
+/** One view of a real dataset, for the models of one family. */
+export interface FileTask {
+  /** Names of the `data.options` the task reads; any other name is an error (default: none). */
+  options?: string[];
+  /** Load, split and encode the dataset under `dataPath`. */
+  build(dataPath: string, options: FileTaskOptions): Promise<BenchTask>;
 }
 
 /** A real dataset the leaderboard can train on. */
-export interface FileTask {
-  /** Family of the models it feeds; configs under benchmarks/configs/datasets list the datasets they run on. */
-  family: 'ranking' | 'multitask';
+export interface FileDataset {
   /** What the path given to --data must hold (shown in errors and docs). */
   layout: string;
-  /** Load, split and encode the dataset under `dataPath`. */
-  build(dataPath: string, options: FileTaskOptions): Promise<BenchTask>;
+  /** Its task per model family; configs under benchmarks/configs/datasets list the datasets they run on. */
+  tasks: Partial<Record<TaskFamily, FileTask>>;
 }
 
 /** Seed of every random split, so that rows of one dataset are comparable across models and runs. */
@@ -98,52 +118,123 @@ function cvrAucOnClicks(test: ColumnarInput, cvr: Float32Array): number {
   return auc(labels, scores);
 }
 
+/** Settings of the next-item view that configs may set in `data.options`. */
+const NEXT_ITEM_OPTIONS = ['maxLen', 'embeddingDim'];
+
+function positiveIntOption(options: Record<string, unknown>, name: string, fallback: number): number {
+  const v = options[name] ?? fallback;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`data.options.${name} must be a positive integer (got ${JSON.stringify(v)})`);
+  return v as number;
+}
+
+/**
+ * Next-item retrieval from time-ordered user sequences, leave-one-out (the SASRec / HSTU protocol): per user, the
+ * latest interaction is the test target, the one before it the validation target, and the earlier ones the
+ * training sequence (users with fewer than 3 interactions train only). Item keys get dense ids 1..V over the whole
+ * log, so the catalogue every target is ranked against is every item of the data.
+ *
+ * Columns: training rows `hist` (the most recent `maxLen` items of a training sequence with at least 2 items) and
+ * `hist_time`; valid / test rows `hist` (the history before the target, most recent `maxLen`), `hist_time`,
+ * `target_item` and `target_time` (the time of the held-out interaction, i.e. of the request). Configs pass the
+ * times to HSTU with `timestampColumn: hist_time, targetTimeColumn: target_time`.
+ */
+export function nextItemTaskFromSequences(seqs: UserSequences, opts: { maxLen: number; embeddingDim: number }): BenchTask {
+  const { maxLen, embeddingDim } = opts;
+  const split = nextItemExamples(seqs, { maxLen, examples: false });
+  const { ids } = denseItemIds(seqs);
+  const idOf = (key: unknown): number => ids.get(key as string)!;
+  const hist: number[][] = [];
+  const histTime: number[][] = [];
+  split.trainSequences.items.forEach((items, u) => {
+    if (items.length < 2) return; // no next item to learn from
+    const start = Math.max(0, items.length - maxLen);
+    hist.push(items.slice(start).map(idOf));
+    histTime.push(split.trainSequences.times[u].slice(start));
+  });
+  const evalRows = (t: RawTable): ColumnarInput =>
+    ({
+      hist: t.columns.hist.map((h) => (h as string[]).map(idOf)),
+      hist_time: t.columns.hist_time,
+      target_item: Int32Array.from(t.columns.target, idOf),
+      target_time: Float64Array.from(t.columns.target_time as number[]),
+    }) as unknown as ColumnarInput;
+  const history = new SequenceFeature({ name: 'hist', vocabSize: ids.size + 1, embeddingDim, maxLen, embeddingName: 'item' });
+  const train = { hist, hist_time: histTime } as unknown as ColumnarInput;
+  // 256 rows per scoring chunk: at history 200 the default chunk (~1,100 rows against 3,706 items) exhausted wasm
+  // memory on a full-size MovieLens-1M stand-in, 256 peaked at 1.9 GB (HSTU) and 512 at 3.3 GB for a 13% gain
+  return nextItemTask({ train, valid: evalRows(split.valid), test: evalRows(split.test) }, { sequenceFeatures: [history] }, { evalBatchSize: 256 });
+}
+
 /** Datasets by the name used in `--data <name>:<path>` and in configs' `data.datasets`. */
-export const FILE_TASKS: Record<string, FileTask> = {
-  /** MovieLens-1M, CTR view (rating >= 4), seeded 80/10/10 split. */
+export const FILE_DATASETS: Record<string, FileDataset> = {
   'movielens-1m': {
-    family: 'ranking',
     layout: 'a folder with ratings.dat, users.dat and movies.dat (the ml-1m archive)',
-    async build(dir, options) {
-      const ds = await loadMovieLens1M(dir, options);
-      const split = ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS, ds.ctr({ threshold: 4 }));
-      const { splits, modelArgs } = await encode(split, {
-        sparse: ['user_id', 'item_id', 'gender', 'age', 'occupation', 'zip'],
-        labels: ['label'],
-        embeddingDim: EMBEDDING_DIM,
-      });
-      return binaryTask(splits, modelArgs);
+    tasks: {
+      /** CTR view (rating >= 4) with user and movie side columns, seeded 80/10/10 split. */
+      ranking: {
+        async build(dir, options) {
+          const ds = await loadMovieLens1M(dir, { limit: options.limit });
+          const split = ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS, ds.ctr({ threshold: 4 }));
+          const { splits, modelArgs } = await encode(split, {
+            sparse: ['user_id', 'item_id', 'gender', 'age', 'occupation', 'zip'],
+            labels: ['label'],
+            embeddingDim: EMBEDDING_DIM,
+          });
+          return binaryTask(splits, modelArgs);
+        },
+      },
+      /**
+       * Next-item view: every rating (no threshold) ordered by time per user (ties keep file order), leave-one-out,
+       * as in the SASRec and HSTU papers; history length 200 and item dimension 50 unless the config says otherwise.
+       */
+      generative: {
+        options: NEXT_ITEM_OPTIONS,
+        async build(dir, options) {
+          const ds = await loadMovieLens1M(dir, { limit: options.limit });
+          const o = options.options ?? {};
+          return nextItemTaskFromSequences(ds.sequences(), { maxLen: positiveIntOption(o, 'maxLen', 200), embeddingDim: positiveIntOption(o, 'embeddingDim', 50) });
+        },
+      },
     },
   },
   /** Criteo display advertising challenge: label, 13 counts, 26 categories; seeded 80/10/10 split (the published test.txt has no labels). */
   criteo: {
-    family: 'ranking',
     layout: 'train.txt of the Criteo display advertising challenge (tab-separated, no header), or its folder',
-    async build(p, options) {
-      const ds = await loadCriteo(p, options);
-      const { splits, modelArgs } = await encode(ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
-      return binaryTask(splits, modelArgs);
+    tasks: {
+      ranking: {
+        async build(p, options) {
+          const ds = await loadCriteo(p, { limit: options.limit });
+          const { splits, modelArgs } = await encode(ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
+          return binaryTask(splits, modelArgs);
+        },
+      },
     },
   },
   /** Avazu: label click; split by time (earliest 80% of hours train, latest 10% test), since the published test.csv has no labels. */
   avazu: {
-    family: 'ranking',
     layout: 'the Avazu train.csv (with its header), or its folder',
-    async build(p, options) {
-      const ds = await loadAvazu(p, options);
-      const { splits, modelArgs } = await encode(ds.temporalSplit(RANDOM_FRACTIONS), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
-      return binaryTask(splits, modelArgs);
+    tasks: {
+      ranking: {
+        async build(p, options) {
+          const ds = await loadAvazu(p, { limit: options.limit });
+          const { splits, modelArgs } = await encode(ds.temporalSplit(RANDOM_FRACTIONS), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
+          return binaryTask(splits, modelArgs);
+        },
+      },
     },
   },
   /** Amazon reviews of one category, CTR view (rating >= 4) of user and item ids, seeded 80/10/10 split. */
   amazon: {
-    family: 'ranking',
     layout: 'a 5-core reviews_<Category>_5.json or a ratings-only ratings_<Category>.csv, or a folder holding one of them',
-    async build(p, options) {
-      const ds = await loadAmazonReviews(amazonFile(p), options);
-      const split = ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS, ds.ctr({ threshold: 4 }));
-      const { splits, modelArgs } = await encode(split, ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
-      return binaryTask(splits, modelArgs);
+    tasks: {
+      ranking: {
+        async build(p, options) {
+          const ds = await loadAmazonReviews(amazonFile(p), { limit: options.limit });
+          const split = ds.randomSplit(SPLIT_SEED, RANDOM_FRACTIONS, ds.ctr({ threshold: 4 }));
+          const { splits, modelArgs } = await encode(split, ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
+          return binaryTask(splits, modelArgs);
+        },
+      },
     },
   },
   /**
@@ -151,28 +242,34 @@ export const FILE_TASKS: Record<string, FileTask> = {
    * expects as its second target. Published test file as test; ESMM is also scored on CVR over clicked rows.
    */
   'ali-ccp': {
-    family: 'multitask',
     layout: 'a folder with ali_ccp_train.csv and optionally ali_ccp_test.csv (header: click, purchase, one column per feature field), or the training CSV',
-    async build(p, options) {
-      const ds = await loadAliCCP(p, options);
-      const { splits, modelArgs } = await encode(splitWithPublishedTest(ds.table, ds.testTable), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
-      return multiTaskTask(splits, modelArgs, {
-        targets: ['click', 'purchase'],
-        extraMetrics: (preds, test): Record<string, number> => (preds.cvr ? { auc_cvr_clicked: cvrAucOnClicks(test, preds.cvr) } : {}),
-      });
+    tasks: {
+      multitask: {
+        async build(p, options) {
+          const ds = await loadAliCCP(p, { limit: options.limit });
+          const { splits, modelArgs } = await encode(splitWithPublishedTest(ds.table, ds.testTable), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
+          return multiTaskTask(splits, modelArgs, {
+            targets: ['click', 'purchase'],
+            extraMetrics: (preds, test): Record<string, number> => (preds.cvr ? { auc_cvr_clicked: cvrAucOnClicks(test, preds.cvr) } : {}),
+          });
+        },
+      },
     },
   },
   /** UCI census-income (KDD): income > 50K and never married, the two tasks of the MMoE paper; published test file as test. */
   census: {
-    family: 'multitask',
     layout: 'a folder with census-income.data and optionally census-income.test (UCI census-income KDD, comma-separated, no header)',
-    async build(dir, options) {
-      const ds = await loadCensusIncome(dir);
-      // the loader reads whole files (300k rows at most), so the row limit is applied here
-      const train = firstRows(ds.table, options.limit);
-      const test = ds.testTable && firstRows(ds.testTable, options.limit);
-      const { splits, modelArgs } = await encode(splitWithPublishedTest(train, test), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
-      return multiTaskTask(splits, modelArgs, { targets: ['income_50k', 'never_married'] });
+    tasks: {
+      multitask: {
+        async build(dir, options) {
+          const ds = await loadCensusIncome(dir);
+          // the loader reads whole files (300k rows at most), so the row limit is applied here
+          const train = firstRows(ds.table, options.limit);
+          const test = ds.testTable && firstRows(ds.testTable, options.limit);
+          const { splits, modelArgs } = await encode(splitWithPublishedTest(train, test), ds.processorConfig({ embeddingDim: EMBEDDING_DIM }));
+          return multiTaskTask(splits, modelArgs, { targets: ['income_50k', 'never_married'] });
+        },
+      },
     },
   },
 };
@@ -191,17 +288,30 @@ export function parseDataArg(value: string): DataRef {
   const colon = value.indexOf(':');
   const dataset = colon >= 0 ? value.slice(0, colon) : value;
   const dataPath = colon >= 0 ? value.slice(colon + 1) : '';
-  const task = FILE_TASKS[dataset];
-  if (!task) throw new Error(`--data: unknown dataset '${dataset}' (known: ${Object.keys(FILE_TASKS).join(', ')}); the form is <dataset>:<path>`);
-  if (!dataPath) throw new Error(`--data ${dataset}: no path given; the form is ${dataset}:<path>, the path being ${task.layout}`);
-  if (!existsSync(dataPath)) throw new Error(`--data ${dataset}: path '${dataPath}' does not exist (expected ${task.layout})`);
+  const known = FILE_DATASETS[dataset];
+  if (!known) throw new Error(`--data: unknown dataset '${dataset}' (known: ${Object.keys(FILE_DATASETS).join(', ')}); the form is <dataset>:<path>`);
+  if (!dataPath) throw new Error(`--data ${dataset}: no path given; the form is ${dataset}:<path>, the path being ${known.layout}`);
+  if (!existsSync(dataPath)) throw new Error(`--data ${dataset}: path '${dataPath}' does not exist (expected ${known.layout})`);
   if (statSync(dataPath).isDirectory() && readdirSync(dataPath).length === 0) {
-    throw new Error(`--data ${dataset}: directory '${dataPath}' is empty (expected ${task.layout})`);
+    throw new Error(`--data ${dataset}: directory '${dataPath}' is empty (expected ${known.layout})`);
   }
   return { dataset, path: dataPath };
 }
 
-/** Build the task of a parsed `--data` reference. */
-export function buildFileTask(ref: DataRef, options: FileTaskOptions = {}): Promise<BenchTask> {
-  return FILE_TASKS[ref.dataset].build(ref.path, options);
+/** The task of `dataset` for models of `family`; the error names the families the dataset has tasks for. */
+export function fileTask(dataset: string, family: string): FileTask {
+  const known = FILE_DATASETS[dataset];
+  if (!known) throw new Error(`unknown dataset '${dataset}' (known: ${Object.keys(FILE_DATASETS).join(', ')})`);
+  const task = known.tasks[family as TaskFamily];
+  if (!task) throw new Error(`dataset ${dataset} has no task for ${family} models (it has: ${Object.keys(known.tasks).join(', ')})`);
+  return task;
+}
+
+/** Build the task that models of `family` train on, for a parsed `--data` reference. */
+export async function buildFileTask(ref: DataRef, family: string, options: FileTaskOptions = {}): Promise<BenchTask> {
+  const task = fileTask(ref.dataset, family);
+  const accepted = task.options ?? [];
+  const unknown = Object.keys(options.options ?? {}).filter((k) => !accepted.includes(k));
+  if (unknown.length) throw new Error(`${ref.dataset} (${family}): unknown data option(s) ${unknown.join(', ')} (accepted: ${accepted.join(', ') || 'none'})`);
+  return task.build(ref.path, options);
 }

@@ -37,7 +37,8 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
   const options = { ...(config.data.options ?? {}), ...(quick ? config.data.quick ?? {} : {}) };
   let task: BenchTask;
   if (data) {
-    task = await buildFileTask(data, { limit: data.limit });
+    // the dataset's view for this config's family (MovieLens-1M: CTR rows for ranking, sequences for generative)
+    task = await buildFileTask(data, config.family, { limit: data.limit, options });
   } else {
     if (!config.data.synthetic) throw new Error(`${config.name}: data.synthetic is required (or run it with --data on one of its datasets)`);
     task = makeTask(config.data.synthetic, options);

@@ -1,6 +1,7 @@
 /**
- * The shape of a leaderboard task and the two evaluation shapes shared by synthetic and file-based tasks: one
- * binary label (AUC, logloss) and several binary tasks scored per task (AUC per target and their mean).
+ * The shape of a leaderboard task and the evaluation shapes shared by synthetic and file-based tasks: one binary
+ * label (AUC, logloss), several binary tasks scored per task (AUC per target and their mean), and next-item
+ * retrieval ranked over the full catalogue (HR@k, NDCG@k, MRR).
  */
 import type { BaseModel } from '../../src/basic/model/base-model';
 import type { ColumnarInput } from '../../src/data/dataset';
@@ -100,5 +101,43 @@ export function multiTaskTask(d: EncodedSplits, modelArgs: Record<string, unknow
       return { ...out, ...(spec.extraMetrics?.(preds, d.test) ?? {}) };
     },
     infer: (model) => model.predictTargets(d.test),
+  };
+}
+
+/** Metrics a next-item task reports by default, in this order (all from the model's own evaluate). */
+export const NEXT_ITEM_METRICS = ['hr@10', 'ndcg@10', 'hr@50', 'ndcg@50', 'mrr'];
+
+/** How a next-item task is scored. */
+export interface NextItemSpec {
+  /** Keys of the model's evaluate report to keep, in order (default NEXT_ITEM_METRICS). */
+  metrics?: string[];
+  /** Metrics known from the data alone (e.g. the synthetic generator's oracle hit rate). */
+  extraMetrics?(): Record<string, number>;
+  /** Rows scored per chunk by evaluate (default: the model's); long histories need small chunks to fit wasm memory. */
+  evalBatchSize?: number;
+}
+
+/**
+ * Next-item retrieval (HSTU, SASRec): one training row per sequence, and valid / test rows of a history and its
+ * held-out next item, ranked against the whole catalogue by the model's own `evaluate` (HR@k, NDCG@k, MRR; nothing
+ * excluded). `hr@10` is the headline metric; inference throughput is that of the same evaluation.
+ */
+export function nextItemTask(d: EncodedSplits, modelArgs: Record<string, unknown>, spec: NextItemSpec = {}): BenchTask {
+  const keys = spec.metrics ?? NEXT_ITEM_METRICS;
+  return {
+    train: d.train,
+    valid: d.valid,
+    test: d.test,
+    trainRows: rowsOf(d.train),
+    testRows: rowsOf(d.test),
+    modelArgs,
+    primaryMetric: 'hr@10',
+    async evaluate(model) {
+      const r = await model.evaluate(d.test, { batchSize: spec.evalBatchSize });
+      const out: Record<string, number> = {};
+      for (const k of keys) out[k] = r[k];
+      return { ...out, ...(spec.extraMetrics?.() ?? {}) };
+    },
+    infer: (model) => model.evaluate(d.test, { batchSize: spec.evalBatchSize }),
   };
 }

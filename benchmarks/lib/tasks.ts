@@ -14,7 +14,7 @@ import { syntheticTwoTasks } from '../../src/data/synthetic/multitask';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../../src/data/synthetic/next-item';
 import { featureFromSpec, featureToSpec, Feature } from '../../src/basic/features';
-import { BenchTask, binaryTask, multiTaskTask, rowsOf } from './task-shapes';
+import { BenchTask, binaryTask, multiTaskTask, nextItemTask, rowsOf } from './task-shapes';
 
 export type { BenchTask } from './task-shapes';
 
@@ -100,20 +100,10 @@ export const TASKS: Record<string, TaskFactory> = {
   'next-item'(options) {
     const d = syntheticNextItem({ seed: 5, numUsers: 1000, numItems: 300, markovWeight: 0.8, embeddingDim: 32, ...options } as never);
     const train = { hist: d.trainSequences.slice(1) } as unknown as ColumnarInput;
-    return {
-      train,
-      valid: d.valid,
-      test: d.test,
-      trainRows: d.trainSequences.length - 1,
-      testRows: rowsOf(d.test),
-      modelArgs: { sequenceFeatures: [d.historyFeature] },
-      primaryMetric: 'hr@10',
-      async evaluate(model) {
-        const r = await model.evaluate(d.test);
-        return { 'hr@10': r['hr@10'], 'ndcg@10': r['ndcg@10'], 'hr@50': r['hr@50'], mrr: r.mrr, 'oracle_hr@10': d.oracle.hitRateAt(10) };
-      },
-      infer: (model) => model.evaluate(d.test),
-    };
+    return nextItemTask({ train, valid: d.valid, test: d.test }, { sequenceFeatures: [d.historyFeature] }, {
+      metrics: ['hr@10', 'ndcg@10', 'hr@50', 'mrr'],
+      extraMetrics: () => ({ 'oracle_hr@10': d.oracle.hitRateAt(10) }),
+    });
   },
 };
 

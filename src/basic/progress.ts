@@ -7,27 +7,44 @@ export interface ProgressSink {
   message(text: string): void;
 }
 
-type Bar = { start(total: number, value: number, payload: object): void; update(value: number, payload: object): void; stop(): void };
+type Bar = {
+  start(total: number, value: number, payload: object): void;
+  update(value: number, payload?: object): void;
+  setTotal(total: number): void;
+  stop(): void;
+};
+
+/** A stream progress can be drawn on (process.stderr, or a test double). */
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/** Whether `stream` is an interactive terminal (and not a CI log, where bars would only add noise). */
+function interactive(stream: ProgressStream | undefined): boolean {
+  return typeof process !== 'undefined' && !!stream && !!stream.isTTY && !process.env.CI;
+}
 
 function isTTY(): boolean {
-  return typeof process !== 'undefined' && !!process.stdout && !!process.stdout.isTTY && !process.env.CI;
+  return typeof process !== 'undefined' && interactive(process.stdout);
+}
+
+/** cli-progress, loaded lazily: bars are a terminal nicety and must not be required in browsers. */
+function cliProgress(): { SingleBar: new (options: object, preset: object) => Bar; Presets: { shades_classic: object } } {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require('cli-progress');
 }
 
 /** A progress bar (cli-progress) with loss and samples/s; used when stdout is a terminal. */
 class BarProgress implements ProgressSink {
   private bar: Bar | null = null;
   startEpoch(epoch: number, epochs: number, steps: number): void {
-    // loaded lazily: the bar is a terminal nicety and must not be required in browsers
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const cliProgress = require('cli-progress');
-    this.bar = new cliProgress.SingleBar(
+    const bars = cliProgress();
+    this.bar = new bars.SingleBar(
       {
         format: `epoch ${epoch}/${epochs} |{bar}| {value}/{total} | loss {loss} | {sps} samples/s | eta {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
       },
-      cliProgress.Presets.shades_classic,
-    ) as Bar;
+      bars.Presets.shades_classic,
+    );
     this.bar.start(steps, 0, { loss: '-', sps: '-' });
   }
   step(step: number, s: { loss: number; samplesPerSec: number }): void {
@@ -85,4 +102,75 @@ export function createProgress(verbose: 0 | 1 | 2): ProgressSink {
   if (verbose === 0) return new SilentProgress();
   if (verbose === 2) return new EpochProgress();
   return isTTY() ? new BarProgress() : new LineProgress();
+}
+
+/** Progress of one long step besides training (reading a file, scoring rows); see {@link taskProgress}. */
+export interface TaskProgress {
+  /** `done` units so far, out of `total` when it is known (a bar with percentage and eta; else a running count). */
+  update(done: number, total?: number): void;
+  /** Remove the bar (it is cleared, like fit's). Safe to call when nothing was drawn. */
+  stop(): void;
+}
+
+/** Options of {@link taskProgress}. */
+export interface TaskProgressOptions {
+  /** false draws nothing (a `--quiet` flag, `verbose: 0`). Default true: drawn when `stream` is a terminal and CI is unset. */
+  enabled?: boolean;
+  /** Where the bar is drawn (default process.stderr, so that stdout carries only results, as with fit's bar). */
+  stream?: ProgressStream;
+  /** What is counted (default 'rows'). */
+  unit?: string;
+}
+
+const NO_PROGRESS: TaskProgress = { update() {}, stop() {} };
+
+/**
+ * A cli-progress bar for a long step other than fit's epochs, e.g. `reading train.csv | 120,000 rows | 48,000 rows/s`
+ * while a file of unknown length is read, or `evaluating |████░░| 40% | 4,096/10,240 rows | eta 3s` when the total
+ * is known. Nothing is drawn when disabled or when the stream is not an interactive terminal.
+ */
+export function taskProgress(label: string, opts: TaskProgressOptions = {}): TaskProgress {
+  const stream = opts.stream ?? (typeof process !== 'undefined' ? process.stderr : undefined);
+  if (opts.enabled === false || !interactive(stream)) return NO_PROGRESS;
+  const unit = opts.unit ?? 'rows';
+  let bar: Bar | null = null;
+  let counting = false;
+  const t0 = Date.now();
+  let of = 0;
+  const payload = (done: number) => ({
+    count: Math.round(done).toLocaleString('en-US'),
+    of: Math.round(of).toLocaleString('en-US'),
+    rate: Math.round(done / Math.max((Date.now() - t0) / 1000, 1e-3)).toLocaleString('en-US'),
+  });
+  return {
+    update(done, total) {
+      if (!bar) {
+        const bars = cliProgress();
+        counting = total === undefined;
+        const format = counting
+          ? `${label} | {count} ${unit} | {rate} ${unit}/s | {duration_formatted}`
+          : `${label} |{bar}| {percentage}% | {count}/{of} ${unit} | eta {eta_formatted}`;
+        bar = new bars.SingleBar({ format, hideCursor: true, clearOnComplete: true, stream }, bars.Presets.shades_classic);
+        of = total ?? 0;
+        bar.start(of, done, payload(done));
+        return;
+      }
+      if (!counting && total !== undefined && total !== of) bar.setTotal((of = total));
+      bar.update(done, payload(done));
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}
+
+/** Run `work` with a {@link taskProgress} bar that is removed when it ends, whether it succeeds or throws. */
+export async function withTaskProgress<T>(label: string, opts: TaskProgressOptions, work: (progress: TaskProgress) => Promise<T>): Promise<T> {
+  const progress = taskProgress(label, opts);
+  try {
+    return await work(progress);
+  } finally {
+    progress.stop();
+  }
 }

@@ -101,6 +101,8 @@ export interface ProcessorFitOptions {
   chunkRows?: number;
   /** Let a source that can aggregate in place (DuckDB) compute counts and statistics in SQL (default true). */
   pushdown?: boolean;
+  /** Called with the rows read so far after each scanned chunk (once, with the row count, under pushdown). */
+  onProgress?: (rows: number) => void;
 }
 
 /** Whether transform includes labels: 'auto' (default) those present; 'require' all (error if absent); 'skip' none. */
@@ -116,6 +118,8 @@ export interface TransformOptions {
 /** Options of {@link DataProcessor.stream} and {@link DataProcessor.batchSource}. */
 export interface StreamOptions extends TransformOptions {
   chunkRows?: number;
+  /** Called with the rows encoded so far after each chunk (`stream`, `transformAll`). */
+  onProgress?: (rows: number) => void;
 }
 
 /** One encoded chunk of a stream. */
@@ -426,6 +430,7 @@ export class DataProcessor {
     if (pushdown) {
       rows = await pushdown.rowCount();
       if (rows === 0) throw new DataError(`${src.description} has no data rows; cannot fit the DataProcessor`);
+      opts.onProgress?.(rows);
     }
 
     for (const [group, members] of groups) {
@@ -470,6 +475,7 @@ export class DataProcessor {
       const columns = [...scanEmbedded.map((e) => e.name), ...scanDense.map((d) => d.name)];
       for await (const chunk of src.chunks({ chunkRows: opts.chunkRows, columns: columns.length ? columns : [this.inputColumns()[0]] })) {
         rows += chunk.numRows;
+        opts.onProgress?.(rows);
         for (const e of scanEmbedded) {
           const c = counts.get(e.group)!;
           const col = this.column(chunk, e.name, src);
@@ -777,6 +783,7 @@ export class DataProcessor {
       const present = new Set(names);
       const columns = [...this.inputColumns(), ...this.labelColumns().filter((l) => present.has(l) && opts.labels !== 'skip'), ...(opts.keep ?? [])];
       let any = false;
+      let rows = 0;
       for await (const chunk of src.chunks({ chunkRows: opts.chunkRows, columns })) {
         if (chunk.numRows === 0) continue;
         any = true;
@@ -786,6 +793,7 @@ export class DataProcessor {
         } catch (err) {
           return await refineRowError(err, src);
         }
+        opts.onProgress?.((rows += chunk.numRows));
         yield { data, numRows: chunk.numRows, offset: chunk.offset };
       }
       if (!any) throw new DataError(`${src.description} has no data rows`);

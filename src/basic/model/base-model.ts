@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, TargetSpec } from './types';
+import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
 import { ForwardContext, Module, Param } from '../layers/module';
@@ -431,14 +431,16 @@ export abstract class BaseModel extends Module {
     return T === 1 ? (cols[0] as tf.Tensor2D) : tf.concat(cols, 1);
   }
 
-  private predictBound(data: Dataset, batchSize: number, withLoss: boolean): { preds: Float32Array[]; loss: number } {
+  private predictBound(data: Dataset, batchSize: number, withLoss: boolean, onProgress?: InferenceOptions['onProgress']): { preds: Float32Array[]; loss: number } {
     const T = this.targets.length;
     const preds = this.targets.map(() => new Float32Array(data.numRows));
     let lossSum = 0;
+    let done = 0;
     for (const idx of indexBatches(data.numRows, batchSize)) {
       const { outputs, loss } = this.inferBatch(data, idx, withLoss);
       lossSum += loss * idx.length;
       for (let i = 0; i < idx.length; i++) for (let t = 0; t < T; t++) preds[t][idx[i]] = outputs[i * T + t];
+      onProgress?.((done += idx.length), data.numRows);
     }
     return { preds, loss: lossSum / data.numRows };
   }
@@ -446,29 +448,39 @@ export abstract class BaseModel extends Module {
   // ---------------------------------------------------------------- public lifecycle
 
   /** Scores for the first target (probabilities for binary targets), one per row. */
-  async predict(data: DataInput, opts: { batchSize?: number } = {}): Promise<Float32Array> {
+  async predict(data: DataInput, opts: InferenceOptions = {}): Promise<Float32Array> {
     return (await this.predictTargets(data, opts))[this.targets[0].name];
   }
 
   /** Scores per target name. */
-  async predictTargets(data: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, Float32Array>> {
+  async predictTargets(data: DataInput, opts: InferenceOptions = {}): Promise<Record<string, Float32Array>> {
     const ds = this.bindData(data, false);
-    const { preds } = this.predictBound(ds, opts.batchSize ?? 4096, false);
+    const { preds } = this.predictBound(ds, opts.batchSize ?? 4096, false, opts.onProgress);
     const out: Record<string, Float32Array> = {};
     this.targets.forEach((t, k) => (out[t.name] = preds[k]));
     return out;
   }
 
   /** Compute the compiled metrics (and 'loss') on labelled data. Multi-target metrics are suffixed with _<target>. */
-  async evaluate(data: DataInput, opts: { batchSize?: number } = {}): Promise<Record<string, number>> {
+  async evaluate(data: DataInput, opts: InferenceOptions = {}): Promise<Record<string, number>> {
     this.requireCompiled('evaluate');
-    return this.evaluateBound(this.bindData(data, true), opts.batchSize ?? 4096);
+    const ds = this.bindData(data, true);
+    // evaluateBound's signature is shared with the subclasses that override it, so the callback travels in a field
+    this.evaluateProgress = opts.onProgress ?? null;
+    try {
+      return this.evaluateBound(ds, opts.batchSize ?? 4096);
+    } finally {
+      this.evaluateProgress = null;
+    }
   }
+
+  /** Progress callback of the `evaluate` call in flight (none during fit's validation passes). */
+  private evaluateProgress: InferenceOptions['onProgress'] | null = null;
 
   /** Metrics of `evaluate` (and of validation during fit) on bound data; models with their own metrics override it. */
   protected evaluateBound(ds: Dataset, batchSize: number): Record<string, number> {
     const c = this.requireCompiled('evaluate');
-    const { preds, loss } = this.predictBound(ds, batchSize, true);
+    const { preds, loss } = this.predictBound(ds, batchSize, true, this.evaluateProgress ?? undefined);
     const report: Record<string, number> = { loss };
     const groups = c.options.groupColumn ? (ds.column(c.options.groupColumn).data as Int32Array) : undefined;
     this.targets.forEach((t, k) => {

@@ -71,6 +71,17 @@ export interface StepInfo {
   loss: number;
 }
 
+/** Options of `predict`, `predictTargets` and `evaluate`. */
+export interface InferenceOptions {
+  /** Rows per forward pass (default 4096). */
+  batchSize?: number;
+  /**
+   * Called after each batch with the rows scored so far and the total (e.g. for a progress bar). Models with their
+   * own scoring loop may not call it (the next-item models and HSTURanker do not).
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** Options of `fit`. */
 export interface FitOptions {
   epochs?: number;

@@ -5,6 +5,7 @@ import {
   InteractionSchema,
   leaveOneOut,
   nextItemExamples,
+  NextItemOptions,
   NextItemSplit,
   randomSplit,
   sampleNegatives,
@@ -66,8 +67,8 @@ export class InteractionDataset {
     return withHistory(this.table, { ...this.columns, ...opts });
   }
 
-  /** Next-item examples (user, hist, target) with leave-one-out valid / test. */
-  nextItem(opts: { maxLen?: number; minHistory?: number } = {}): NextItemSplit {
+  /** Next-item examples (user, hist, hist_time, target, target_time) with leave-one-out valid / test. */
+  nextItem(opts: NextItemOptions = {}): NextItemSplit {
     return nextItemExamples(this.sequences(), opts);
   }
 

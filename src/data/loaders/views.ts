@@ -224,45 +224,84 @@ export function withHistory(table: RawTable, schema: InteractionSchema & { maxLe
 
 /** Next-item examples with leave-one-out evaluation. */
 export interface NextItemSplit {
-  /** One row per (prefix, next item) of each user's sequence except the last two items. */
+  /**
+   * One row per (prefix, next item) of each user's sequence except the last two items (empty with
+   * `examples: false`).
+   */
   train: RawTable;
   /** Per user: history up to the second-to-last item, target = second-to-last item. */
   valid: RawTable;
   /** Per user: history up to the last item, target = last item. */
   test: RawTable;
-  /** Full training sequences per user (all but the last two items), for models trained on whole sequences. */
-  trainSequences: { users: string[]; items: string[][] };
+  /**
+   * Full training sequences per user (all but the last two items; users with fewer than 3 interactions keep all
+   * of theirs), with their times, for models trained on whole sequences.
+   */
+  trainSequences: { users: string[]; items: string[][]; times: number[][] };
+}
+
+/** Options of {@link nextItemExamples}. */
+export interface NextItemOptions {
+  /** Most recent items kept in `hist` (default 50). */
+  maxLen?: number;
+  /** Training rows start at this position of a sequence (default 1: at least one item of history). */
+  minHistory?: number;
+  /**
+   * Build the per-position training rows (default true). Models trained on whole sequences (HSTU, SASRec) need
+   * only `trainSequences`; the rows cost O(interactions x maxLen) memory (about 1e6 x 200 cells on MovieLens-1M).
+   */
+  examples?: boolean;
 }
 
 /**
  * Next-item prediction examples from time-ordered user sequences: columns `user`, `hist` (list of previous items,
- * most recent `maxLen`) and `target`. Users need at least 3 interactions to appear in valid and test.
+ * most recent `maxLen`), `hist_time` (their times), `target` and `target_time` (the time of the target
+ * interaction, i.e. of the request). Users need at least 3 interactions to appear in valid and test.
  */
-export function nextItemExamples(seqs: UserSequences, opts: { maxLen?: number; minHistory?: number } = {}): NextItemSplit {
+export function nextItemExamples(seqs: UserSequences, opts: NextItemOptions = {}): NextItemSplit {
   const maxLen = opts.maxLen ?? 50;
   const minHistory = opts.minHistory ?? 1;
-  const make = () => ({ user: [] as unknown[], hist: [] as unknown[], target: [] as unknown[] });
+  const make = () => ({ user: [] as unknown[], hist: [] as unknown[], hist_time: [] as unknown[], target: [] as unknown[], target_time: [] as unknown[] });
   const tr = make();
   const va = make();
   const te = make();
-  const trainSequences = { users: [] as string[], items: [] as string[][] };
-  const push = (t: ReturnType<typeof make>, user: string, items: string[], j: number) => {
+  const trainSequences = { users: [] as string[], items: [] as string[][], times: [] as number[][] };
+  const push = (t: ReturnType<typeof make>, user: string, items: string[], times: number[], j: number) => {
+    const start = Math.max(0, j - maxLen);
     t.user.push(user);
-    t.hist.push(items.slice(Math.max(0, j - maxLen), j));
+    t.hist.push(items.slice(start, j));
+    t.hist_time.push(times.slice(start, j));
     t.target.push(items[j]);
+    t.target_time.push(times[j]);
   };
   seqs.users.forEach((user, u) => {
     const items = seqs.items[u];
+    const times = seqs.times[u];
     const n = items.length;
     const trainEnd = n >= 3 ? n - 2 : n;
-    for (let j = minHistory; j < trainEnd; j++) push(tr, user, items, j);
+    if (opts.examples ?? true) for (let j = minHistory; j < trainEnd; j++) push(tr, user, items, times, j);
     trainSequences.users.push(user);
     trainSequences.items.push(items.slice(0, trainEnd));
+    trainSequences.times.push(times.slice(0, trainEnd));
     if (n >= 3) {
-      push(va, user, items, n - 2);
-      push(te, user, items, n - 1);
+      push(va, user, items, times, n - 2);
+      push(te, user, items, times, n - 1);
     }
   });
   const table = (t: ReturnType<typeof make>): RawTable => ({ columns: t, numRows: t.user.length });
   return { train: table(tr), valid: table(va), test: table(te), trainSequences };
+}
+
+/**
+ * Dense ids 1..V for the item keys of some sequences (0 stays free for padding), in ascending key order: numeric
+ * when every key is a number (MovieLens movie ids), else by string. Returns the id of each key and the keys by id
+ * (`keys[id - 1]`).
+ */
+export function denseItemIds(seqs: { items: string[][] }): { ids: Map<string, number>; keys: string[] } {
+  const seen = new Set<string>();
+  for (const s of seqs.items) for (const k of s) seen.add(k);
+  const keys = [...seen];
+  const numeric = keys.every((k) => k.trim() !== '' && Number.isFinite(Number(k)));
+  keys.sort(numeric ? (a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { ids: new Map(keys.map((k, i) => [k, i + 1])), keys };
 }

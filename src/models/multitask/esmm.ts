@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
-import { CompileOptions, DataInput } from '../../basic/model/types';
+import { CompileOptions, DataInput, InferenceOptions } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { productLogit } from '../../basic/layers/log-prob';
@@ -103,7 +103,7 @@ export class ESMM extends MultiTaskModel {
   }
 
   /** pCTR, pCVR and pCTCVR of the rows `rows` of bound data, in that order of `rows`. */
-  private scoreRows(ds: Dataset, rows: Int32Array, batchSize: number): { ctr: Float32Array; cvr: Float32Array; ctcvr: Float32Array } {
+  private scoreRows(ds: Dataset, rows: Int32Array, batchSize: number, onProgress?: InferenceOptions['onProgress']): { ctr: Float32Array; cvr: Float32Array; ctcvr: Float32Array } {
     const n = rows.length;
     const ctr = new Float32Array(n);
     const cvr = new Float32Array(n);
@@ -127,6 +127,7 @@ export class ESMM extends MultiTaskModel {
       } finally {
         tf.dispose(owned);
       }
+      onProgress?.(lo + idx.length, n);
     }
     return { ctr, cvr, ctcvr };
   }
@@ -135,10 +136,10 @@ export class ESMM extends MultiTaskModel {
    * Predictions on every row: `ctr` (pCTR), `cvr` (pCVR over the entire space) and `ctcvr` (pCTCVR), plus the same
    * arrays under the target names (click target = pCTR, conversion target = pCTCVR).
    */
-  async predictTargets(data: DataInput, opts: { batchSize?: number } = {}): Promise<ESMMPredictions> {
+  async predictTargets(data: DataInput, opts: InferenceOptions = {}): Promise<ESMMPredictions> {
     const ds = this.bindData(data, false);
     const rows = Int32Array.from({ length: ds.numRows }, (_, i) => i);
-    const { ctr, cvr, ctcvr } = this.scoreRows(ds, rows, opts.batchSize ?? 4096);
+    const { ctr, cvr, ctcvr } = this.scoreRows(ds, rows, opts.batchSize ?? 4096, opts.onProgress);
     const [click, conversion] = this.targets.map((t) => t.name);
     return { [click]: ctr, [conversion]: ctcvr, ctr, cvr, ctcvr };
   }
