@@ -134,6 +134,31 @@ describe('HSTU request time', () => {
   });
 });
 
+describe('inference memory', () => {
+  it('scores in chunks whose attention scores stay bounded at long declared histories, whatever the batchSize', async () => {
+    const hist = new SequenceFeature({ name: 'hist', vocabSize: 31, embeddingDim: 8, maxLen: 200 });
+    const m = new HSTU({ sequenceFeatures: [hist], heads: 2 });
+    m.compile();
+    const rng = new Rng(2);
+    const rows = { hist: Array.from({ length: 300 }, () => [1 + rng.int(30), 1 + rng.int(30)]), target_item: Array.from({ length: 300 }, () => 1 + rng.int(30)) };
+    const sizes: number[] = [];
+    // record the rows of every chunk the model scores
+    const target = m as unknown as { userVectors: (ds: unknown, idx: Int32Array) => unknown };
+    const original = target.userVectors.bind(m);
+    target.userVectors = (ds, idx) => {
+      sizes.push(idx.length);
+      return original(ds, idx);
+    };
+    const report = await m.evaluate(rows, { batchSize: 4096 });
+    await m.userEmbeddings(rows, { batchSize: 4096 });
+    // 4,194,304 score entries / (200 x 200 positions x 2 heads) = 52 rows per chunk
+    expect(Math.max(...sizes)).toBe(52);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(Number.isFinite(report['hr@10'])).toBe(true);
+    m.dispose();
+  });
+});
+
 describe('next-item model errors', () => {
   const hist = new SequenceFeature({ name: 'hist', vocabSize: 11, embeddingDim: 8, maxLen: 5 });
   it('names the missing target column and bad configs', async () => {

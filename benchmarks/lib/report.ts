@@ -72,8 +72,9 @@ export function markdown(results: BenchResult[], prov: Provenance, chartFile: st
     const rows = results.filter((r) => r.family === fam);
     const metricKeys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))];
     lines.push(`## ${fam}`, '');
-    lines.push(`| name | model | task | ${metricKeys.join(' | ')} | train samples/s | infer samples/s | params (dense / emb) | peak RSS MB | epochs | train s |`);
-    lines.push(`|${'---|'.repeat(metricKeys.length + 10)}`);
+    const header = ['name', 'model', 'task', ...metricKeys, 'train samples/s', 'infer samples/s', 'params (dense / emb)', 'peak RSS MB', 'epochs', 'train s'];
+    lines.push(`| ${header.join(' | ')} |`);
+    lines.push(`|${'---|'.repeat(header.length)}`);
     rows.sort((a, b) => (b.metrics[b.primaryMetric] ?? 0) - (a.metrics[a.primaryMetric] ?? 0));
     for (const r of rows) {
       lines.push(

@@ -69,6 +69,8 @@ const NEXT_ITEM = 'next_item';
 /** Internal column names for values bound alongside the history. */
 const TIME_COL = '__hist_time';
 const REQUEST_TIME_COL = '__request_time';
+/** Attention-score entries one inference chunk may hold (16 MB of float32 per score tensor). */
+const ATTENTION_BUDGET = 4_194_304;
 const TARGET_COL = '__next_item_target';
 
 interface PendingStep {
@@ -334,6 +336,16 @@ export abstract class SequentialRecommender extends BaseModel {
     return { training: false, rng: new Rng(0), deferred: [] };
   }
 
+  /**
+   * Rows per inference chunk: at most `batchSize`, and few enough that one chunk's attention scores
+   * [L, rows, heads, L] stay within ATTENTION_BUDGET entries at the declared maxLen (a 4,096-row chunk of
+   * 200-item histories would need 16 GB of scores; wasm aborts far earlier).
+   */
+  private inferenceRows(batchSize: number): number {
+    const L = this.history.maxLen;
+    return Math.max(1, Math.min(batchSize, Math.floor(ATTENTION_BUDGET / (L * L * this.heads))));
+  }
+
   /** Normalised user vectors of rows `idx` (a tensor owned by the caller). */
   private userVectors(ds: Dataset, idx: Int32Array): tf.Tensor2D {
     const owned: tf.Tensor[] = [];
@@ -361,7 +373,7 @@ export abstract class SequentialRecommender extends BaseModel {
     const items = this.catalogue();
     try {
       // bound the [rows x catalogue] score matrix to ~16 MB
-      const chunk = Math.max(1, Math.min(batchSize, Math.floor(4_194_304 / (V - 1))));
+      const chunk = Math.max(1, Math.min(this.inferenceRows(batchSize), Math.floor(4_194_304 / (V - 1))));
       const lengths = sequenceLengths(ds.column(this.history.name));
       for (const idx of lengthSortedChunks(lengths, ds.numRows, chunk)) {
         const scores = tf.tidy(() => {
@@ -484,7 +496,7 @@ export abstract class SequentialRecommender extends BaseModel {
     const D = this.dim;
     const out = new Float32Array(ds.numRows * D);
     const lengths = sequenceLengths(ds.column(this.history.name));
-    for (const idx of lengthSortedChunks(lengths, ds.numRows, opts.batchSize ?? 1024)) {
+    for (const idx of lengthSortedChunks(lengths, ds.numRows, this.inferenceRows(opts.batchSize ?? 1024))) {
       const u = this.userVectors(ds, idx);
       const v = u.dataSync();
       u.dispose();
