@@ -38,17 +38,18 @@ export function rowsOf(data: ColumnarInput): number {
   return Object.values(data)[0].length;
 }
 
+/** The data part of a BenchTask: the three splits and their row counts. */
+export function splitsOf(d: EncodedSplits): Pick<BenchTask, 'train' | 'valid' | 'test' | 'trainRows' | 'testRows'> {
+  return { train: d.train, valid: d.valid, test: d.test, trainRows: rowsOf(d.train), testRows: rowsOf(d.test) };
+}
+
 /**
  * One binary label: `auc` and `logloss` from the model's own evaluate (so configs must compile those metrics), plus
  * `oracle_auc` and `auc_vs_oracle` when the generator knows the true click probabilities (real data does not).
  */
 export function binaryTask(d: EncodedSplits, modelArgs: Record<string, unknown>, oracleAuc?: number): BenchTask {
   return {
-    train: d.train,
-    valid: d.valid,
-    test: d.test,
-    trainRows: rowsOf(d.train),
-    testRows: rowsOf(d.test),
+    ...splitsOf(d),
     modelArgs,
     primaryMetric: 'auc',
     async evaluate(model) {
@@ -81,11 +82,7 @@ export function multiTaskTask(d: EncodedSplits, modelArgs: Record<string, unknow
   const metricName = (target: string): string => spec.metricNames?.[target] ?? target;
   const meanOf = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   return {
-    train: d.train,
-    valid: d.valid,
-    test: d.test,
-    trainRows: rowsOf(d.train),
-    testRows: rowsOf(d.test),
+    ...splitsOf(d),
     modelArgs: { ...modelArgs, targets: spec.targets },
     primaryMetric: 'auc_mean',
     async evaluate(model) {
@@ -125,11 +122,7 @@ export interface NextItemSpec {
 export function nextItemTask(d: EncodedSplits, modelArgs: Record<string, unknown>, spec: NextItemSpec = {}): BenchTask {
   const keys = spec.metrics ?? NEXT_ITEM_METRICS;
   return {
-    train: d.train,
-    valid: d.valid,
-    test: d.test,
-    trainRows: rowsOf(d.train),
-    testRows: rowsOf(d.test),
+    ...splitsOf(d),
     modelArgs,
     primaryMetric: 'hr@10',
     async evaluate(model) {
