@@ -95,13 +95,28 @@ describe('syntheticNextItem', () => {
     expect(histTime).toEqual(Array.from(sessions.timestamps[u].subarray(Math.max(0, n - 1 - 50), n - 1)));
     // after a break the previous item carries no weight, and ignoring time can only lower the ceiling
     const prev = sessions.sequences[1][0];
-    const within = sessions.oracle.distribution(1, prev, false);
-    const opened = sessions.oracle.distribution(1, prev, true);
+    const within = sessions.oracle.distribution(1, prev, { newSession: false });
+    const opened = sessions.oracle.distribution(1, prev, { newSession: true });
     expect(opened.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
     expect(Math.max(...Array.from(within).map((p, x) => p - opened[x]))).toBeGreaterThan(0.1);
     expect(sessions.oracle.hitRateAt(10, 'test', true)).toBeLessThan(sessions.oracle.hitRateAt(10, 'test') - 0.005);
     expect(plain.oracle.hitRateAt(10, 'test', true)).toBe(plain.oracle.hitRateAt(10, 'test'));
     expect(() => syntheticNextItem({ sessionBreak: 1.5 })).toThrow(/sessionBreak must be in \[0, 1\]/);
+  });
+
+  it('gives sessions their own topic: the time since the last event then decides the preference', () => {
+    const d2 = syntheticNextItem({ numUsers: 400, numItems: 200, numTopics: 8, seed: 6, markovWeight: 0.5, sessionBreak: 0.3, sessionFocus: 1, topicsPerUser: [2, 4] });
+    // within a session every non-transition item comes from the session's topic
+    const p = d2.oracle.distribution(1, 0, { sessionTopic: 3 });
+    let inTopic = 0;
+    p.forEach((x, id) => id > 0 && d2.itemTopic[id] === 3 && (inTopic += x));
+    expect(inTopic).toBeCloseTo(1, 9);
+    // a time-blind ranking must hedge between continuing the session and opening a new one
+    const aware = d2.oracle.expectedHitRateAt(10);
+    const blind = d2.oracle.expectedHitRateAt(10, 'test', true);
+    expect(aware).toBeGreaterThan(blind + 0.03);
+    expect(d2.oracle.hitRateAt(10)).toBeGreaterThan(d2.oracle.hitRateAt(10, 'test', true));
+    expect(() => d2.oracle.distribution(1, 0, { sessionTopic: 8 })).toThrow(/sessionTopic must be -1 or a topic in 0..7/);
   });
 
   it('follows its oracle: transitions are observed as often as the process says', () => {

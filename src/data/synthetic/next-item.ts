@@ -25,6 +25,14 @@ export interface SyntheticNextItemOptions {
    * rule produced the next item.
    */
   sessionBreak?: number;
+  /**
+   * Within a session, the weight of the session's own topic in the preference part (default 0). Every session draws
+   * one topic from the user's mixture when it opens; with focus f the preference part of the next-item distribution
+   * is f * p(item | session topic) + (1 - f) * p(item | user's mixture). A new session's first item follows the
+   * user's whole mixture (its topic is not known yet), so the time since the previous event decides which
+   * preference applies: recent items (in time, not in position) tell the current interest.
+   */
+  sessionFocus?: number;
   /** Declared maxLen of the history feature (default 50). */
   maxLen?: number;
   /** Embedding width declared on the returned features (default 16). */
@@ -35,10 +43,11 @@ export interface SyntheticNextItemOptions {
 /** The true next-item process behind a synthetic sequence task. */
 export interface NextItemOracle {
   /**
-   * p(next item | user, previous item, whether the next item opens a new session) for every item id (index = id;
-   * 0 for padding).
+   * p(next item | user, previous item, session) for every item id (index = id; 0 for padding). `newSession`: the
+   * next item opens a new session (no transition weight); `sessionTopic`: the topic of the session the next item
+   * belongs to (-1, the default, averages over the user's mixture, as for an item that opens a session).
    */
-  distribution(user: number, prevItem: number, newSession?: boolean): Float64Array;
+  distribution(user: number, prevItem: number, session?: { newSession?: boolean; sessionTopic?: number }): Float64Array;
   /**
    * Hit rate @k of ranking all items by the true next-item distribution on the test (or valid) rows, ties split
    * evenly: the ceiling for HR@k of a sequence model on this data. With `timeBlind`, the ranking uses the
@@ -49,7 +58,7 @@ export interface NextItemOracle {
   /** NDCG @k of the same ranking. */
   ndcgAt(k: number, split?: 'valid' | 'test', timeBlind?: boolean): number;
   /** Expected hit rate @k: the true probability mass of the top k items, averaged over the rows of a split. */
-  expectedHitRateAt(k: number, split?: 'valid' | 'test'): number;
+  expectedHitRateAt(k: number, split?: 'valid' | 'test', timeBlind?: boolean): number;
 }
 
 /** A synthetic next-item task: sequences from a known Markov / topic-mixture process, leave-one-out splits. */
@@ -103,6 +112,7 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     branching = 3,
     markovWeight = 0.6,
     sessionBreak = 0,
+    sessionFocus = 0,
     maxLen = 50,
     embeddingDim = 16,
     seed = 13,
@@ -119,6 +129,7 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   if (numTopics > numItems || branching > numItems) throw new Error('syntheticNextItem: numTopics and branching must not exceed numItems');
   if (!(markovWeight >= 0 && markovWeight <= 1)) throw new Error('syntheticNextItem: markovWeight must be in [0, 1]');
   if (!(sessionBreak >= 0 && sessionBreak <= 1)) throw new Error('syntheticNextItem: sessionBreak must be in [0, 1]');
+  if (!(sessionFocus >= 0 && sessionFocus <= 1)) throw new Error('syntheticNextItem: sessionFocus must be in [0, 1]');
   const [lLo, lHi] = seqLen;
   if (!(Number.isInteger(lLo) && Number.isInteger(lHi) && lLo >= 3 && lHi >= lLo)) throw new Error('syntheticNextItem: seqLen must be [lo, hi] with 3 <= lo <= hi');
   const [tLo, tHi] = topicsPerUser;
@@ -169,13 +180,23 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     for (const [k, w] of mix) for (const id of members[k]) p[id] += w * inTopic[id];
     pref.push(p);
   }
-  const distribution = (u: number, prev: number, newSession = false): Float64Array => {
+  const distribution = (u: number, prev: number, session: { newSession?: boolean; sessionTopic?: number } = {}): Float64Array => {
     if (!(Number.isInteger(u) && u >= 1 && u <= numUsers)) throw new Error(`distribution: user must be in 1..${numUsers} (got ${u})`);
+    const { newSession = false, sessionTopic = -1 } = session;
+    if (!(Number.isInteger(sessionTopic) && sessionTopic >= -1 && sessionTopic < numTopics)) throw new Error(`distribution: sessionTopic must be -1 or a topic in 0..${numTopics - 1} (got ${sessionTopic})`);
     const out = new Float64Array(V);
     const a = prev > 0 && !newSession ? markovWeight : 0;
-    for (let i = 1; i < V; i++) out[i] = (1 - a) * pref[u][i];
+    const focus = sessionTopic >= 0 ? sessionFocus : 0;
+    for (let i = 1; i < V; i++) out[i] = (1 - a) * (1 - focus) * pref[u][i];
+    if (focus > 0) for (const id of members[sessionTopic]) out[id] += (1 - a) * focus * inTopic[id];
     if (prev > 0) for (const [j, w] of succ[prev]) out[j] += a * w;
     return out;
+  };
+
+  const pickTopic = (u: number): number => {
+    let r = topicDraws.next();
+    for (const [k, w] of userTopics[u]) if ((r -= w) < 0) return k;
+    return userTopics[u][userTopics[u].length - 1][0];
   };
 
   // times come from their own stream, so that the item sequences of a seed do not depend on sessionBreak = 0 or not
@@ -184,6 +205,10 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   const sequences: Int32Array[] = [new Int32Array(0)];
   const timestamps: Float64Array[] = [new Float64Array(0)];
   const opensSession: Uint8Array[] = [new Uint8Array(0)];
+  /** Topic of the session each event belongs to. */
+  const sessionTopics: Int32Array[] = [new Int32Array(0)];
+  // session topics from a third stream, for the same reason
+  const topicDraws = new Rng(seed ^ 0x5e55);
   for (let u = 1; u <= numUsers; u++) {
     const n = lLo + rng.int(lHi - lLo + 1);
     const s = new Int32Array(n);
@@ -194,7 +219,12 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
       opens[t] = clock.next() < sessionBreak ? 1 : 0;
       time[t] = time[t - 1] + (opens[t] ? logUniform(3_600, 3 * 86_400) : logUniform(10, 600));
     }
-    for (let t = 0; t < n; t++) s[t] = sampleCategorical(rng, distribution(u, t > 0 ? s[t - 1] : 0, opens[t] === 1));
+    const topics = new Int32Array(n);
+    for (let t = 0; t < n; t++) {
+      topics[t] = t === 0 || opens[t] ? pickTopic(u) : topics[t - 1];
+      s[t] = sampleCategorical(rng, distribution(u, t > 0 ? s[t - 1] : 0, { newSession: opens[t] === 1, sessionTopic: sessionFocus > 0 ? topics[t] : -1 }));
+    }
+    sessionTopics.push(topics);
     sequences.push(s);
     timestamps.push(time);
     opensSession.push(opens);
@@ -242,9 +272,13 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
   const rowDistribution = (t: ReturnType<typeof rows>, i: number, timeBlind: boolean): Float64Array => {
     const u = t.user_id[i];
     const prev = prevOf(t, i);
-    if (!timeBlind) return distribution(u, prev, opensSession[u][targetPos(t, i)] === 1);
-    const within = distribution(u, prev, false);
-    const opened = distribution(u, prev, true);
+    const j = targetPos(t, i);
+    // the topic of the session the history ends in, which the target continues unless it opens a new one (known to
+    // the oracle; a model infers it from the history)
+    const current = { newSession: false, sessionTopic: sessionFocus > 0 && j > 0 ? sessionTopics[u][j - 1] : -1 };
+    if (!timeBlind) return opensSession[u][j] ? distribution(u, prev, { newSession: true }) : distribution(u, prev, current);
+    const within = distribution(u, prev, current);
+    const opened = distribution(u, prev, { newSession: true });
     return within.map((p, x) => (1 - sessionBreak) * p + sessionBreak * opened[x]);
   };
   const rankStats = (t: ReturnType<typeof rows>, i: number, timeBlind = false) => {
@@ -282,12 +316,15 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
       }
       return s / t.user_id.length;
     },
-    expectedHitRateAt(k, name) {
+    expectedHitRateAt(k, name, timeBlind = false) {
       const t = split(name);
       let s = 0;
       for (let i = 0; i < t.user_id.length; i++) {
-        const p = Array.from(rowDistribution(t, i, false)).sort((a, b) => b - a);
-        for (let j = 0; j < Math.min(k, p.length); j++) s += p[j];
+        const truth = rowDistribution(t, i, false);
+        const ranking = timeBlind ? rowDistribution(t, i, true) : truth;
+        // the true mass of the k items ranked highest (ids 1..V-1)
+        const order = Array.from({ length: V - 1 }, (_, x) => x + 1).sort((a, b) => ranking[b] - ranking[a]);
+        for (let j = 0; j < Math.min(k, order.length); j++) s += truth[order[j]];
       }
       return s / t.user_id.length;
     },
