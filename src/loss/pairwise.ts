@@ -3,6 +3,7 @@
  * negatives of the same query. They take logits (similarities divided by a temperature), not probabilities.
  */
 import * as tf from '@tensorflow/tfjs';
+import { softplus } from './softplus';
 import { Registry } from '../basic/registry';
 
 /**
@@ -17,25 +18,6 @@ export type PairwiseLossFactory = (params?: Record<string, number>) => PairwiseL
 
 /** A mask of only dropped pairs must give loss 0 (and zero gradients), not 0 / 0. */
 const MIN_WEIGHT_SUM = 1e-12;
-
-let softplusOp: ((x: tf.Tensor) => tf.Tensor) | undefined;
-
-/**
- * softplus(x) = log(1 + e^x) as max(x, 0) + log1p(e^-|x|), so e^x never overflows. The gradient is given as
- * sigmoid(x): autodiff through relu and abs reports 0 at x = 0, exactly where BPR starts (equal scores).
- */
-function softplus(x: tf.Tensor): tf.Tensor {
-  if (softplusOp === undefined) {
-    softplusOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const input = args[0] as tf.Tensor;
-      const save = args[1] as tf.GradSaveFunc;
-      save([input]);
-      const value = tf.tidy(() => tf.add(tf.relu(input), tf.log1p(tf.exp(tf.neg(tf.abs(input))))));
-      return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sigmoid(saved[0])) };
-    }) as (x: tf.Tensor) => tf.Tensor;
-  }
-  return softplusOp(x);
-}
 
 function pairDifferences(fn: string, pos: tf.Tensor, neg: tf.Tensor, weights?: tf.Tensor): tf.Tensor2D {
   if (neg.rank !== 2) throw new Error(`${fn}: neg must have shape [B, N], got [${neg.shape.join(',')}]`);

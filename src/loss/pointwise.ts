@@ -7,6 +7,7 @@
  * sigmoid saturates.
  */
 import * as tf from '@tensorflow/tfjs';
+import { softplus } from './softplus';
 
 /**
  * A loss maps model outputs and targets (same shape [B] or [B,1]) to a scalar mean loss.
@@ -76,32 +77,6 @@ function prepare(
 function reduceMean(perSample: tf.Tensor1D, w: tf.Tensor1D | undefined): tf.Scalar {
   if (w === undefined) return tf.mean(perSample) as tf.Scalar;
   return tf.div(tf.sum(tf.mul(w, perSample)), tf.maximum(tf.sum(w), MIN_WEIGHT_SUM)) as tf.Scalar;
-}
-
-let softplusOp: ((x: tf.Tensor) => tf.Tensor) | undefined;
-
-/**
- * softplus(x) = log(1 + e^x), evaluated as max(x,0) + log1p(e^-|x|) so that
- * e^x never overflows. The gradient is supplied explicitly as sigmoid(x):
- * autodiff through relu and abs would report 0 for both kinks at x = 0,
- * giving a derivative of 0 instead of 0.5 exactly where a zero-initialised
- * output layer starts training.
- */
-function softplus(x: tf.Tensor): tf.Tensor {
-  if (softplusOp === undefined) {
-    // Built lazily so that importing this module does not touch the tfjs engine.
-    softplusOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const input = args[0] as tf.Tensor;
-      const save = args[1] as tf.GradSaveFunc;
-      save([input]);
-      const value = tf.tidy(() => tf.add(tf.relu(input), tf.log1p(tf.exp(tf.neg(tf.abs(input))))));
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sigmoid(saved[0])),
-      };
-    }) as (x: tf.Tensor) => tf.Tensor;
-  }
-  return softplusOp(x);
 }
 
 /** Elementwise BCE from logits: softplus(x) - x*y = max(x,0) - x*y + log(1+exp(-|x|)). */
