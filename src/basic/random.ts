@@ -2,6 +2,12 @@
  * Seeded pseudo-random numbers. Every source of randomness in the library (initialisation, shuffling,
  * dropout seeds, synthetic data) draws from an `Rng` so that a fixed seed reproduces a run exactly.
  */
+/** Position of an {@link Rng} stream (JSON-serialisable). */
+export interface RngState {
+  state: number;
+  spareNormal: number | null;
+}
+
 export class Rng {
   private state: number;
   private spareNormal: number | null = null;
@@ -13,6 +19,19 @@ export class Rng {
     s = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
     s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35);
     this.state = (s ^ (s >>> 16)) >>> 0;
+  }
+
+  /** The stream's position, to persist with a model so that resumed training draws what an uninterrupted run would. */
+  getState(): RngState {
+    return { state: this.state, spareNormal: this.spareNormal };
+  }
+
+  /** Continue from a position returned by {@link Rng.getState}. */
+  setState(s: RngState): void {
+    if (!(Number.isInteger(s.state) && s.state >= 0 && s.state <= 0xffffffff)) throw new Error(`Rng.setState: state must be a 32-bit unsigned integer (got ${s.state})`);
+    if (!(s.spareNormal === null || Number.isFinite(s.spareNormal))) throw new Error(`Rng.setState: spareNormal must be null or finite (got ${s.spareNormal})`);
+    this.state = s.state;
+    this.spareNormal = s.spareNormal;
   }
 
   /** Uniform float in [0, 1) (mulberry32). */

@@ -5,6 +5,7 @@ import { decodeConfig } from './config-codec';
 import { SparseOptimizerConfig } from '../embedding/sparse-optimizer';
 import { models } from './model-registry';
 import { CompileOptions } from './types';
+import type { RngState } from '../random';
 
 const FORMAT = 'nextrec-ts-model';
 const FORMAT_VERSION = 1;
@@ -35,6 +36,8 @@ export interface ModelManifest {
   modelName: string;
   config: unknown;
   globalStep: number;
+  /** Position of the training random stream (shuffling, dropout, sampled negatives); absent in older saves. */
+  trainRng?: RngState;
   /** Compile options when they are plain data (named losses), so training can resume after load. */
   compile: CompileOptions | null;
   dense: { file: string; checksum: string; entries: TensorEntry[] };
@@ -105,6 +108,7 @@ export async function saveModelState(model: BaseModel, store: ModelStore): Promi
     modelName: model.modelName(),
     config: model.configForSave(),
     globalStep: internals.globalStep,
+    trainRng: internals.trainRngState.getState(),
     compile: serializableCompile(internals.compiled?.options),
     dense: { file: 'dense.bin', checksum: checksum(dense.bytes), entries: dense.entries },
     optimizer,
@@ -165,6 +169,7 @@ export async function restoreModelState(store: ModelStore, expectedName: string 
     await internals.compiled.dense.setWeights(manifest.optimizer.entries.map((e) => ({ name: e.name, tensor: unpack(floats, e) })));
   }
   internals.setGlobalStep(manifest.globalStep);
+  if (manifest.trainRng) internals.trainRngState.setState(manifest.trainRng);
   return model;
 }
 
