@@ -127,10 +127,13 @@ function hstuReference(layer: HstuLayer, x: Float32Array, L: number, len: number
       }
     }
     const normed = ln(attended, p['output_norm/gamma'], p['output_norm/beta']);
-    const gated = normed.map((a, i) => a * U(s, Math.floor(i / dv), i % dv));
+    const u = normed.map((_, i) => U(s, Math.floor(i / dv), i % dv));
+    const product = normed.map((a, i) => a * u[i]);
+    // concat_ua: f2 reads [U, Norm(AV), U * Norm(AV)]
+    const gated = layer.concatUA ? Float32Array.from([...u, ...normed, ...product]) : product;
     for (let o = 0; o < D; o++) {
       let z = p['f2/bias'][o] + x[s * D + o];
-      for (let i = 0; i < H * dv; i++) z += gated[i] * p['f2/kernel'][i * D + o];
+      for (let i = 0; i < gated.length; i++) z += gated[i] * p['f2/kernel'][i * D + o];
       out[s * D + o] = z;
     }
   }
@@ -139,9 +142,9 @@ function hstuReference(layer: HstuLayer, x: Float32Array, L: number, len: number
 
 describe('HstuLayer', () => {
   const D = 8;
-  const makeLayer = (heads: number) => {
+  const makeLayer = (heads: number, concatUA = false) => {
     const rng = new Rng(7);
-    const layer = new HstuLayer(D, { heads, dropout: 0, positionBuckets: 8, maxDistance: 16, timeBuckets: 12 }, rng);
+    const layer = new HstuLayer(D, { heads, dropout: 0, positionBuckets: 8, maxDistance: 16, timeBuckets: 12, concatUA }, rng);
     // the relative bias starts at zero; give it values so the test exercises it
     for (const [name, p] of layer.namedParams()) if (name.startsWith('rab/')) p.variable.assign(tf.tensor(randn(rng, p.variable.size, 0.5), p.variable.shape));
     return layer;
@@ -161,8 +164,12 @@ describe('HstuLayer', () => {
     return out;
   };
 
-  it.each([1, 2])('matches a host implementation of the paper formulas, with targets and timestamps (%i heads)', (heads) => {
-    const layer = makeLayer(heads);
+  it.each([
+    [1, false],
+    [2, false],
+    [2, true],
+  ])('matches a host implementation of the paper formulas, with targets and timestamps (%i heads, concatUA %p)', (heads, concatUA) => {
+    const layer = makeLayer(heads, concatUA);
     const rng = new Rng(3);
     const L = 6;
     const C = 3;

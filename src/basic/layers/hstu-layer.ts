@@ -16,6 +16,12 @@ export interface HstuLayerConfig extends RelativeBiasConfig {
   linearDim?: number;
   /** Dropout on the gated attention output before the output projection (default 0.2). */
   dropout?: number;
+  /**
+   * Feed the output projection [U, Norm(AV), U * Norm(AV)] instead of U * Norm(AV) alone (the `concat_ua` option of
+   * the authors' public code; default false). U is a SiLU projection of the token itself, so f2(U) gives each token
+   * a feed-forward path that does not go through the attention mixture.
+   */
+  concatUA?: boolean;
 }
 
 function silu(x: tf.Tensor): tf.Tensor {
@@ -26,7 +32,7 @@ function silu(x: tf.Tensor): tf.Tensor {
  * One HSTU layer (Zhai et al., "Actions Speak Louder than Words", ICML 2024):
  *   U, V, Q, K = Split(SiLU(f1(Norm(X))))                      one fused projection to 2(h dv) + 2(h dqk)
  *   A = SiLU(Q K^T + rab^{p,t}) / n                             pointwise, no softmax; n = real keys visible
- *   Y = X + f2(Dropout(Norm(A V) * U))
+ *   Y = X + f2(Dropout(Norm(A V) * U))                          or f2 over [U, Norm(A V), Norm(A V) * U] (concatUA)
  * `rab` is a learned relative bias over position and time-gap buckets. Tokens are time-major [S, B, D] with S =
  * L prefix tokens (causal, padded at the end of each row) followed by C target tokens that each see their row's
  * real prefix and themselves only, so a target's output does not depend on any other target.
@@ -36,6 +42,7 @@ export class HstuLayer extends Module {
   readonly attentionDim: number;
   readonly linearDim: number;
   readonly dropout: number;
+  readonly concatUA: boolean;
   readonly bias: RelativeBias;
   private readonly inputNorm: LayerNorm;
   private readonly f1: Dense;
@@ -54,6 +61,7 @@ export class HstuLayer extends Module {
     this.attentionDim = config.attentionDim ?? perHead;
     this.linearDim = config.linearDim ?? perHead;
     this.dropout = config.dropout ?? 0.2;
+    this.concatUA = config.concatUA ?? false;
     for (const [name, v] of [
       ['attentionDim', this.attentionDim],
       ['linearDim', this.linearDim],
@@ -66,7 +74,7 @@ export class HstuLayer extends Module {
     this.f1 = this.addChild('f1', new Dense(dim, 2 * h * this.linearDim + 2 * h * this.attentionDim, rng, 'silu'));
     this.bias = this.addChild('rab', new RelativeBias(config));
     this.outputNorm = this.addChild('output_norm', new LayerNorm(h * this.linearDim));
-    this.f2 = this.addChild('f2', new Dense(h * this.linearDim, dim, rng));
+    this.f2 = this.addChild('f2', new Dense((this.concatUA ? 3 : 1) * h * this.linearDim, dim, rng));
   }
 
   /** Time-major tokens [L + C, B, D] laid out as described by `batch` -> [L + C, B, D]. */
@@ -112,7 +120,8 @@ export class HstuLayer extends Module {
       attended = tf.concat([attended, targetOut as tf.Tensor3D], 0);
     }
 
-    let gated = tf.mul(this.outputNorm.apply(attended.reshape([S * B, H * dv])), u);
+    const normed = this.outputNorm.apply(attended.reshape([S * B, H * dv]));
+    let gated = this.concatUA ? tf.concat([u, normed, tf.mul(normed, u)], 1) : tf.mul(normed, u);
     if (ctx.training && this.dropout > 0) gated = tf.dropout(gated, this.dropout, undefined, ctx.rng.seed());
     return tf.add(x, this.f2.apply(gated).reshape([S, B, D])) as tf.Tensor3D;
   }
