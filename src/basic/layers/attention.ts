@@ -229,8 +229,7 @@ export class SequenceBatch {
       prefixTime = new Int32Array(L * B * L);
       for (let b = 0; b < B; b++) {
         const len = this.lengths[b];
-        const last = len > 0 ? ts[b * L + len - 1] : 0;
-        const request = this.targetTimes ? this.targetTimes[b] : last;
+        const request = this.requestTime(b);
         for (let j = 0; j < len; j++) {
           const tj = ts[b * L + j];
           for (let i = j; i < len; i++) prefixTime[(j * B + b) * L + i] = timeBucket((i + 1 < len ? ts[b * L + i + 1] : request) - tj, config.timeBuckets);
@@ -240,14 +239,21 @@ export class SequenceBatch {
         targetTime = new Int32Array(L * B);
         for (let b = 0; b < B; b++) {
           const len = this.lengths[b];
-          const tq = this.targetTimes ? this.targetTimes[b] : len > 0 ? ts[b * L + len - 1] : 0;
-          for (let j = 0; j < len; j++) targetTime[j * B + b] = timeBucket(tq - ts[b * L + j], config.timeBuckets);
+          const request = this.requestTime(b);
+          for (let j = 0; j < len; j++) targetTime[j * B + b] = timeBucket(request - ts[b * L + j], config.timeBuckets);
         }
       }
     }
     r = { prefixPosition, prefixTime, targetPosition, targetTime };
     this.bucketCache.set(key, r);
     return r;
+  }
+
+  /** Time of row b's request: its target time, else its last real timestamp (0 for an empty row). */
+  private requestTime(b: number): number {
+    if (this.targetTimes) return this.targetTimes[b];
+    const len = this.lengths[b];
+    return len > 0 && this.timestamps ? this.timestamps[b * this.L + len - 1] : 0;
   }
 
   /** One-hot selector [L, B, 1] of each row's last real token (rows of length 0 select nothing). */

@@ -193,11 +193,8 @@ export function syntheticNextItem(opts: SyntheticNextItemOptions = {}): Syntheti
     return out;
   };
 
-  const pickTopic = (u: number): number => {
-    let r = topicDraws.next();
-    for (const [k, w] of userTopics[u]) if ((r -= w) < 0) return k;
-    return userTopics[u][userTopics[u].length - 1][0];
-  };
+  // the mixture weights sum to 1 by construction
+  const pickTopic = (u: number): number => userTopics[u][sampleCategorical(topicDraws, userTopics[u].map(([, w]) => w), 1)][0];
 
   // times come from their own stream, so that the item sequences of a seed do not depend on sessionBreak = 0 or not
   const clock = new Rng(seed ^ 0x7e57);

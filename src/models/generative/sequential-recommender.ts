@@ -71,6 +71,8 @@ const TIME_COL = '__hist_time';
 const REQUEST_TIME_COL = '__request_time';
 /** Attention-score entries one inference chunk may hold (16 MB of float32 per score tensor). */
 const ATTENTION_BUDGET = 4_194_304;
+/** Entries of the [rows x catalogue] score matrix one inference chunk may hold (16 MB of float32). */
+const CATALOGUE_SCORE_BUDGET = 4_194_304;
 const TARGET_COL = '__next_item_target';
 
 interface PendingStep {
@@ -372,8 +374,7 @@ export abstract class SequentialRecommender extends BaseModel {
     const V = this.history.vocabSize;
     const items = this.catalogue();
     try {
-      // bound the [rows x catalogue] score matrix to ~16 MB
-      const chunk = Math.max(1, Math.min(this.inferenceRows(batchSize), Math.floor(4_194_304 / (V - 1))));
+      const chunk = Math.max(1, Math.min(this.inferenceRows(batchSize), Math.floor(CATALOGUE_SCORE_BUDGET / (V - 1))));
       const lengths = sequenceLengths(ds.column(this.history.name));
       for (const idx of lengthSortedChunks(lengths, ds.numRows, chunk)) {
         const scores = tf.tidy(() => {
