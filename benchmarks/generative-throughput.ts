@@ -15,11 +15,7 @@ import { Rng } from '../src/basic/random';
 import { HSTU } from '../src/models/generative/hstu';
 import { SASRec } from '../src/models/generative/sasrec';
 import { HSTURanker } from '../src/models/generative/hstu-ranker';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 const ITEMS = 3706;
 const DIM = 50;

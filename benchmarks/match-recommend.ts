@@ -10,11 +10,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SequenceFeature, SparseFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { YouTubeDNN } from '../src/models/match/youtube-dnn';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

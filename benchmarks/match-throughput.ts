@@ -12,11 +12,7 @@ import { DSSM } from '../src/models/match/dssm';
 import { MIND } from '../src/models/match/mind';
 import { YouTubeDNN } from '../src/models/match/youtube-dnn';
 import { MatchModel } from '../src/models/match/match-model';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 async function main(): Promise<void> {
   const batches = arg('batch', '1024,256').split(',').map(Number);

@@ -14,11 +14,7 @@ import { BaseModel } from '../src/basic/model/base-model';
 import { ColumnarInput } from '../src/data/dataset';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { ESMM, MMoE, PLE, POSO, SharedBottom } from '../src/models/multitask';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 const BATCH = 1024;
 const VOCAB = [6041, 3953, 3, 8, 22, 679, 19];

@@ -13,11 +13,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { syntheticNextItem, SyntheticNextItemOptions } from '../src/data/synthetic/next-item';
 import { HSTU, HSTUConfig } from '../src/models/generative/hstu';
 import { SASRec } from '../src/models/generative/sasrec';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 function json<T>(name: string): T {
   const text = arg(name, '{}');

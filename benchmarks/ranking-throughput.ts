@@ -20,11 +20,7 @@ import { DCNv2 } from '../src/models/ranking/dcnv2';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { DIN } from '../src/models/ranking/din';
 import { DIEN } from '../src/models/ranking/dien';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 const BATCH = 1024;
 

@@ -14,11 +14,7 @@ import { writeFileSync } from 'fs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtrStream } from '../src/data/synthetic/ctr-stream';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg } from './lib/args';
 
 const MB = 1024 * 1024;
 

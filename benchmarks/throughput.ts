@@ -11,6 +11,7 @@
 import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { arg } from './lib/args';
 
 interface Scenario {
   id: 'a' | 'b';
@@ -36,11 +37,6 @@ interface Result {
   peakRssMB: number;
   steps: number;
   batchSize: number;
-}
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
 /** Child: train one scenario and print a JSON result line. */
