@@ -1,4 +1,5 @@
 import { DataError } from './dataset';
+import { fmix32 } from '../basic/embedding/hashing';
 
 /**
  * Raw (not yet encoded) tabular data and the sources that stream it. Everything here is isomorphic: file and
@@ -303,10 +304,5 @@ export function hashString(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
