@@ -1,6 +1,9 @@
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../src/data/synthetic/next-item';
 import { Dataset } from '../src/data/dataset';
+import { syntheticCtr } from '../src/data/synthetic/ctr';
+import { syntheticFunnel } from '../src/data/synthetic/funnel';
+import { syntheticTwoTasks } from '../src/data/synthetic/multitask';
 
 describe('syntheticRetrieval', () => {
   const d = syntheticRetrieval({ numUsers: 400, numItems: 600, numClusters: 12, historyLen: 15, trainPerUser: 5, seed: 3 });
@@ -151,5 +154,13 @@ describe('syntheticNextItem', () => {
     expect(Math.abs(hr - expected)).toBeLessThan(0.07);
     expect(d.oracle.hitRateAt(300)).toBe(1);
     expect(d.oracle.hitRateAt(10, 'valid')).toBeGreaterThan(popHr);
+  });
+});
+
+describe('row-based generators', () => {
+  it('reject a row count that is not an integer >= 10, naming the generator', () => {
+    expect(() => syntheticCtr({ rows: 3 })).toThrow(/^syntheticCtr: rows must be an integer >= 10 \(got 3\)$/);
+    expect(() => syntheticFunnel({ rows: 20.5 })).toThrow(/^syntheticFunnel: rows must be an integer >= 10 \(got 20.5\)$/);
+    expect(() => syntheticTwoTasks({ rows: 0 })).toThrow(/^syntheticTwoTasks: rows must be/);
   });
 });

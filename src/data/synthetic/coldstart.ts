@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows, ZipfSampler } from './common';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** How strongly a returning user's personal taste drives clicks, by activity level (heavier users are pickier). */
 const TASTE_BY_ACTIVITY = [0, 0, 0.7, 1.5, 3];
@@ -77,7 +77,7 @@ export function syntheticColdStart(opts: SyntheticColdStartOptions): SyntheticCo
     validFraction = 0.1,
     testFraction = 0.3,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticColdStart: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticColdStart', rows);
   if (!(newUserFraction > 0 && newUserFraction < 1)) throw new Error(`syntheticColdStart: newUserFraction must be in (0, 1) (got ${newUserFraction})`);
   const rng = new Rng(seed);
   const K = 4;

@@ -26,6 +26,11 @@ export class ZipfSampler {
   }
 }
 
+/** The row-count check every row-based generator starts with; the error names the generator. */
+export function requireRows(generator: string, rows: number): void {
+  if (!Number.isInteger(rows) || rows < 10) throw new Error(`${generator}: rows must be an integer >= 10 (got ${rows})`);
+}
+
 /**
  * Build the train / valid / test splits of a generated task: rows are cut by fractions into three contiguous ranges
  * (the rows are i.i.d., so contiguous ranges are fair) and `make` turns each [lo, hi) range into a split.

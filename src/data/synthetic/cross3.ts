@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows, ZipfSampler } from './common';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 import type { SyntheticSplit } from './ctr';
 
 /** Options of {@link syntheticCross3}. */
@@ -67,7 +67,7 @@ export function syntheticCross3(opts: SyntheticCross3Options): SyntheticCross3 {
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticCross3: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticCross3', rows);
   const F = vocabSizes.length;
   if (crossFields.length !== 3 || new Set(crossFields).size !== 3 || crossFields.some((f) => !Number.isInteger(f) || f < 0 || f >= F)) {
     throw new Error(`syntheticCross3: crossFields must be three distinct field indices in [0, ${F}) (got [${crossFields}])`);

@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows, ZipfSampler } from './common';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticCtr}. */
 export interface SyntheticCtrOptions {
@@ -64,7 +64,7 @@ export function syntheticCtr(opts: SyntheticCtrOptions): SyntheticCtr {
     validFraction = 0.1,
     testFraction = 0.1,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticCtr: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticCtr', rows);
   const F = vocabSizes.length;
   const pairs = opts.interactionPairs ?? Array.from({ length: F }, (_, i) => [[i, (i + 1) % F], [i, (i + 2) % F]] as Array<[number, number]>).flat();
   const rng = new Rng(seed);

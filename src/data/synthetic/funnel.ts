@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows, ZipfSampler } from './common';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticFunnel}. */
 export interface SyntheticFunnelOptions {
@@ -88,7 +88,7 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticFunnel: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticFunnel', rows);
   for (const [name, v] of [['itemCorrelation', itemCorrelation], ['affinityCorrelation', affinityCorrelation], ['userCorrelation', userCorrelation]] as const) {
     if (!(v >= -1 && v <= 1)) throw new Error(`syntheticFunnel: ${name} must be in [-1, 1] (got ${v})`);
   }

@@ -2,7 +2,7 @@ import { Rng } from '../../basic/random';
 import { SequenceFeature, SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows } from './common';
+import { sigmoid, requireRows, splitRows } from './common';
 import type { SyntheticSplit } from './ctr';
 
 /** Options of {@link syntheticInterestSequence}. */
@@ -87,7 +87,7 @@ export function syntheticInterestSequence(opts: SyntheticInterestSequenceOptions
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticInterestSequence: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticInterestSequence', rows);
   if (!Number.isInteger(numClusters) || numClusters < 4) throw new Error(`syntheticInterestSequence: numClusters must be an integer >= 4 (got ${numClusters})`);
   if (!Number.isInteger(maxLen) || maxLen < recentLen[1] + 1) throw new Error(`syntheticInterestSequence: maxLen must exceed recentLen[1] (got ${maxLen})`);
   if (!(targetMix[0] >= 0 && targetMix[1] >= 0 && targetMix[0] + targetMix[1] <= 1)) throw new Error('syntheticInterestSequence: targetMix must be two non-negative shares summing to at most 1');

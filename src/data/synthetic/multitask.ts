@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../dataset';
-import { sigmoid, splitRows, ZipfSampler } from './common';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticTwoTasks}. */
 export interface SyntheticTwoTasksOptions {
@@ -68,7 +68,7 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
     validFraction = 0.1,
     testFraction = 0.2,
   } = opts;
-  if (!Number.isInteger(rows) || rows < 10) throw new Error(`syntheticTwoTasks: rows must be an integer >= 10 (got ${rows})`);
+  requireRows('syntheticTwoTasks', rows);
   if (!(taskCorrelation >= -1 && taskCorrelation <= 1)) throw new Error(`syntheticTwoTasks: taskCorrelation must be in [-1, 1] (got ${taskCorrelation})`);
   if (taskNames.length !== 2 || taskNames[0] === taskNames[1]) throw new Error('syntheticTwoTasks: taskNames must be two different names');
   const rng = new Rng(seed);
