@@ -12,7 +12,7 @@ import { initBackend, shutdownBackend } from './basic/backend';
 import { BaseModel } from './basic/model/base-model';
 import { models } from './basic/model/model-registry';
 import { withTaskProgress } from './basic/progress';
-import type { ColumnarInput } from './data/dataset';
+import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
 import './models/ranking';
 import './models/multitask';

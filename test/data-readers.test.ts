@@ -5,8 +5,8 @@ import { DataProcessor, DataProcessorConfig } from '../src/data/processor';
 import { csvSource } from '../src/data/readers/csv';
 import { duckdbSource, parquetSource } from '../src/data/readers/duckdb';
 import { jsonlSource } from '../src/data/readers/jsonl';
-import { bufferedBatches, concatColumns } from '../src/data/stream';
-import { Dataset, ColumnarInput } from '../src/data/dataset';
+import { bufferedBatches, concatColumns } from '../src/basic/data/stream';
+import { Dataset, ColumnarInput } from '../src/basic/data/dataset';
 import { Rng } from '../src/basic/random';
 import { DuckDBInstance } from '@duckdb/node-api';
 

@@ -1,6 +1,6 @@
-export * from './dataset';
+export * from '../basic/data/dataset';
 export * from './raw';
-export * from './stream';
+export * from '../basic/data/stream';
 export * from './processor';
 export { csvSource } from './readers/csv';
 export type { CsvSourceOptions } from './readers/csv';

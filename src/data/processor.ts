@@ -1,7 +1,7 @@
 import { DenseFeature, SequenceFeature, SequencePooling, SparseFeature } from '../basic/features';
 import type { ModelStore } from '../basic/store';
 import type { TargetSpec } from '../basic/model/types';
-import { ColumnarInput, DataError } from './dataset';
+import { ColumnarInput, DataError } from '../basic/data/dataset';
 import {
   DataSourceInput,
   refineRowError,
@@ -20,8 +20,8 @@ import {
   showValue,
   toRawSource,
 } from './raw';
-import type { BatchSource } from './stream';
-import { concatColumns } from './stream';
+import type { BatchSource } from '../basic/data/stream';
+import { concatColumns } from '../basic/data/stream';
 
 /** How a dense column is scaled: (x-mean)/std, (x-min)/(max-min), log(1+max(x,0)), or left as is. */
 export type ScalerKind = 'standard' | 'minmax' | 'log' | 'none';

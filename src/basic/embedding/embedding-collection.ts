@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EmbeddedFeatureType, Feature } from '../features';
-import { Dataset } from '../../data/dataset';
+import { Dataset } from '../data/dataset';
 import { hashBucket } from './hashing';
 import { IdAccumulator } from './id-accumulator';
 import { SparseOptimizerConfig } from './sparse-optimizer';

@@ -1,6 +1,6 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
 import { LossSpec } from '../../loss/pointwise';
-import { ColumnarInput, Dataset } from '../../data/dataset';
+import { ColumnarInput, Dataset } from '../data/dataset';
 
 /** A prediction target: a label column and its task type. */
 export interface TargetSpec {

@@ -1,4 +1,4 @@
-import { DataError } from '../dataset';
+import { DataError } from '../../basic/data/dataset';
 import { csvSource } from '../readers/csv';
 import { readTable, requireFiles, RawTable } from './common';
 import { TabularDataset } from './tabular';

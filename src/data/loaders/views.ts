@@ -1,5 +1,5 @@
 import { Rng } from '../../basic/random';
-import { DataError } from '../dataset';
+import { DataError } from '../../basic/data/dataset';
 import { keyOf } from '../raw';
 import { RawTable, tableColumn, takeRows } from './common';
 

@@ -1,6 +1,6 @@
 import { Rng, sampleCategorical } from '../../basic/random';
 import { SequenceFeature, SparseFeature } from '../../basic/features';
-import { ColumnarInput } from '../dataset';
+import { ColumnarInput } from '../../basic/data/dataset';
 
 /** Options of {@link syntheticNextItem}. */
 export interface SyntheticNextItemOptions {

@@ -1,4 +1,4 @@
-import { BoundColumn, DataError, Dataset } from '../../data/dataset';
+import { BoundColumn, DataError, Dataset } from '../../basic/data/dataset';
 import { DataInput } from '../../basic/model/types';
 import { Rng } from '../../basic/random';
 

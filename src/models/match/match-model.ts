@@ -10,9 +10,9 @@ import { bytesToFloats, checksum, floatBytes, ModelStore } from '../../basic/sto
 import { retrievalMetrics, TopK } from '../../basic/retrieval-metrics';
 import { encodeConfig } from '../../basic/model/config-codec';
 import { restoreModelState } from '../../basic/model/persistence';
-import { ColumnarInput, Dataset } from '../../data/dataset';
-import { StreamFitOptions } from '../../data/stream';
-import type { BatchSource } from '../../data/stream';
+import { ColumnarInput, Dataset } from '../../basic/data/dataset';
+import { StreamFitOptions } from '../../basic/data/stream';
+import type { BatchSource } from '../../basic/data/stream';
 import { pairwiseLosses, PairwiseLossFn } from '../../loss/pairwise';
 import { inBatchHitMask, l2Normalize, listwiseLosses, ListwiseLossFn, MASKED_LOGIT, sampledHitMask } from '../../loss/listwise';
 

@@ -1,5 +1,5 @@
-import type { FitOptions } from '../basic/model/types';
-import type { Rng } from '../basic/random';
+import type { FitOptions } from '../model/types';
+import type { Rng } from '../random';
 import { ColumnarInput, ColumnInput, DataError, Dataset } from './dataset';
 
 /**

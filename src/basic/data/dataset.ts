@@ -1,4 +1,4 @@
-import { Feature } from '../basic/features';
+import { Feature } from '../features';
 
 /** Anything accepted as one column: a typed array, a plain array, or (for sequences) an array of id lists. */
 export type ColumnInput = Int32Array | Float32Array | Float64Array | Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | number[] | number[][] | Int32Array[];
