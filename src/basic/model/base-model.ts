@@ -3,6 +3,7 @@ import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, Epoch
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
 import { ForwardContext, Module, Param } from '../layers/module';
+import { FeatureInput, FeatureInputOptions } from '../layers/feature-input';
 import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
@@ -137,6 +138,14 @@ export abstract class BaseModel extends Module {
     const names = request.kind === 'stack' ? request.features : [request.feature];
     for (const n of names) this.embeddings.tablesOf(this.embeddings.feature(n), request.variant ?? 'main');
     this.requests.push(request);
+  }
+
+  /**
+   * The shared input layer (flat vector, field stack, first-order weights, numeric embeddings) over this model's
+   * features, registered as the child 'input'; its embedding requests are declared now.
+   */
+  protected addFeatureInput(options: FeatureInputOptions = {}): FeatureInput {
+    return this.addChild('input', new FeatureInput(this, (r) => this.requestEmbedding(r), options, this.initRng));
   }
 
   /** Map a batch to outputs [B, numTargets] (logits for binary targets). */
