@@ -14,6 +14,7 @@ import { models } from './basic/model/model-registry';
 import { withTaskProgress } from './basic/progress';
 import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
+import { FileStore } from './data/file-store';
 import './models/ranking';
 import './models/multitask';
 import './models/match';
@@ -118,16 +119,16 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   model.compile(cfg.compile ?? {});
   const history = await model.fit(train, { validData: valid, ...fitOptions });
   const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
-  await fs.mkdir(out, { recursive: true });
-  await model.save(out);
-  await processor.save(out);
-  await writeJson(path.join(out, 'history.json'), history);
-  await fs.writeFile(path.join(out, 'run.yaml'), YAML.stringify(cfg));
-  if (cfg.data.test) {
-    const metrics = await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress);
-    await writeJson(path.join(out, 'metrics.json'), metrics);
-    console.log(`test metrics: ${JSON.stringify(metrics)}`);
-  }
+  const metrics = cfg.data.test ? await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress) : null;
+  // one transaction for the whole run folder: a crash leaves the previous run or this one, never a mix
+  await new FileStore(out).atomically(async (store) => {
+    await model.save(store);
+    await processor.save(store);
+    await store.writeJson('history.json', history);
+    await store.writeBytes('run.yaml', new TextEncoder().encode(YAML.stringify(cfg)));
+    if (metrics) await store.writeJson('metrics.json', metrics);
+  });
+  if (metrics) console.log(`test metrics: ${JSON.stringify(metrics)}`);
   console.log(`run saved to ${out}`);
   return out;
 }

@@ -9,7 +9,7 @@ import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
-import { ModelStore } from '../store';
+import { ModelStore, writeAtomically } from '../store';
 import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
 import { encodeConfig } from './config-codec';
 
@@ -637,7 +637,13 @@ export abstract class BaseModel extends Module {
 
   /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
   async save(target: string | ModelStore): Promise<void> {
-    await saveModelState(this, await resolveStore(target));
+    const store = await resolveStore(target);
+    await writeAtomically(store, (s) => this.writeSave(s));
+  }
+
+  /** Write this model's files into one save transaction (subclasses add their own files after these). */
+  protected async writeSave(store: ModelStore): Promise<void> {
+    await saveModelState(this, store);
   }
 
   /** Load a model saved with `save`. Called on a subclass, checks the saved class matches. */

@@ -975,10 +975,9 @@ export abstract class MatchModel extends BaseModel {
     return encodeConfig(this.matchConfig);
   }
 
-  /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog. */
-  async save(target: string | ModelStore): Promise<void> {
-    const store = await resolveStore(target);
-    await super.save(store);
+  /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog (one transaction). */
+  protected async writeSave(store: ModelStore): Promise<void> {
+    await super.writeSave(store);
     if (!this.catalogIsCustom || !this.catalog?.data) return;
     const columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> = [];
     for (const f of this.itemFeatures) {
