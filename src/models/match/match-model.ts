@@ -1,3 +1,4 @@
+import { checkedConfig } from '../../basic/model/option-checks';
 import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput, FitOptions, History } from '../../basic/model/types';
@@ -240,12 +241,14 @@ export abstract class MatchModel extends BaseModel {
   constructor(config: MatchModelConfig) {
     const name = new.target.modelName;
     const { user, item } = splitFeatures(name, config);
-    super({
-      ...config,
-      sparseFeatures: [...user.sparse, ...item.sparse],
-      sequenceFeatures: user.sequences,
-      denseFeatures: [...user.dense, ...item.dense],
-    } as BaseModelConfig);
+    super(
+      checkedConfig(name, config, {
+        ...config,
+        sparseFeatures: [...user.sparse, ...item.sparse],
+        sequenceFeatures: user.sequences,
+        denseFeatures: [...user.dense, ...item.dense],
+      } as BaseModelConfig),
+    );
     this.matchConfig = config;
     this.userFeatures = config.userFeatures;
     this.itemFeatures = config.itemFeatures;
