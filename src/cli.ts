@@ -14,6 +14,8 @@ import { models } from './basic/model/model-registry';
 import { withTaskProgress } from './basic/progress';
 import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
+import { FileStore } from './data/file-store';
+import { suggestionText } from './basic/options-schema';
 import './models/ranking';
 import './models/multitask';
 import './models/match';
@@ -40,6 +42,8 @@ export interface CommandOptions {
    * runs with verbose 0. A run file's `fit.verbose: 0` also turns the bars of `train` off.
    */
   progress?: boolean;
+  /** `train` only: run-file overrides, each `key.path=value` (the command line's repeatable `--set`). */
+  set?: string[];
 }
 
 /** Raised for bad command lines and run files; the message names the option or field. */
@@ -52,16 +56,17 @@ function mapping(value: unknown, field: string): Record<string, unknown> {
 }
 
 /** Parse and check a run file; every error names the field. */
-export function parseRunConfig(text: string, file: string): RunConfig {
+export function parseRunConfig(text: string, file: string, overrides: string[] = []): RunConfig {
   let raw: unknown;
   try {
     raw = YAML.parse(text);
   } catch (err) {
     throw new CliError(`${file}: invalid YAML: ${(err as Error).message}`);
   }
+  for (const o of overrides) raw = applyOverride(raw, o);
   const top = mapping(raw, `${file}: the top level`);
   const allowed = ['data', 'processor', 'model', 'compile', 'fit', 'output', 'threads'];
-  for (const k of Object.keys(top)) if (!allowed.includes(k)) throw new CliError(`${file}: unknown field '${k}' (allowed: ${allowed.join(', ')})`);
+  for (const k of Object.keys(top)) if (!allowed.includes(k)) throw new CliError(`${file}: unknown field '${k}'; ${suggestionText(k, allowed)}`);
   const data = mapping(top.data, `${file}: data`);
   if (typeof data.train !== 'string') throw new CliError(`${file}: data.train must be a file path`);
   for (const k of ['valid', 'test'] as const) if (data[k] !== undefined && typeof data[k] !== 'string') throw new CliError(`${file}: data.${k} must be a file path`);
@@ -75,6 +80,30 @@ export function parseRunConfig(text: string, file: string): RunConfig {
   if (top.output !== undefined && typeof top.output !== 'string') throw new CliError(`${file}: output must be a directory path`);
   if (top.threads !== undefined && !(Number.isInteger(top.threads) && (top.threads as number) >= 1)) throw new CliError(`${file}: threads must be a positive integer`);
   return top as unknown as RunConfig;
+}
+
+/** Apply one `--set a.b.c=value` (value read as YAML: numbers, booleans, lists) to a parsed run file. */
+export function applyOverride(raw: unknown, assignment: string): unknown {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new CliError(`--set expects key.path=value (got '${assignment}')`);
+  const keys = assignment.slice(0, eq).split('.');
+  if (keys.some((k) => !k)) throw new CliError(`--set: '${assignment.slice(0, eq)}' is not a dotted key path`);
+  let value: unknown;
+  try {
+    value = YAML.parse(assignment.slice(eq + 1));
+  } catch {
+    value = assignment.slice(eq + 1);
+  }
+  const root = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  let node = root;
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k];
+    if (next === undefined || next === null) node[k] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new CliError(`--set ${assignment}: '${k}' is not a mapping in the run file`);
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+  return root;
 }
 
 function resolveFrom(base: string, p: string): string {
@@ -102,7 +131,7 @@ function evaluateRows(model: BaseModel, data: ColumnarInput, progress: boolean):
 
 /** Fit the processor, train, evaluate and save everything to the run directory. Returns the directory. */
 export async function trainFromConfig(configFile: string, outOverride?: string, opts: CommandOptions = {}): Promise<string> {
-  const cfg = parseRunConfig(await fs.readFile(configFile, 'utf8'), configFile);
+  const cfg = parseRunConfig(await fs.readFile(configFile, 'utf8'), configFile, opts.set ?? []);
   const base = path.dirname(path.resolve(configFile));
   // --quiet silences fit as well; a run file asking fit for silence (verbose: 0) gets no bars either
   const fitOptions: Record<string, unknown> = { ...(cfg.fit ?? {}), ...(opts.progress === false ? { verbose: 0 } : {}) };
@@ -118,16 +147,16 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   model.compile(cfg.compile ?? {});
   const history = await model.fit(train, { validData: valid, ...fitOptions });
   const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
-  await fs.mkdir(out, { recursive: true });
-  await model.save(out);
-  await processor.save(out);
-  await writeJson(path.join(out, 'history.json'), history);
-  await fs.writeFile(path.join(out, 'run.yaml'), YAML.stringify(cfg));
-  if (cfg.data.test) {
-    const metrics = await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress);
-    await writeJson(path.join(out, 'metrics.json'), metrics);
-    console.log(`test metrics: ${JSON.stringify(metrics)}`);
-  }
+  const metrics = cfg.data.test ? await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress) : null;
+  // one transaction for the whole run folder: a crash leaves the previous run or this one, never a mix
+  await new FileStore(out).atomically(async (store) => {
+    await model.save(store);
+    await processor.save(store);
+    await store.writeJson('history.json', history);
+    await store.writeBytes('run.yaml', new TextEncoder().encode(YAML.stringify(cfg)));
+    if (metrics) await store.writeJson('metrics.json', metrics);
+  });
+  if (metrics) console.log(`test metrics: ${JSON.stringify(metrics)}`);
   console.log(`run saved to ${out}`);
   return out;
 }
@@ -160,6 +189,39 @@ export async function predictRun(dir: string, dataFile: string, out?: string, op
   return preds;
 }
 
+/** Flags each command accepts: true takes a value, false is a switch. */
+const FLAGS: Record<string, Record<string, boolean>> = {
+  train: { config: true, out: true, set: true, quiet: false },
+  evaluate: { run: true, data: true, quiet: false },
+  predict: { run: true, data: true, out: true, quiet: false },
+};
+
+/** Reject flags a command does not know (naming the nearest one) and values missing after a flag. */
+function checkFlags(command: string, args: string[]): void {
+  const known = FLAGS[command];
+  if (!known) return;
+  const names = Object.keys(known);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) throw new CliError(`unexpected argument '${a}' (flags are --name value)`);
+    const name = a.slice(2);
+    if (!(name in known)) throw new CliError(`unknown flag --${name} for ${command}; ${suggestionText(name, names).replace(/'([^']+)'/g, "'--$1'")}`);
+    if (known[name]) {
+      if (i + 1 >= args.length || args[i + 1].startsWith('--')) throw new CliError(`--${name} needs a value`);
+      i++;
+    }
+  }
+}
+
+/** Every value given to a repeatable flag. */
+function options(args: string[], name: string): string[] {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (a === `--${name}` && i + 1 < args.length) out.push(args[i + 1]);
+  });
+  return out;
+}
+
 function option(args: string[], name: string, required: boolean): string | undefined {
   const i = args.indexOf(`--${name}`);
   if (i < 0 || i + 1 >= args.length) {
@@ -170,7 +232,7 @@ function option(args: string[], name: string, required: boolean): string | undef
 }
 
 const USAGE = `usage:
-  nextrec-ts train --config run.yaml [--out DIR] [--quiet]
+  nextrec-ts train --config run.yaml [--out DIR] [--set key.path=value ...] [--quiet]
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
@@ -179,8 +241,9 @@ Progress bars go to stderr when it is a terminal; --quiet turns them off (and fi
 /** Entry point; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  const opts: CommandOptions = { progress: !args.includes('--quiet') };
+  const opts: CommandOptions = { progress: !args.includes('--quiet'), set: options(args, 'set') };
   try {
+    checkFlags(command, args);
     if (command === 'train') await trainFromConfig(option(args, 'config', true)!, option(args, 'out', false), opts);
     else if (command === 'evaluate') console.log(JSON.stringify(await evaluateRun(option(args, 'run', true)!, option(args, 'data', true)!, opts)));
     else if (command === 'predict') {

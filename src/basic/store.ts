@@ -9,6 +9,26 @@ export interface ModelStore {
   readBytes(path: string): Promise<Uint8Array>;
   /** A human-readable location for messages. */
   describe(path: string): string;
+  /**
+   * Optional: run `write` so that everything it writes is published at once (a reader, or a process restarted
+   * after a crash, sees all of the new files or none of them). Stores without it write file by file.
+   */
+  atomically?<T>(write: (store: ModelStore) => Promise<T>): Promise<T>;
+  /** Optional: read a file in chunks straight into `target` (large embedding tables, no second copy). */
+  readInto?(path: string, target: Uint8Array): Promise<void>;
+}
+
+/** Run `write` as one transaction where the store supports it, else directly. */
+export function writeAtomically<T>(store: ModelStore, write: (store: ModelStore) => Promise<T>): Promise<T> {
+  return store.atomically ? store.atomically(write) : write(store);
+}
+
+/** Read a file into `target`: in chunks where the store can, else by copying the whole file. */
+export async function readFileInto(store: ModelStore, path: string, target: Uint8Array): Promise<void> {
+  if (store.readInto) return store.readInto(path, target);
+  const bytes = await store.readBytes(path);
+  if (bytes.byteLength !== target.byteLength) throw new Error(`${store.describe(path)} has ${bytes.byteLength} bytes, expected ${target.byteLength}`);
+  target.set(bytes);
 }
 
 /** Keeps files in a Map: for tests, browsers and handing models between workers. */

@@ -1,3 +1,4 @@
+import { suggestionText } from '../basic/options-schema';
 import { DenseFeature, SequenceFeature, SequencePooling, SparseFeature } from '../basic/features';
 import type { ModelStore } from '../basic/store';
 import type { TargetSpec } from '../basic/model/types';
@@ -195,8 +196,37 @@ function positiveInt(v: unknown, what: string, min = 1): number {
   return v as number;
 }
 
+/** Keys each part of a {@link DataProcessorConfig} may have (one entry per option: strict checking reads these). */
+const SPARSE_COLUMN_KEYS = ['name', 'minFreq', 'maxSize', 'unknown', 'hashBuckets', 'encoding', 'shareVocabWith', 'embeddingDim'] as const;
+const PROCESSOR_KEYS: Record<string, readonly string[]> = {
+  '': ['dense', 'sparse', 'sequence', 'labels', 'embeddingDim', 'naValues'],
+  dense: ['name', 'scaler', 'fill'],
+  sparse: SPARSE_COLUMN_KEYS,
+  sequence: [...SPARSE_COLUMN_KEYS, 'maxLen', 'format', 'separator', 'itemType', 'pooling'],
+  labels: ['name', 'type', 'threshold', 'positive'],
+};
+
+function rejectUnknownProcessorKeys(cfg: DataProcessorConfig): void {
+  const check = (obj: object, section: string, where: string): void => {
+    const valid = PROCESSOR_KEYS[section];
+    for (const [key, v] of Object.entries(obj)) {
+      if (v === undefined || valid.includes(key)) continue;
+      configError(`${where}: unknown option '${key}'; ${suggestionText(key, valid)}`);
+    }
+  };
+  check(cfg, '', 'processor config');
+  for (const section of ['dense', 'sparse', 'sequence', 'labels'] as const) {
+    const cols = cfg[section];
+    if (cols !== undefined && !Array.isArray(cols)) configError(`${section} must be a list of columns (got ${showValue(cols)})`);
+    (cols ?? []).forEach((c, i) => {
+      if (c && typeof c === 'object') check(c, section, `${section}[${i}] ('${(c as { name?: string }).name ?? '?'}')`);
+    });
+  }
+}
+
 function normalize(cfg: DataProcessorConfig): NormalizedConfig {
   if (cfg == null || typeof cfg !== 'object') configError('config must be an object with dense / sparse / sequence / labels');
+  rejectUnknownProcessorKeys(cfg);
   const defaultDim = positiveInt(cfg.embeddingDim ?? 16, 'embeddingDim');
   const seen = new Set<string>();
   const claim = (name: unknown, where: string): string => {

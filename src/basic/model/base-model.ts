@@ -10,7 +10,9 @@ import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
-import { ModelStore } from '../store';
+import { ModelStore, writeAtomically } from '../store';
+import { checkOptionKeys } from '../options-schema';
+import { checkModelConfig, COMPILE_KEYS, FIT_KEYS, INFERENCE_KEYS, STREAM_FIT_KEYS } from './option-checks';
 import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
 import { encodeConfig } from './config-codec';
 
@@ -90,6 +92,7 @@ export abstract class BaseModel extends Module {
   constructor(config: BaseModelConfig) {
     super();
     assertBackendReady();
+    checkModelConfig(new.target.modelName, config);
     this.config = config;
     this.sparseFeatures = config.sparseFeatures ?? [];
     this.denseFeatures = config.denseFeatures ?? [];
@@ -184,6 +187,7 @@ export abstract class BaseModel extends Module {
 
   /** Choose optimizer, loss and metrics. Must be called before fit or evaluate. */
   compile(options: CompileOptions = {}): this {
+    checkOptionKeys('compile options', options, COMPILE_KEYS);
     const lr = options.lr ?? 1e-3;
     if (!(lr > 0)) throw new Error(`compile: lr must be > 0 (got ${options.lr})`);
     const embeddingLr = options.embeddingLr ?? EMBEDDING_LR_FACTOR * lr;
@@ -207,6 +211,9 @@ export abstract class BaseModel extends Module {
     });
     const lossWeights = options.lossWeights ?? this.targets.map(() => 1);
     if (lossWeights.length !== T || lossWeights.some((w) => !(w >= 0))) throw new Error(`compile: lossWeights must be ${T} non-negative numbers`);
+    if (options.metrics !== undefined && !Array.isArray(options.metrics)) {
+      throw new Error(`compile: metrics must be a list of metric names, e.g. metrics: ['auc'] (got ${JSON.stringify(options.metrics)})`);
+    }
     const metricNames = options.metrics ?? (this.targets.every((t) => t.type === 'binary') ? ['auc', 'logloss'] : ['mse']);
     for (const m of metricNames) {
       const spec = metrics.resolve(m);
@@ -458,11 +465,13 @@ export abstract class BaseModel extends Module {
 
   /** Scores for the first target (probabilities for binary targets), one per row. */
   async predict(data: DataInput, opts: InferenceOptions = {}): Promise<Float32Array> {
+    checkOptionKeys('predict options', opts, INFERENCE_KEYS);
     return (await this.predictTargets(data, opts))[this.targets[0].name];
   }
 
   /** Scores per target name. */
   async predictTargets(data: DataInput, opts: InferenceOptions = {}): Promise<Record<string, Float32Array>> {
+    checkOptionKeys('predict options', opts, INFERENCE_KEYS);
     const ds = this.bindData(data, false);
     const { preds } = this.predictBound(ds, opts.batchSize ?? 4096, false, opts.onProgress);
     const out: Record<string, Float32Array> = {};
@@ -472,6 +481,8 @@ export abstract class BaseModel extends Module {
 
   /** Compute the compiled metrics (and 'loss') on labelled data. Multi-target metrics are suffixed with _<target>. */
   async evaluate(data: DataInput, opts: InferenceOptions = {}): Promise<Record<string, number>> {
+    // metrics are chosen once, in compile(), so that fit's validation and evaluate report the same ones
+    checkOptionKeys('evaluate options (metrics are set in compile())', opts, INFERENCE_KEYS);
     this.requireCompiled('evaluate');
     const ds = this.bindData(data, true);
     // evaluateBound's signature is shared with the subclasses that override it, so the callback travels in a field
@@ -504,6 +515,7 @@ export abstract class BaseModel extends Module {
 
   /** Train. Returns the per-epoch history. */
   async fit(train: DataInput, opts: FitOptions = {}): Promise<History> {
+    checkOptionKeys('fit options', opts, FIT_KEYS);
     const c = this.requireCompiled('fit');
     const { epochs, batchSize } = checkLoopOptions('fit', opts);
     const data = this.bindData(train, true);
@@ -521,6 +533,7 @@ export abstract class BaseModel extends Module {
    * than the data. Validation data (`validData`) is in memory; the other options behave as in `fit`.
    */
   async fitStream(source: BatchSource, opts: StreamFitOptions = {}): Promise<History> {
+    checkOptionKeys('fitStream options', opts, STREAM_FIT_KEYS);
     const c = this.requireCompiled('fitStream');
     const { epochs, batchSize } = checkLoopOptions('fitStream', opts);
     if (!source || typeof source.chunks !== 'function') throw new Error('fitStream: source must have a chunks(epoch) method (a BatchSource)');
@@ -646,7 +659,13 @@ export abstract class BaseModel extends Module {
 
   /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
   async save(target: string | ModelStore): Promise<void> {
-    await saveModelState(this, await resolveStore(target));
+    const store = await resolveStore(target);
+    await writeAtomically(store, (s) => this.writeSave(s));
+  }
+
+  /** Write this model's files into one save transaction (subclasses add their own files after these). */
+  protected async writeSave(store: ModelStore): Promise<void> {
+    await saveModelState(this, store);
   }
 
   /** Load a model saved with `save`. Called on a subclass, checks the saved class matches. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BaseModel, ModelClass } from './base-model';
-import { bytesToFloats, checksum, floatBytes, ModelStore } from '../store';
+import { bytesToFloats, checksum, floatBytes, ModelStore, readFileInto } from '../store';
 import { decodeConfig } from './config-codec';
 import { SparseOptimizerConfig } from '../embedding/sparse-optimizer';
 import { models } from './model-registry';
@@ -156,9 +156,12 @@ export async function restoreModelState(store: ModelStore, expectedName: string 
     if (!table) throw new Error(`saved table '${e.name}' does not exist in the rebuilt ${manifest.modelName}`);
     if (table.rows !== e.rows || table.dim !== e.dim) throw new Error(`saved table '${e.name}' is ${e.rows}x${e.dim}, model expects ${table.rows}x${table.dim}`);
     table.setOptimizer(e.optimizer);
-    const data = bytesToFloats(await readChecked(store, e.file, e.checksum));
-    if (data.length !== e.rows * e.stride || table.stride !== e.stride) throw new Error(`table file ${store.describe(e.file)} has ${data.length} floats, expected ${e.rows * e.stride}`);
-    table.data = data;
+    if (table.stride !== e.stride) throw new Error(`table file ${store.describe(e.file)} has ${e.stride} floats per row, the ${e.optimizer.kind} optimizer uses ${table.stride}`);
+    // read straight into the table's own buffer, in chunks: no 2 GiB single-read limit and no second copy
+    const data = table.data;
+    await readFileInto(store, e.file, floatBytes(data));
+    const got = checksum(floatBytes(data));
+    if (got !== e.checksum) throw new Error(`${store.describe(e.file)} is corrupted (checksum ${got}, manifest says ${e.checksum})`);
     table.initialized = (await readChecked(store, e.initFile, e.initChecksum)).slice();
     table.step = e.step;
   }

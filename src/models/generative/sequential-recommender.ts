@@ -1,3 +1,4 @@
+import { checkedConfig } from '../../basic/model/option-checks';
 import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput } from '../../basic/model/types';
@@ -110,7 +111,7 @@ export abstract class SequentialRecommender extends BaseModel {
   private pending: PendingStep | null = null;
 
   constructor(config: SequentialRecommenderConfig) {
-    super({ ...config, targets: [{ name: NEXT_ITEM, type: 'regression' }] });
+    super(checkedConfig(new.target.modelName, config, { ...config, targets: [{ name: NEXT_ITEM, type: 'regression' }] }));
     const name = this.modelName();
     const seqs = this.sequenceFeatures;
     const histName = config.historyFeature ?? (seqs.length === 1 ? seqs[0].name : undefined);

@@ -1,3 +1,4 @@
+import { checkedConfig } from '../../basic/model/option-checks';
 import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput, FitOptions, History } from '../../basic/model/types';
@@ -240,12 +241,14 @@ export abstract class MatchModel extends BaseModel {
   constructor(config: MatchModelConfig) {
     const name = new.target.modelName;
     const { user, item } = splitFeatures(name, config);
-    super({
-      ...config,
-      sparseFeatures: [...user.sparse, ...item.sparse],
-      sequenceFeatures: user.sequences,
-      denseFeatures: [...user.dense, ...item.dense],
-    } as BaseModelConfig);
+    super(
+      checkedConfig(name, config, {
+        ...config,
+        sparseFeatures: [...user.sparse, ...item.sparse],
+        sequenceFeatures: user.sequences,
+        denseFeatures: [...user.dense, ...item.dense],
+      } as BaseModelConfig),
+    );
     this.matchConfig = config;
     this.userFeatures = config.userFeatures;
     this.itemFeatures = config.itemFeatures;
@@ -975,10 +978,9 @@ export abstract class MatchModel extends BaseModel {
     return encodeConfig(this.matchConfig);
   }
 
-  /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog. */
-  async save(target: string | ModelStore): Promise<void> {
-    const store = await resolveStore(target);
-    await super.save(store);
+  /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog (one transaction). */
+  protected async writeSave(store: ModelStore): Promise<void> {
+    await super.writeSave(store);
     if (!this.catalogIsCustom || !this.catalog?.data) return;
     const columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> = [];
     for (const f of this.itemFeatures) {
