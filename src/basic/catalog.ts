@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { createLoss, BUILTIN_LOSSES, LossSpec } from '../loss/pointwise';
 import * as M from './metrics';
 import { Registry } from './registry';

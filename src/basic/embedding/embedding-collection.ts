@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { EmbeddedFeatureType, Feature } from '../features';
 import { Dataset } from '../data/dataset';
 import { hashBucket } from './hashing';

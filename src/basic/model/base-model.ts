@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';

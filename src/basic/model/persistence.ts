@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BaseModel, ModelClass } from './base-model';
 import { bytesToFloats, checksum, floatBytes, ModelStore } from '../store';
 import { decodeConfig } from './config-codec';
