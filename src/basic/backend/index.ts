@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 // The Node entry keeps the pure-JS cpu backend as the last resort (the browser entry does not: see browser.ts).
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';

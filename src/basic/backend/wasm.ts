@@ -3,6 +3,7 @@
  * multi-threaded Node path lives in wasm-threads.ts and is only reached from backend/index.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installMatMulTransposeFix } from './matmul-transpose-fix';
 import { installFastKernels } from './wasm-fast-kernels';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
@@ -10,7 +11,9 @@ import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore } from '../store';
-import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
+import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot, SaveOptions } from './persistence';
+
+export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
 
 /**
@@ -635,9 +638,15 @@ export abstract class BaseModel extends Module {
 
   // ---------------------------------------------------------------- persistence
 
-  /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
-  async save(target: string | ModelStore): Promise<void> {
-    await saveModelState(this, await resolveStore(target));
+  /**
+   * Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore.
+   * `{ weightsOnly: true }` writes only what scoring needs (for serving; see {@link SaveOptions}).
+   */
+  async save(target: string | ModelStore, opts: SaveOptions = {}): Promise<void> {
+    for (const key of Object.keys(opts ?? {})) {
+      if (key !== 'weightsOnly') throw new Error(`save: unknown option '${key}' (known: weightsOnly)`);
+    }
+    await saveModelState(this, await resolveStore(target), opts);
   }
 
   /** Load a model saved with `save`. Called on a subclass, checks the saved class matches. */

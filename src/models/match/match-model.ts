@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BaseModel, ModelInputs } from '../../basic/model/base-model';
+import { BaseModel, ModelInputs, SaveOptions } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput, FitOptions, History } from '../../basic/model/types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature } from '../../basic/features';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
@@ -976,9 +976,9 @@ export abstract class MatchModel extends BaseModel {
   }
 
   /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog. */
-  async save(target: string | ModelStore): Promise<void> {
+  async save(target: string | ModelStore, opts: SaveOptions = {}): Promise<void> {
     const store = await resolveStore(target);
-    await super.save(store);
+    await super.save(store, opts);
     if (!this.catalogIsCustom || !this.catalog?.data) return;
     const columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> = [];
     for (const f of this.itemFeatures) {
