@@ -23,9 +23,9 @@ export class FetchStore implements ModelStore {
   constructor(baseUrl: string, private readonly opts: FetchStoreOptions = {}) {
     if (typeof baseUrl !== 'string' || baseUrl.length === 0) throw new Error(`FetchStore: baseUrl must be a non-empty URL string (got ${String(baseUrl)})`);
     this.base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-    const f = opts.fetch ?? (typeof fetch === 'function' ? fetch : undefined);
-    if (!f) throw new Error('FetchStore: no global fetch in this runtime; pass { fetch } (e.g. from undici or node-fetch)');
-    this.fetchFn = f;
+    if (!opts.fetch && typeof fetch !== 'function') throw new Error('FetchStore: no global fetch in this runtime; pass { fetch } (e.g. from undici or node-fetch)');
+    // browsers refuse a detached `fetch` ("Illegal invocation"): always call it as a global function
+    this.fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
   }
 
   /** The URL a model file is fetched from. */
