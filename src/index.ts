@@ -8,6 +8,7 @@ export type { MetricSpec, OptimizerFactory, OptimizerPair, LossFactory } from '.
 export { models as modelRegistry } from './basic/model/model-registry';
 export * from './basic/backend';
 export * from './basic/store';
+export * from './basic/fetch-store';
 export * from './basic/embedding/embedding-collection';
 export * from './basic/embedding/sparse-table';
 export * from './basic/embedding/sparse-optimizer';

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjs-setup';
 import { createLoss, BUILTIN_LOSSES, LossSpec } from '../loss/pointwise';
 import * as M from './metrics';
 import { Registry } from './registry';

@@ -6,7 +6,7 @@
  * hits) are additive logit adjustments and 0/1 masks built on the host with the helpers below, so the losses stay
  * plain functions of tensors.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Registry } from '../basic/registry';
 
 /**

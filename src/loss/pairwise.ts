@@ -2,7 +2,7 @@
  * Pairwise ranking losses for retrieval (match) models: each positive score is compared with the scores of
  * negatives of the same query. They take logits (similarities divided by a temperature), not probabilities.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { softplus } from './softplus';
 import { Registry } from '../basic/registry';
 

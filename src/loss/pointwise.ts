@@ -6,7 +6,7 @@
  * arbitrarily confident predictions, and its gradient does not vanish when the
  * sigmoid saturates.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { softplus } from './softplus';
 
 /**

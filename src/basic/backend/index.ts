@@ -1,8 +1,12 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
+// The Node entry keeps the pure-JS cpu backend as the last resort (the browser entry does not: see browser.ts).
+import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { installMatMulTransposeFix } from './matmul-transpose-fix';
-import { installFastKernels } from './wasm-fast-kernels';
 import { activeWasmThreads, configureWasmThreads, shutdownWasmThreads } from './wasm-threads';
+import { applyWasmPaths, startWasm, WasmPaths } from './wasm';
+
+export type { WasmPaths } from './wasm';
 
 /** Which compute backend to use: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -17,6 +21,8 @@ export interface BackendOptions {
   log?: boolean;
   /** Install the wasm kernel fixes (transposed matMul, fast transpose and reductions); default true. Off only to measure them. */
   kernelFixes?: boolean;
+  /** Where the tfjs wasm binaries are (URL prefix ending in '/', or file name -> URL); default: the package's own. */
+  wasmPaths?: WasmPaths;
 }
 
 /** What {@link initBackend} selected. */
@@ -75,17 +81,15 @@ async function select(opts: BackendOptions): Promise<BackendInfo> {
     if (choice === 'tensorflow') throw new Error('backend "tensorflow" requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded');
   }
   if (choice === 'auto' || choice === 'wasm') {
+    applyWasmPaths(opts.wasmPaths);
     if (threads > 1) configureWasmThreads({ threads });
-    const fix = (opts.kernelFixes ?? true) && installMatMulTransposeFix() && installFastKernels();
     try {
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        return { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', threads: activeWasmThreads(), matMulFix: fix };
-      }
+      const fix = await startWasm(opts);
+      return { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', threads: activeWasmThreads(), matMulFix: fix };
     } catch (err) {
       if (choice === 'wasm') throw err;
+      console.warn(`nextrec-ts: ${(err as Error).message}; falling back to the (20-30x slower) cpu backend`);
     }
-    if (choice === 'wasm') throw new Error('the wasm backend failed to initialise');
   }
   await tf.setBackend('cpu');
   return { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', threads: 1, matMulFix: false };

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Host-side replacements for wasm kernels that are slow in tfjs-backend-wasm 4.22 because they move data with a

@@ -325,18 +325,21 @@ function rethrow(err: unknown): never {
 
 const GLUE_PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 type ListenerSnapshot = Map<string, Function[]>;
-// Plain EventEmitter view of process: the typed overloads do not accept a union of event names.
-const processEvents = process as unknown as NodeJS.EventEmitter;
+// Plain EventEmitter view of process: the typed overloads do not accept a union of event names. A function, not
+// a module-level constant, so that importing this file never touches `process`.
+function processEvents(): NodeJS.EventEmitter {
+  return process as unknown as NodeJS.EventEmitter;
+}
 
 function snapshotProcessListeners(): ListenerSnapshot {
-  return new Map(GLUE_PROCESS_EVENTS.map((event) => [event, processEvents.listeners(event)]));
+  return new Map(GLUE_PROCESS_EVENTS.map((event) => [event, processEvents().listeners(event)]));
 }
 
 function removeListenersAddedSince(before: ListenerSnapshot): void {
   for (const event of GLUE_PROCESS_EVENTS) {
     const had = before.get(event) ?? [];
-    for (const listener of processEvents.listeners(event)) {
-      if (!had.includes(listener)) processEvents.removeListener(event, listener as (...a: unknown[]) => void);
+    for (const listener of processEvents().listeners(event)) {
+      if (!had.includes(listener)) processEvents().removeListener(event, listener as (...a: unknown[]) => void);
     }
   }
 }

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 import { EmbeddedFeatureType, Feature } from '../features';
 import { Dataset } from '../data/dataset';
 import { hashBucket } from './hashing';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Element-wise activations available to layers by name. */
 export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'leaky_relu' | 'silu' | 'gelu' | 'elu';

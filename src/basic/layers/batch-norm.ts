@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ForwardContext, init, Module } from './module';
 
 /** Batch normalisation over the batch axis of [B, C] inputs, with moving statistics for inference. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Activation, ACTIVATIONS, applyActivation } from './activation';
 import { init, Module } from './module';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Dense } from './dense';
 import { Mlp, MlpConfig } from './mlp';

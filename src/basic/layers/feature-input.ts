@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
 import { EmbeddingRequest } from '../embedding/embedding-collection';
 import { Rng } from '../random';

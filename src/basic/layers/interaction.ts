@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Factorization-machine second-order term (Rendle 2010): sum over field pairs of <e_i, e_j>, computed in

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Activation, applyActivation } from './activation';
 import { BatchNorm } from './batch-norm';

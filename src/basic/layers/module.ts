@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 import { Rng } from '../random';
 
 /** Per-call state threaded through a forward pass. */

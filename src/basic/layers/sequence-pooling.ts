@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { SequencePooling } from '../features';
 import { Rng } from '../random';
 import { ForwardContext, Module } from './module';

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import '../tfjs-setup';
 import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
@@ -13,7 +14,9 @@ import { createProgress, ProgressSink } from '../progress';
 import { ModelStore, writeAtomically } from '../store';
 import { checkOptionKeys } from '../options-schema';
 import { checkModelConfig, COMPILE_KEYS, FIT_KEYS, INFERENCE_KEYS, STREAM_FIT_KEYS } from './option-checks';
-import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot } from './persistence';
+import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, ModelSnapshot, SaveOptions } from './persistence';
+
+export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
 
 /**
@@ -657,15 +660,19 @@ export abstract class BaseModel extends Module {
 
   // ---------------------------------------------------------------- persistence
 
-  /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
-  async save(target: string | ModelStore): Promise<void> {
+  /**
+   * Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore, as one
+   * transaction. `{ weightsOnly: true }` writes only what scoring needs (for serving; see {@link SaveOptions}).
+   */
+  async save(target: string | ModelStore, opts: SaveOptions = {}): Promise<void> {
+    checkOptionKeys('save options', opts, { weightsOnly: true });
     const store = await resolveStore(target);
-    await writeAtomically(store, (s) => this.writeSave(s));
+    await writeAtomically(store, (s) => this.writeSave(s, opts));
   }
 
   /** Write this model's files into one save transaction (subclasses add their own files after these). */
-  protected async writeSave(store: ModelStore): Promise<void> {
-    await saveModelState(this, store);
+  protected async writeSave(store: ModelStore, opts: SaveOptions = {}): Promise<void> {
+    await saveModelState(this, store, opts);
   }
 
   /** Load a model saved with `save`. Called on a subclass, checks the saved class matches. */

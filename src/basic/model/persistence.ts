@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { BaseModel, ModelClass } from './base-model';
 import { bytesToFloats, checksum, floatBytes, ModelStore, readFileInto } from '../store';
 import { decodeConfig } from './config-codec';
@@ -69,14 +69,33 @@ function serializableCompile(opts: CompileOptions | undefined): CompileOptions |
   return JSON.parse(JSON.stringify(opts)) as CompileOptions;
 }
 
+/** Options of `model.save`. */
+export interface SaveOptions {
+  /**
+   * Write only what scoring needs (for serving, e.g. to a browser): no optimizer state, no compile options,
+   * embedding tables without their per-row optimizer slots (a third of an Adam table). The model loads
+   * uncompiled; compile it again to continue training (optimizer state then starts fresh).
+   */
+  weightsOnly?: boolean;
+}
+
+/** Only the weight columns of each row (drops interleaved optimizer slots). */
+function weightColumns(data: Float32Array, rows: number, dim: number, stride: number): Float32Array {
+  if (stride === dim) return data;
+  const out = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) out.set(data.subarray(r * stride, r * stride + dim), r * dim);
+  return out;
+}
+
 /** Write a model's manifest, dense weights, optimizer state and embedding tables. */
-export async function saveModelState(model: BaseModel, store: ModelStore): Promise<void> {
+export async function saveModelState(model: BaseModel, store: ModelStore, opts: SaveOptions = {}): Promise<void> {
+  const weightsOnly = opts.weightsOnly ?? false;
   const internals = model.internals();
   const params = model.namedParams();
   const dense = await packTensors(params.map(([name, p]) => ({ name, tensor: p.variable })));
   await store.writeBytes('dense.bin', dense.bytes);
   let optimizer: ModelManifest['optimizer'] = null;
-  if (internals.compiled) {
+  if (internals.compiled && !weightsOnly) {
     const weights = await internals.compiled.dense.getWeights();
     const packed = await packTensors(weights.map((w) => ({ name: w.name, tensor: w.tensor })));
     await store.writeBytes('optimizer.bin', packed.bytes);
@@ -86,16 +105,17 @@ export async function saveModelState(model: BaseModel, store: ModelStore): Promi
   for (const table of model.embeddings.tables.values()) {
     const file = `${tableFile(table.name)}.bin`;
     const initFile = `${tableFile(table.name)}.init`;
-    const bytes = floatBytes(table.data);
+    // weights-only tables are saved as plain SGD tables (stride = dim), which the loader already understands
+    const bytes = floatBytes(weightsOnly ? weightColumns(table.data, table.rows, table.dim, table.stride) : table.data);
     await store.writeBytes(file, bytes);
     await store.writeBytes(initFile, table.initialized);
     tables.push({
       name: table.name,
       rows: table.rows,
       dim: table.dim,
-      stride: table.stride,
-      step: table.step,
-      optimizer: table.optimizerConfig,
+      stride: weightsOnly ? table.dim : table.stride,
+      step: weightsOnly ? 0 : table.step,
+      optimizer: weightsOnly ? { kind: 'sgd', lr: 0 } : table.optimizerConfig,
       file,
       checksum: checksum(bytes),
       initFile,
@@ -109,7 +129,7 @@ export async function saveModelState(model: BaseModel, store: ModelStore): Promi
     config: model.configForSave(),
     globalStep: internals.globalStep,
     trainRng: internals.trainRngState.getState(),
-    compile: serializableCompile(internals.compiled?.options),
+    compile: weightsOnly ? null : serializableCompile(internals.compiled?.options),
     dense: { file: 'dense.bin', checksum: checksum(dense.bytes), entries: dense.entries },
     optimizer,
     tables,

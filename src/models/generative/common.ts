@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Rows scaled to unit L2 norm along the last axis; all-zero rows (padding) stay zero. */
 export function l2Normalize(x: tf.Tensor): tf.Tensor {

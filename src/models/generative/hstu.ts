@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ForwardContext } from '../../basic/layers/module';
 import { SequenceBatch } from '../../basic/layers/attention';
 import { HstuEncoder, HstuLayerConfig } from '../../basic/layers/hstu-layer';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ForwardContext } from '../../basic/layers/module';
 import { SasRecBlock, SequenceBatch } from '../../basic/layers/attention';
 import { LayerNorm } from '../../basic/layers/layer-norm';

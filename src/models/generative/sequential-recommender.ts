@@ -1,5 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { checkedConfig } from '../../basic/model/option-checks';
-import * as tf from '@tensorflow/tfjs';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';

@@ -1,6 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { checkedConfig } from '../../basic/model/option-checks';
-import * as tf from '@tensorflow/tfjs';
-import { BaseModel, ModelInputs } from '../../basic/model/base-model';
+import { BaseModel, ModelInputs, SaveOptions } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput, FitOptions, History } from '../../basic/model/types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature } from '../../basic/features';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
@@ -979,8 +979,8 @@ export abstract class MatchModel extends BaseModel {
   }
 
   /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog (one transaction). */
-  protected async writeSave(store: ModelStore): Promise<void> {
-    await super.writeSave(store);
+  protected async writeSave(store: ModelStore, opts: SaveOptions = {}): Promise<void> {
+    await super.writeSave(store, opts);
     if (!this.catalogIsCustom || !this.catalog?.data) return;
     const columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> = [];
     for (const f of this.itemFeatures) {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CapsuleRouting } from '../../basic/layers/capsule';
 import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';

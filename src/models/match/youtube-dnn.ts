@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { models } from '../../basic/model/model-registry';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { CompileOptions, DataInput, InferenceOptions } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ModelInputs } from '../../basic/model/base-model';
 import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';

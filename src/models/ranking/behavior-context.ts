@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { DenseFeature, SequenceFeature, SparseFeature } from '../../basic/features';
 import { EmbeddingRequest } from '../../basic/embedding/embedding-collection';
 import { ForwardContext, Module } from '../../basic/layers/module';

@@ -1,0 +1,43 @@
+import { spawn, spawnSync, ChildProcess } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+import { promises as fs } from 'fs';
+import * as esbuild from 'esbuild';
+
+/** Path of Debian's `chromium` (or CHROMIUM_BIN), or null when it is not installed. */
+export function findChromium(): string | null {
+  for (const bin of [process.env.CHROMIUM_BIN, 'chromium', 'chromium-browser'].filter((b): b is string => !!b)) {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20_000 });
+    if (r.status === 0) return bin;
+  }
+  return null;
+}
+
+/** Bundle a page script for the browser (esbuild, from the lockfile). */
+export async function bundlePage(entry: string): Promise<string> {
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'iife', write: false, logLevel: 'silent', minify: true });
+  return out.outputFiles[0].text;
+}
+
+/** Open `url` in headless Chromium; the page reports back to the test server. Call the result to close it. */
+export async function openHeadless(bin: string, url: string): Promise<() => Promise<void>> {
+  const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-chromium-'));
+  const child: ChildProcess = spawn(
+    bin,
+    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', `--user-data-dir=${profile}`, url],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    await fs.rm(profile, { recursive: true, force: true });
+  };
+}
+
+/** Resolve `p`, or reject after `ms` with `what` in the message. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
