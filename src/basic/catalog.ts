@@ -3,6 +3,7 @@ import { createLoss, BUILTIN_LOSSES, LossSpec } from '../loss/pointwise';
 import * as M from './metrics';
 import { Registry } from './registry';
 import { SparseOptimizerConfig } from './embedding/sparse-optimizer';
+import { AdamWOptimizer, FtrlOptimizer } from './optim/dense-optimizers';
 
 /** A metric over host arrays; `groups` is provided for per-user metrics such as gauc. */
 export interface MetricSpec {
@@ -58,4 +59,31 @@ optimizers.register('adagrad', ({ lr, embeddingLr, params }) => {
 optimizers.register('sgd', ({ lr, embeddingLr, params }) => {
   checkKeys('sgd', params, []);
   return { dense: tf.train.sgd(lr), sparse: { kind: 'sgd', lr: embeddingLr } };
+});
+optimizers.register('momentum', ({ lr, embeddingLr, params }) => {
+  checkKeys('momentum', params, ['momentum', 'nesterov']);
+  const { momentum = 0.9, nesterov = 0 } = params;
+  if (!(momentum >= 0 && momentum < 1)) throw new Error(`optimizer 'momentum': momentum must be in [0, 1) (got ${momentum})`);
+  return { dense: tf.train.momentum(lr, momentum, !!nesterov), sparse: { kind: 'momentum', lr: embeddingLr, momentum, nesterov: nesterov ? 1 : 0 } };
+});
+optimizers.register('rmsprop', ({ lr, embeddingLr, params }) => {
+  checkKeys('rmsprop', params, ['decay', 'momentum', 'epsilon']);
+  const { decay = 0.9, momentum = 0, epsilon = 1e-7 } = params;
+  if (!(decay > 0 && decay < 1)) throw new Error(`optimizer 'rmsprop': decay must be in (0, 1) (got ${decay})`);
+  return { dense: tf.train.rmsprop(lr, decay, momentum, epsilon), sparse: { kind: 'rmsprop', lr: embeddingLr, decay, momentum, epsilon } };
+});
+optimizers.register('adamw', ({ lr, embeddingLr, params }) => {
+  checkKeys('adamw', params, ['beta1', 'beta2', 'epsilon', 'weightDecay']);
+  const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, weightDecay = 0.01 } = params;
+  if (!(weightDecay >= 0)) throw new Error(`optimizer 'adamw': weightDecay must be >= 0 (got ${weightDecay})`);
+  return {
+    dense: new AdamWOptimizer(lr, beta1, beta2, epsilon, weightDecay),
+    sparse: { kind: 'adamw', lr: embeddingLr, beta1, beta2, epsilon, weightDecay },
+  };
+});
+optimizers.register('ftrl', ({ lr, embeddingLr, params }) => {
+  checkKeys('ftrl', params, ['beta']);
+  const { beta = 1 } = params;
+  if (!(beta >= 0)) throw new Error(`optimizer 'ftrl': beta must be >= 0 (got ${beta})`);
+  return { dense: new FtrlOptimizer(lr, beta), sparse: { kind: 'ftrl', lr: embeddingLr, beta } };
 });
