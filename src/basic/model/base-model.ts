@@ -496,7 +496,7 @@ export abstract class BaseModel extends Module {
       const labels = ds.column(t.name).data as Float32Array;
       for (const m of c.metricNames) {
         const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
-        report[key] = metrics.resolve(m).fn(labels, preds[k], groups);
+        report[key] = metrics.resolve(m).fn(labels, preds[k], groups, { threshold: c.options.threshold });
       }
     });
     return report;

@@ -46,10 +46,11 @@ abstract class SlotOptimizer extends tf.Optimizer {
   async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     const byName = new Map(rest.map((w) => [w.name, w.tensor]));
-    this.disposeSlots();
     const names = new Set(rest.map((w) => w.name.slice(0, w.name.lastIndexOf('/'))));
+    // new variables first: the given tensors may be this optimizer's own slots (getWeights returns them)
+    const restored = new Map<string, tf.Variable[]>();
     for (const name of names) {
-      this.slots.set(
+      restored.set(
         name,
         this.slotNames.map((slot) => {
           const t = byName.get(`${name}/${slot}`);
@@ -58,6 +59,8 @@ abstract class SlotOptimizer extends tf.Optimizer {
         }),
       );
     }
+    this.disposeSlots();
+    for (const [name, vars] of restored) this.slots.set(name, vars);
   }
 
   private disposeSlots(): void {
