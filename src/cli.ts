@@ -14,6 +14,7 @@ import { models } from './basic/model/model-registry';
 import { withTaskProgress } from './basic/progress';
 import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
+import { renderRunReport } from './run-report';
 import './models/ranking';
 import './models/multitask';
 import './models/match';
@@ -116,9 +117,15 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   const Cls = models.resolve(cfg.model.name);
   const model = new Cls({ ...processor.modelConfig(), ...(cfg.model.params ?? {}) });
   model.compile(cfg.compile ?? {});
-  const history = await model.fit(train, { validData: valid, ...fitOptions });
   const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
   await fs.mkdir(out, { recursive: true });
+  // every run keeps a run log in its folder (for `nextrec-ts report`); a run file may name another path
+  if (fitOptions.runLog !== undefined && typeof fitOptions.runLog !== 'string') throw new CliError(`${configFile}: fit.runLog must be a file path`);
+  const runLog = fitOptions.runLog ? resolveFrom(base, fitOptions.runLog as string) : path.join(out, 'log.jsonl');
+  await fs.rm(runLog, { force: true });
+  for (const k of ['checkpointDir'] as const) if (typeof fitOptions[k] === 'string') fitOptions[k] = resolveFrom(base, fitOptions[k] as string);
+  if (valid && fitOptions.validationSplit !== undefined) throw new CliError(`${configFile}: give either data.valid or fit.validationSplit, not both`);
+  const history = await model.fit(train, { validData: valid, ...fitOptions, runLog });
   await model.save(out);
   await processor.save(out);
   await writeJson(path.join(out, 'history.json'), history);
@@ -173,6 +180,7 @@ const USAGE = `usage:
   nextrec-ts train --config run.yaml [--out DIR] [--quiet]
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
+  nextrec-ts report RUN_DIR... [--out curves.svg]      learning curves of runs (from their log.jsonl)
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
 Progress bars go to stderr when it is a terminal; --quiet turns them off (and fit's progress lines).`;
 
@@ -187,6 +195,11 @@ export async function main(argv: string[]): Promise<number> {
       const out = option(args, 'out', false);
       const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, opts);
       if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
+    } else if (command === 'report') {
+      const out = option(args, 'out', false) ?? 'curves.svg';
+      const runs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');
+      await fs.writeFile(out, await renderRunReport(runs));
+      console.log(`learning curves of ${runs.length} run(s) written to ${out}`);
     } else if (command === 'bench') {
       const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');
       const { execFileSync } = await import('child_process');

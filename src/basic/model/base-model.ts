@@ -508,6 +508,9 @@ export abstract class BaseModel extends Module {
     const { epochs, batchSize } = checkLoopOptions('fit', opts);
     let data = this.bindData(train, true);
     let valid: Dataset | null = null;
+    if (opts.validationSplit === undefined && (opts.validationSplitBy !== undefined || opts.validationSplitColumn !== undefined)) {
+      throw new Error('fit: validationSplitBy / validationSplitColumn need validationSplit (the fraction to hold out, e.g. 0.1)');
+    }
     if (opts.validationSplit !== undefined) {
       if (opts.validData) throw new Error('fit: pass either validData or validationSplit, not both');
       const split = this.validationSplit(train, data, opts);
