@@ -16,6 +16,7 @@ import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
 import { FileStore } from './data/file-store';
 import { suggestionText } from './basic/options-schema';
+import { renderRunReport } from './run-report';
 import './models/ranking';
 import './models/multitask';
 import './models/match';
@@ -110,10 +111,6 @@ function resolveFrom(base: string, p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(base, p);
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await fs.writeFile(file, JSON.stringify(value, null, 2));
-}
-
 /** Learn the processor's vocabularies and statistics from a file, counting the rows read. */
 async function fitProcessor(processor: DataProcessor, file: string, progress: boolean): Promise<void> {
   await withTaskProgress(`reading ${path.basename(file)}`, { enabled: progress }, (bar) => processor.fit(file, { onProgress: (rows) => bar.update(rows) }));
@@ -145,8 +142,15 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   const Cls = models.resolve(cfg.model.name);
   const model = new Cls({ ...processor.modelConfig(), ...(cfg.model.params ?? {}) });
   model.compile(cfg.compile ?? {});
-  const history = await model.fit(train, { validData: valid, ...fitOptions });
   const out = resolveFrom(process.cwd(), outOverride ?? cfg.output ?? path.join('runs', cfg.model.name));
+  await fs.mkdir(out, { recursive: true });
+  // every run keeps a run log in its folder (for `nextrec-ts report`); a run file may name another path
+  if (fitOptions.runLog !== undefined && typeof fitOptions.runLog !== 'string') throw new CliError(`${configFile}: fit.runLog must be a file path`);
+  const runLog = fitOptions.runLog ? resolveFrom(base, fitOptions.runLog as string) : path.join(out, 'log.jsonl');
+  await fs.rm(runLog, { force: true });
+  for (const k of ['checkpointDir'] as const) if (typeof fitOptions[k] === 'string') fitOptions[k] = resolveFrom(base, fitOptions[k] as string);
+  if (valid && fitOptions.validationSplit !== undefined) throw new CliError(`${configFile}: give either data.valid or fit.validationSplit, not both`);
+  const history = await model.fit(train, { validData: valid, ...fitOptions, runLog });
   const metrics = cfg.data.test ? await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress) : null;
   // one transaction for the whole run folder: a crash leaves the previous run or this one, never a mix
   await new FileStore(out).atomically(async (store) => {
@@ -235,6 +239,7 @@ const USAGE = `usage:
   nextrec-ts train --config run.yaml [--out DIR] [--set key.path=value ...] [--quiet]
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
+  nextrec-ts report RUN_DIR... [--out curves.svg]      learning curves of runs (from their log.jsonl)
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
 Progress bars go to stderr when it is a terminal; --quiet turns them off (and fit's progress lines).`;
 
@@ -250,6 +255,11 @@ export async function main(argv: string[]): Promise<number> {
       const out = option(args, 'out', false);
       const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, opts);
       if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
+    } else if (command === 'report') {
+      const out = option(args, 'out', false) ?? 'curves.svg';
+      const runs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');
+      await fs.writeFile(out, await renderRunReport(runs));
+      console.log(`learning curves of ${runs.length} run(s) written to ${out}`);
     } else if (command === 'bench') {
       const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');
       const { execFileSync } = await import('child_process');

@@ -1,7 +1,7 @@
 /** Receives training progress; the default prints a bar on a TTY and plain lines otherwise. */
 export interface ProgressSink {
   startEpoch(epoch: number, epochs: number, steps: number): void;
-  step(step: number, stats: { loss: number; samplesPerSec: number }): void;
+  step(step: number, stats: { loss: number; samplesPerSec: number; lr?: number }): void;
   endEpoch(summary: string): void;
   /** A one-off message (e.g. early stopping). */
   message(text: string): void;
@@ -39,16 +39,16 @@ class BarProgress implements ProgressSink {
     const bars = cliProgress();
     this.bar = new bars.SingleBar(
       {
-        format: `epoch ${epoch}/${epochs} |{bar}| {value}/{total} | loss {loss} | {sps} samples/s | eta {eta_formatted}`,
+        format: `epoch ${epoch}/${epochs} |{bar}| {value}/{total} | loss {loss} | lr {lr} | {sps} samples/s | eta {eta_formatted}`,
         hideCursor: true,
         clearOnComplete: true,
       },
       bars.Presets.shades_classic,
     );
-    this.bar.start(steps, 0, { loss: '-', sps: '-' });
+    this.bar.start(steps, 0, { loss: '-', sps: '-', lr: '-' });
   }
-  step(step: number, s: { loss: number; samplesPerSec: number }): void {
-    this.bar?.update(step, { loss: s.loss.toFixed(4), sps: Math.round(s.samplesPerSec).toLocaleString('en-US') });
+  step(step: number, s: { loss: number; samplesPerSec: number; lr?: number }): void {
+    this.bar?.update(step, { loss: s.loss.toFixed(4), sps: Math.round(s.samplesPerSec).toLocaleString('en-US'), lr: s.lr === undefined ? '-' : s.lr.toPrecision(3) });
   }
   endEpoch(summary: string): void {
     this.bar?.stop();
@@ -70,11 +70,11 @@ class LineProgress implements ProgressSink {
   startEpoch(epoch: number, epochs: number, steps: number): void {
     Object.assign(this, { epoch, epochs, steps, lastLogged: 0 });
   }
-  step(step: number, s: { loss: number; samplesPerSec: number }): void {
+  step(step: number, s: { loss: number; samplesPerSec: number; lr?: number }): void {
     const every = Math.max(1, Math.round(this.steps * this.everyFraction));
     if (step - this.lastLogged >= every || step === this.steps) {
       this.lastLogged = step;
-      console.log(`epoch ${this.epoch}/${this.epochs} step ${step}/${this.steps} loss ${s.loss.toFixed(4)} ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`);
+      console.log(`epoch ${this.epoch}/${this.epochs} step ${step}/${this.steps} loss ${s.loss.toFixed(4)}${s.lr === undefined ? '' : ` lr ${s.lr.toPrecision(3)}`} ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s`);
     }
   }
   endEpoch(summary: string): void {

@@ -7,6 +7,7 @@ import { container, DependencyContainer } from 'tsyringe';
  */
 export class Registry<T> {
   private readonly names = new Set<string>();
+  private readonly families: Array<{ prefix: string; pattern: string; build: (suffix: string) => T }> = [];
 
   constructor(
     readonly kind: string,
@@ -25,18 +26,40 @@ export class Registry<T> {
     this.names.add(name);
   }
 
+  /**
+   * Add a parametrised family of entries: every name `prefix + suffix` (e.g. 'ndcg@10') not registered on its own
+   * is built by `build(suffix)`, which throws a message naming the problem for a bad suffix. `pattern` is how the
+   * family is listed, e.g. 'ndcg@K'.
+   */
+  registerFamily(prefix: string, pattern: string, build: (suffix: string) => T): void {
+    if (this.families.some((f) => f.prefix === prefix)) throw new Error(`${this.kind} family '${pattern}' is already registered`);
+    this.families.push({ prefix, pattern, build });
+  }
+
   /** Look an entry up; throws listing the known names when absent. */
   resolve(name: string): T {
-    if (!this.names.has(name)) throw new Error(`unknown ${this.kind} '${name}' (known: ${this.list().join(', ')})`);
+    if (!this.names.has(name)) {
+      const family = this.families.find((f) => name.startsWith(f.prefix));
+      if (family) return family.build(name.slice(family.prefix.length));
+      throw new Error(`unknown ${this.kind} '${name}' (known: ${this.list().join(', ')})`);
+    }
     return this.di.resolve<T>(this.token(name));
   }
 
   has(name: string): boolean {
-    return this.names.has(name);
+    if (this.names.has(name)) return true;
+    const family = this.families.find((f) => name.startsWith(f.prefix));
+    if (!family) return false;
+    try {
+      family.build(name.slice(family.prefix.length));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Registered names, sorted. */
   list(): string[] {
-    return [...this.names].sort();
+    return [...this.names, ...this.families.map((f) => f.pattern)].sort();
   }
 }

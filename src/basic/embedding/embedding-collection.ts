@@ -70,6 +70,8 @@ export class EmbeddingCollection {
   private optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 };
   /** Default L2 for tables whose feature does not set one. */
   embeddingL2 = 0;
+  /** L1 penalty of every table (a subgradient term, or FTRL's proximal lambda1). */
+  embeddingL1 = 0;
 
   constructor(features: readonly Feature[], readonly seed: number) {
     for (const f of features) if (f.kind !== 'dense') this.features.set(f.name, f);
@@ -190,6 +192,14 @@ export class EmbeddingCollection {
    * then each touched table takes exactly one optimizer step.
    */
   applyGradients(blocks: readonly EmbeddingBlock[], grads: readonly Float32Array[]): void {
+    this.applyAccumulated(this.accumulateGradients(blocks, grads));
+  }
+
+  /**
+   * First half of `applyGradients`: sum the gradients of several blocks per touched row of each table. The sums
+   * can be read and rescaled (gradient clipping) with `accumulatedGradients` before `applyAccumulated`.
+   */
+  accumulateGradients(blocks: readonly EmbeddingBlock[], grads: readonly Float32Array[]): SparseTable[] {
     const touched: SparseTable[] = [];
     const entries = new Map<SparseTable, number>();
     for (const block of blocks) {
@@ -219,12 +229,31 @@ export class EmbeddingCollection {
         }
       }
     });
-    for (const table of touched) {
+    return touched;
+  }
+
+  /** The summed per-row gradients of `tables` from the last `accumulateGradients` (views, writable: count x dim each). */
+  accumulatedGradients(tables: readonly SparseTable[]): Float32Array[] {
+    return tables.map((t) => {
+      const acc = this.accumulators.get(t.name)!;
+      return acc.grads.subarray(0, acc.count * t.dim);
+    });
+  }
+
+  /** Second half of `applyGradients`: one optimizer step per touched table with its accumulated row gradients. */
+  applyAccumulated(tables: readonly SparseTable[]): void {
+    for (const table of tables) {
       const acc = this.accumulators.get(table.name)!;
       if (acc.count === 0) continue;
       const own = this.l2ByTable.get(table.name);
-      table.applyGradients(acc.ids, acc.grads, acc.count, own === undefined || Number.isNaN(own) ? this.embeddingL2 : own);
+      table.applyGradients(acc.ids, acc.grads, acc.count, own === undefined || Number.isNaN(own) ? this.embeddingL2 : own, this.embeddingL1);
     }
+  }
+
+  /** Set the learning rate of every table's optimizer (learning-rate schedules). */
+  setLearningRate(lr: number): void {
+    this.optimizer = { ...this.optimizer, lr };
+    for (const t of this.tables.values()) t.setLearningRate(lr);
   }
 
   /** Number of float weights (excluding optimizer state) in all tables. */

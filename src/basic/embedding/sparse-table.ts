@@ -132,9 +132,14 @@ export class SparseTable {
   }
 
   /** One optimizer step on `count` unique rows with summed gradients. Row 0 must not be among `ids`. */
-  applyGradients(ids: Int32Array, grads: Float32Array, count: number, l2: number): void {
+  applyGradients(ids: Int32Array, grads: Float32Array, count: number, l2: number, l1 = 0): void {
     this.step++;
-    applySparseUpdate(this.optimizer, this.data, this.dim, ids, grads, count, this.step, l2);
+    applySparseUpdate(this.optimizer, this.data, this.dim, ids, grads, count, this.step, l2, l1);
+  }
+
+  /** Change the learning rate of the current optimizer (schedules); the row layout and state are kept. */
+  setLearningRate(lr: number): void {
+    this.optimizer = { ...this.optimizer, lr };
   }
 
   /** Number of initialised rows (excluding padding). */

@@ -18,6 +18,9 @@ import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, Mode
 
 export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
+import { TrainingControls } from '../optim/training-controls';
+import { splitForValidation, ValidationSplitBy } from '../data/validation-split';
+import type { RunLogRecord, RunLogSink } from '../run-log';
 
 /**
  * Default ratio of embedding to dense learning rate. Lazy (row-sparse) Adam moves a row only in steps where its
@@ -56,6 +59,8 @@ interface Compiled {
   lossSpecs: LossSpec[];
   lossWeights: number[];
   metricNames: string[];
+  /** Schedule, clipping and penalties (optim/training-controls.ts). */
+  controls: TrainingControls;
 }
 
 /** Constructor type used by the model registry and `load`. */
@@ -89,6 +94,8 @@ export abstract class BaseModel extends Module {
   /** Per-target losses of the last training step, or null when the model's loss is not a sum of per-target losses. */
   private lastTaskLosses: number[] | null = null;
   private globalStep = 0;
+  /** Dense learning rate of the last training step (schedules change it). */
+  private lastLr = 0;
   /** Constructor config, kept for save/load. */
   protected readonly config: BaseModelConfig;
 
@@ -225,10 +232,13 @@ export abstract class BaseModel extends Module {
     for (const [field, v] of [['denseL2', options.denseL2], ['embeddingL2', options.embeddingL2]] as const) {
       if (v !== undefined && !(v >= 0)) throw new Error(`compile: ${field} must be >= 0 (got ${v})`);
     }
+    const controls = new TrainingControls(options, pair.dense, lr, embeddingLr);
+    controls.bindRegularized(this.trainableParams().filter(([, p]) => p.regularize).map(([, p]) => p.variable.name));
     this.compiled?.dense.dispose();
     this.embeddings.setOptimizer(pair.sparse);
     this.embeddings.embeddingL2 = options.embeddingL2 ?? 0;
-    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames };
+    this.embeddings.embeddingL1 = options.embeddingL1 ?? 0;
+    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, controls };
     return this;
   }
 
@@ -351,7 +361,7 @@ export abstract class BaseModel extends Module {
     owned.push(labels);
     const params = this.trainableParams();
     const regularized = params.filter(([, p]) => p.regularize).map(([, p]) => p.variable);
-    const denseL2 = c.options.denseL2 ?? 0;
+    this.lastLr = c.controls.beforeStep(this.globalStep, this.embeddings);
     let dataLoss: tf.Tensor | null = null;
     this.taskLossSink = [];
     this.lastTaskLosses = null;
@@ -360,11 +370,8 @@ export abstract class BaseModel extends Module {
         const inputs = this.buildInputs(data, indices, leaves, blocks, owned);
         const loss = this.trainingLoss(inputs, labels, ctx);
         dataLoss = tf.keep(loss.clone());
-        if (denseL2 > 0 && regularized.length) {
-          const reg = tf.addN(regularized.map((v) => tf.sum(tf.square(v))));
-          return tf.add(loss, tf.mul(reg, denseL2 / 2)) as tf.Scalar;
-        }
-        return loss;
+        const penalty = c.controls.penalty(regularized);
+        return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
       }, [...params.map(([, p]) => p.variable), ...leaves]);
       const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
       // only when every target's loss was seen exactly once: overrides of trainingLoss may not use totalLoss at all
@@ -382,12 +389,14 @@ export abstract class BaseModel extends Module {
         const g = grads[p.variable.name];
         if (g) denseGrads[p.variable.name] = g;
       }
-      if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
       const blockGrads = leaves.map((leaf, i) => {
         const g = grads[leaf.name];
         return g ? (g.dataSync() as Float32Array) : new Float32Array(blocks[i].values.length);
       });
-      this.embeddings.applyGradients(blocks, blockGrads);
+      const touched = this.embeddings.accumulateGradients(blocks, blockGrads);
+      owned.push(...c.controls.clip(denseGrads, this.embeddings, touched));
+      if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
+      this.embeddings.applyAccumulated(touched);
       for (const f of ctx.deferred) f();
       value.dispose();
       tf.dispose(grads);
@@ -510,7 +519,7 @@ export abstract class BaseModel extends Module {
       const labels = ds.column(t.name).data as Float32Array;
       for (const m of c.metricNames) {
         const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
-        report[key] = metrics.resolve(m).fn(labels, preds[k], groups);
+        report[key] = metrics.resolve(m).fn(labels, preds[k], groups, { threshold: c.options.threshold });
       }
     });
     return report;
@@ -521,12 +530,37 @@ export abstract class BaseModel extends Module {
     checkOptionKeys('fit options', opts, FIT_KEYS);
     const c = this.requireCompiled('fit');
     const { epochs, batchSize } = checkLoopOptions('fit', opts);
-    const data = this.bindData(train, true);
+    let data = this.bindData(train, true);
+    let valid: Dataset | null = null;
+    if (opts.validationSplit === undefined && (opts.validationSplitBy !== undefined || opts.validationSplitColumn !== undefined)) {
+      throw new Error('fit: validationSplitBy / validationSplitColumn need validationSplit (the fraction to hold out, e.g. 0.1)');
+    }
+    if (opts.validationSplit !== undefined) {
+      if (opts.validData) throw new Error('fit: pass either validData or validationSplit, not both');
+      const split = this.validationSplit(train, data, opts);
+      valid = data.subset(split.valid);
+      data = data.subset(split.train);
+    }
     const steps = opts.dropLast ? Math.floor(data.numRows / batchSize) : Math.ceil(data.numRows / batchSize);
     if (steps === 0) throw new Error(`fit: dropLast with batchSize ${batchSize} leaves no batch from ${data.numRows} rows`);
     const batches = (_epoch: number) =>
       mapIterable(this.trainBatches(data, batchSize, { shuffle: opts.shuffle ?? true, rng: this.trainRng, dropLast: opts.dropLast }), (indices) => ({ data, indices }));
-    return this.trainLoop('fit', c, opts, epochs, batchSize, steps, createProgress(opts.verbose ?? 1), batches);
+    return this.trainLoop('fit', c, opts, epochs, batchSize, steps, createProgress(opts.verbose ?? 1), batches, valid);
+  }
+
+  /** Rows of `fit({ validationSplit })` (see basic/data/validation-split.ts). */
+  private validationSplit(raw: DataInput, data: Dataset, opts: FitOptions): { train: Int32Array; valid: Int32Array } {
+    const by: ValidationSplitBy = opts.validationSplitBy ?? 'random';
+    let column: ArrayLike<number> | undefined;
+    if (by === 'time' || by === 'group') {
+      const name = opts.validationSplitColumn ?? (by === 'group' ? this.compiled?.options.groupColumn : undefined);
+      if (!name) throw new Error(`fit: validationSplitBy '${by}' needs validationSplitColumn (the ${by === 'time' ? 'timestamp' : 'group id'} column)`);
+      column = data.columns.get(name)?.data;
+      if (!column && !(raw instanceof Dataset) && !Array.isArray(raw)) column = (raw as Record<string, ArrayLike<number>>)[name];
+      if (!column && Array.isArray(raw)) column = raw.map((r) => Number((r as Record<string, unknown>)[name]));
+      if (!column || column.length !== data.numRows) throw new Error(`fit: validationSplitColumn '${name}' is not a column of the training data with one value per row`);
+    }
+    return splitForValidation(data.numRows, opts.validationSplit!, by, (this.seed ^ 0x5eed) >>> 0, column);
   }
 
   /**
@@ -539,6 +573,7 @@ export abstract class BaseModel extends Module {
     checkOptionKeys('fitStream options', opts, STREAM_FIT_KEYS);
     const c = this.requireCompiled('fitStream');
     const { epochs, batchSize } = checkLoopOptions('fitStream', opts);
+    if ((opts as FitOptions).validationSplit !== undefined) throw new Error('fitStream: validationSplit needs the rows in memory; pass validData instead');
     if (!source || typeof source.chunks !== 'function') throw new Error('fitStream: source must have a chunks(epoch) method (a BatchSource)');
     const bufferRows = opts.shuffleBuffer ?? defaultShuffleBuffer(batchSize);
     if (!Number.isInteger(bufferRows) || bufferRows < 0) throw new Error(`fitStream: shuffleBuffer must be a non-negative integer (got ${opts.shuffleBuffer})`);
@@ -570,8 +605,34 @@ export abstract class BaseModel extends Module {
     stepsPerEpoch: number,
     progress: ProgressSink,
     batches: (epoch: number) => Iterable<TrainBatch> | AsyncIterable<TrainBatch>,
+    heldOut: Dataset | null = null,
   ): Promise<History> {
-    const valid = opts.validData ? this.bindData(opts.validData, true) : null;
+    const valid = heldOut ?? (opts.validData ? this.bindData(opts.validData, true) : null);
+    const schedule = c.controls.schedule;
+    schedule?.beginFit(this.globalStep, Math.min(epochs * stepsPerEpoch, opts.maxSteps ?? Infinity));
+    const plateau = schedule?.spec.type === 'plateau' ? this.resolveMonitor(schedule.spec.monitor, schedule.spec.mode, valid !== null, c, 'schedule') : null;
+    const runLog = openRunLog(opts.runLog);
+    try {
+      return await this.epochLoop(what, c, opts, epochs, batchSize, stepsPerEpoch, progress, batches, valid, plateau, runLog);
+    } finally {
+      await runLog?.flush?.();
+      await runLog?.close?.();
+    }
+  }
+
+  private async epochLoop(
+    what: string,
+    c: Compiled,
+    opts: FitOptions,
+    epochs: number,
+    batchSize: number,
+    stepsPerEpoch: number,
+    progress: ProgressSink,
+    batches: (epoch: number) => Iterable<TrainBatch> | AsyncIterable<TrainBatch>,
+    valid: Dataset | null,
+    plateau: { monitor: string; mode: 'min' | 'max' } | null,
+    runLog: RunLogSink | null,
+  ): Promise<History> {
     const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
     const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
     const history: History = { epochs: [], stoppedEarly: false };
@@ -596,21 +657,37 @@ export abstract class BaseModel extends Module {
         seen += indices.length;
         step++;
         stepsLeft--;
-        progress.step(step, { loss: lossSum / seen, samplesPerSec: seen / Math.max((Date.now() - t0) / 1000, 1e-9) });
-        opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss });
+        const samplesPerSec = seen / Math.max((Date.now() - t0) / 1000, 1e-9);
+        progress.step(step, { loss: lossSum / seen, samplesPerSec, lr: this.lastLr });
+        opts.onStep?.({ epoch, step, globalStep: this.globalStep, loss, lr: this.lastLr });
+        if (runLog) {
+          const rec: RunLogRecord = { kind: 'step', globalStep: this.globalStep, epoch, step, loss, lr: this.lastLr, samplesPerSec, time: Date.now() };
+          this.lastTaskLosses?.forEach((v, k) => (rec[`loss_${this.targets[k].name}`] = v));
+          runLog.write(rec);
+        }
         if (stepsLeft <= 0) break;
       }
       if (seen === 0) throw new Error(`${what} gave no training batch in epoch ${epoch}`);
       const seconds = (Date.now() - t0) / 1000;
-      const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
+      const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9), lr: this.lastLr };
       // multi-target models also log each target's (unweighted) training loss, e.g. loss_click, loss_conversion
       if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
       history.epochs.push(log);
       const parts = Object.entries(log)
         .filter(([k]) => k !== 'epoch')
-        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : v.toFixed(5)}`);
+        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : k === 'lr' ? v.toPrecision(3) : v.toFixed(5)}`);
       progress.endEpoch(`epoch ${epoch}/${epochs} ${parts.join(' ')}`);
+      if (runLog) {
+        runLog.write({ kind: 'epoch', globalStep: this.globalStep, time: Date.now(), ...log } as RunLogRecord);
+        await runLog.flush?.();
+      }
+      if (plateau) {
+        const value = log[plateau.monitor];
+        if (value === undefined) throw new Error(`schedule.monitor '${plateau.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
+        const reduced = c.controls.schedule!.endEpoch(value, plateau.mode);
+        if (reduced !== null) progress.message(`reduce on plateau: ${plateau.monitor} did not improve; learning rate factor now ${reduced.toPrecision(3)}`);
+      }
       await opts.onEpochEnd?.(log);
       if (es) {
         const value = log[es.monitor];
@@ -619,14 +696,16 @@ export abstract class BaseModel extends Module {
         if (improved) {
           best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
           stale = 0;
-          if (opts.checkpointDir) await this.save(opts.checkpointDir);
-        } else if (++stale >= es.patience) {
+          if (opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'best'));
+        }
+        if (opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'last'));
+        if (!improved && ++stale >= es.patience) {
           history.stoppedEarly = true;
           progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
           break;
         }
       } else if (opts.checkpointDir) {
-        await this.save(opts.checkpointDir);
+        await this.save(joinPath(opts.checkpointDir, 'last'));
       }
     }
     if (es && best) {
@@ -642,9 +721,17 @@ export abstract class BaseModel extends Module {
   private resolveEarlyStopping(opt: EarlyStoppingOptions | boolean | undefined, hasValid: boolean, c: Compiled): Required<EarlyStoppingOptions> | null {
     if (!opt) return null;
     const o: EarlyStoppingOptions = opt === true ? {} : opt;
-    if (!hasValid && !(o.monitor ?? '').startsWith('loss')) throw new Error('fit: earlyStopping needs validData (or monitor "loss" for the training loss)');
-    const monitor = o.monitor ?? (c.metricNames.includes('auc') ? (this.targets.length === 1 ? 'val_auc' : `val_auc_${this.targets[0].name}`) : 'val_loss');
-    let mode = o.mode;
+    const { monitor, mode } = this.resolveMonitor(o.monitor, o.mode, hasValid, c, 'earlyStopping');
+    const patience = o.patience ?? 2;
+    if (!Number.isInteger(patience) || patience < 1) throw new Error(`earlyStopping.patience must be a positive integer (got ${o.patience})`);
+    return { monitor, mode, patience, minDelta: o.minDelta ?? 0, restoreBest: o.restoreBest ?? true };
+  }
+
+  /** The metric an early-stopping rule or a plateau schedule watches, and whether higher is better. */
+  private resolveMonitor(given: string | undefined, givenMode: 'min' | 'max' | undefined, hasValid: boolean, c: Compiled, field: string): { monitor: string; mode: 'min' | 'max' } {
+    if (!hasValid && !(given ?? '').startsWith('loss')) throw new Error(`fit: ${field} needs validData or validationSplit (or monitor "loss" for the training loss)`);
+    const monitor = given ?? (c.metricNames.includes('auc') ? (this.targets.length === 1 ? 'val_auc' : `val_auc_${this.targets[0].name}`) : 'val_loss');
+    let mode = givenMode;
     if (!mode) {
       const base = monitor.replace(/^val_/, '').replace(new RegExp(`_(${this.targets.map((t) => t.name).join('|')})$`), '');
       // a suffix that is not a target name (e.g. ESMM's auc_cvr) still names its metric by the longest known prefix
@@ -653,9 +740,7 @@ export abstract class BaseModel extends Module {
       for (let n = words.length; n >= 1 && !spec; n--) if (metrics.has(words.slice(0, n).join('_'))) spec = metrics.resolve(words.slice(0, n).join('_'));
       mode = spec ? (spec.higherIsBetter ? 'max' : 'min') : 'min';
     }
-    const patience = o.patience ?? 2;
-    if (!Number.isInteger(patience) || patience < 1) throw new Error(`earlyStopping.patience must be a positive integer (got ${o.patience})`);
-    return { monitor, mode, patience, minDelta: o.minDelta ?? 0, restoreBest: o.restoreBest ?? true };
+    return { monitor, mode };
   }
 
   // ---------------------------------------------------------------- persistence
@@ -738,6 +823,23 @@ function assertBackendReady(): void {
   } catch {
     throw new Error("no tfjs backend is ready: call `await initBackend()` (from 'nextrec-ts') before creating models");
   }
+}
+
+/** A run log sink from fit's `runLog` option: a JSONL file path (Node only) or a sink. */
+function openRunLog(target: string | RunLogSink | undefined): RunLogSink | null {
+  if (target === undefined) return null;
+  if (typeof target !== 'string') {
+    if (!target || typeof target.write !== 'function') throw new Error('fit: runLog must be a file path or an object with a write(record) method');
+    return target;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { JsonlRunLog } = require('../../data/run-log-file') as typeof import('../../data/run-log-file');
+  return new JsonlRunLog(target);
+}
+
+/** `dir/name` for a checkpoint folder (string paths only: a ModelStore is not accepted as checkpointDir). */
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
 async function resolveStore(target: string | ModelStore): Promise<ModelStore> {

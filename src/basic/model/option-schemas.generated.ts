@@ -400,7 +400,11 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
 
 /** Keys of {@link CompileOptions}. */
 export const COMPILE_OPTION_KEYS: KeySchema = {
+  "clipNorm": true,
+  "clipValue": true,
+  "denseL1": true,
   "denseL2": true,
+  "embeddingL1": true,
   "embeddingL2": true,
   "embeddingLr": true,
   "groupColumn": true,
@@ -414,7 +418,24 @@ export const COMPILE_OPTION_KEYS: KeySchema = {
   "lr": true,
   "metrics": true,
   "optimizer": true,
-  "optimizerParams": "open"
+  "optimizerParams": "open",
+  "schedule": {
+    "cycleMult": true,
+    "decaySteps": true,
+    "factor": true,
+    "gamma": true,
+    "minDelta": true,
+    "minFactor": true,
+    "mode": true,
+    "monitor": true,
+    "patience": true,
+    "restarts": true,
+    "stepSize": true,
+    "type": true,
+    "warmupStartFactor": true,
+    "warmupSteps": true
+  },
+  "threshold": true
 };
 
 /** Keys of {@link FitOptions}. */
@@ -433,9 +454,17 @@ export const FIT_OPTION_KEYS: KeySchema = {
   "maxSteps": true,
   "onEpochEnd": true,
   "onStep": true,
+  "runLog": {
+    "close": true,
+    "flush": true,
+    "write": true
+  },
   "shuffle": true,
   "validBatchSize": true,
   "validData": true,
+  "validationSplit": true,
+  "validationSplitBy": true,
+  "validationSplitColumn": true,
   "verbose": true
 };
 
@@ -455,10 +484,18 @@ export const STREAM_FIT_OPTION_KEYS: KeySchema = {
   "maxSteps": true,
   "onEpochEnd": true,
   "onStep": true,
+  "runLog": {
+    "close": true,
+    "flush": true,
+    "write": true
+  },
   "shuffle": true,
   "shuffleBuffer": true,
   "validBatchSize": true,
   "validData": true,
+  "validationSplit": true,
+  "validationSplitBy": true,
+  "validationSplitColumn": true,
   "verbose": true
 };
 

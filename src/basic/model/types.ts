@@ -1,6 +1,8 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
 import { LossSpec } from '../../loss/pointwise';
 import { ColumnarInput, Dataset } from '../data/dataset';
+import type { ScheduleSpec } from '../optim/schedules';
+import type { RunLogSink } from '../run-log';
 
 /** A prediction target: a label column and its task type. */
 export interface TargetSpec {
@@ -25,7 +27,10 @@ export type DataInput = ColumnarInput | Record<string, unknown>[] | Dataset;
 
 /** Options of `compile`. */
 export interface CompileOptions {
-  /** Registered optimizer name: 'adam' (default), 'adagrad', 'sgd', or one you registered. */
+  /**
+   * Registered optimizer name: 'adam' (default), 'adamw', 'adagrad', 'sgd', 'momentum', 'rmsprop', 'ftrl', or one
+   * you registered. Each has a dense (tfjs) half and a row-sparse half for embedding tables.
+   */
   optimizer?: string;
   /** Learning rate of dense parameters (default 1e-3). */
   lr?: number;
@@ -45,8 +50,20 @@ export interface CompileOptions {
   denseL2?: number;
   /** L2 penalty on embedding rows touched in a step (per-feature `l2` overrides it). */
   embeddingL2?: number;
-  /** Column with group ids (e.g. user id) for per-group metrics such as gauc. */
+  /** Column with group ids (e.g. user id) for per-group metrics such as gauc, ndcg@10, recall@20. */
   groupColumn?: string;
+  /** Learning-rate schedule applied to the dense and embedding rates alike (their ratio is kept). */
+  schedule?: ScheduleSpec;
+  /** Rescale each step's gradients so their global L2 norm (dense + touched embedding rows) is at most this. */
+  clipNorm?: number;
+  /** Clamp each gradient element to [-clipValue, clipValue]. */
+  clipValue?: number;
+  /** L1 penalty on dense weights (not biases or norm parameters); proximal (exact zeros) with 'ftrl'. */
+  denseL1?: number;
+  /** L1 penalty on embedding rows touched in a step; proximal (exact zeros) with 'ftrl'. */
+  embeddingL1?: number;
+  /** Decision threshold of the 'precision', 'recall' and 'f1' metrics (default 0.5). */
+  threshold?: number;
 }
 
 /** Early stopping settings. */
@@ -69,6 +86,8 @@ export interface StepInfo {
   step: number;
   globalStep: number;
   loss: number;
+  /** Dense learning rate used by this step. */
+  lr: number;
 }
 
 /** Options of `predict`, `predictTargets` and `evaluate`. */
@@ -101,6 +120,17 @@ export interface FitOptions {
   maxSteps?: number;
   onEpochEnd?: (log: EpochLog) => void | Promise<void>;
   onStep?: (info: StepInfo) => void;
+  /** Hold out this fraction of the training rows as validation data (instead of validData), e.g. 0.1. */
+  validationSplit?: number;
+  /**
+   * How validationSplit picks rows (default 'random'): 'random' (seeded by the model seed), 'time' (the latest
+   * rows by validationSplitColumn), 'group' (whole groups of validationSplitColumn, default compile's groupColumn).
+   */
+  validationSplitBy?: 'random' | 'time' | 'group';
+  /** Column ordering rows in time ('time') or naming their group ('group'). */
+  validationSplitColumn?: string;
+  /** Write per-step and per-epoch scalars as JSON lines: a file path (Node) or a sink. */
+  runLog?: string | RunLogSink;
 }
 
 /** One epoch of training history. */

@@ -365,7 +365,7 @@ export class HSTURanker extends BaseModel {
       for (const m of names) {
         let v: number;
         try {
-          v = metrics.resolve(m).fn(y, p, Int32Array.from(groups));
+          v = metrics.resolve(m).fn(y, p, Int32Array.from(groups), { threshold: this.internals().compiled?.options.threshold });
         } catch {
           v = NaN; // e.g. AUC when a target has a single class in the data
         }

@@ -160,7 +160,7 @@ export class ESMM extends MultiTaskModel {
     const labels = Float32Array.from(rows, (r) => conversion[r]);
     const groupCol = options.groupColumn ? ds.column(options.groupColumn).data : null;
     const groups = groupCol ? Int32Array.from(rows, (r) => groupCol[r]) : undefined;
-    for (const m of this.internals().compiled!.metricNames) report[`${m}_cvr`] = rows.length ? metrics.resolve(m).fn(labels, cvr, groups) : NaN;
+    for (const m of this.internals().compiled!.metricNames) report[`${m}_cvr`] = rows.length ? metrics.resolve(m).fn(labels, cvr, groups, { threshold: options.threshold }) : NaN;
     return report;
   }
 }
