@@ -27,11 +27,13 @@ export class BatchNorm extends Module {
     const { mean, variance } = tf.moments(x, 0);
     const meanKept = tf.keep(mean.clone());
     const varKept = tf.keep(variance.clone());
-    ctx.deferred.push(() => {
-      tf.tidy(() => {
-        this.movingMean.assign(tf.add(tf.mul(this.movingMean, this.momentum), tf.mul(meanKept, 1 - this.momentum)));
-        this.movingVar.assign(tf.add(tf.mul(this.movingVar, this.momentum), tf.mul(varKept, 1 - this.momentum)));
-      });
+    ctx.deferred.push((apply) => {
+      if (apply) {
+        tf.tidy(() => {
+          this.movingMean.assign(tf.add(tf.mul(this.movingMean, this.momentum), tf.mul(meanKept, 1 - this.momentum)));
+          this.movingVar.assign(tf.add(tf.mul(this.movingVar, this.momentum), tf.mul(varKept, 1 - this.momentum)));
+        });
+      }
       meanKept.dispose();
       varKept.dispose();
     });

@@ -9,9 +9,10 @@ export interface ForwardContext {
   rng: Rng;
   /**
    * Non-gradient state changes (e.g. batch-norm moving statistics) computed inside the differentiated function
-   * and applied only after the step, so they never enter the gradient tape.
+   * and applied only after the step, so they never enter the gradient tape. Each is called once: with `true` to
+   * apply the change, or with `false` when the step is discarded (non-finite loss), to release what it holds only.
    */
-  deferred: Array<() => void>;
+  deferred: Array<(apply: boolean) => void>;
 }
 
 /** A parameter with how it should be treated by training. */

@@ -376,28 +376,36 @@ export abstract class BaseModel extends Module {
       const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
       // only when every target's loss was seen exactly once: overrides of trainingLoss may not use totalLoss at all
       if (this.taskLossSink.length === this.targets.length && this.targets.length > 1) this.lastTaskLosses = this.taskLossSink.map((t) => t.dataSync()[0]);
-      if (!Number.isFinite(lossValue)) {
-        value.dispose();
-        tf.dispose(grads);
-        for (const f of ctx.deferred) f();
-        throw new TrainingError(
-          `${this.modelName()}: loss became ${lossValue} at step ${this.globalStep + 1}; training stopped (try a lower learning rate, or check the inputs for extreme values)`,
-        );
-      }
       const denseGrads: tf.NamedTensorMap = {};
       for (const [, p] of params) {
         const g = grads[p.variable.name];
         if (g) denseGrads[p.variable.name] = g;
       }
-      const blockGrads = leaves.map((leaf, i) => {
-        const g = grads[leaf.name];
-        return g ? (g.dataSync() as Float32Array) : new Float32Array(blocks[i].values.length);
-      });
+      const blockGrads = Number.isFinite(lossValue)
+        ? leaves.map((leaf, i) => {
+            const g = grads[leaf.name];
+            return g ? (g.dataSync() as Float32Array) : new Float32Array(blocks[i].values.length);
+          })
+        : [];
+      // a non-finite loss or gradient is never applied, so the weights stay those of the last good step
+      const bad = !Number.isFinite(lossValue) ? `loss became ${lossValue}` : !gradientsFinite(Object.values(denseGrads), blockGrads) ? 'a gradient became non-finite' : null;
+      if (bad) {
+        value.dispose();
+        tf.dispose(grads);
+        // a discarded step must not move batch-norm statistics either
+        for (const f of ctx.deferred) f(false);
+        const kept = this.weightsFinite()
+          ? `the model keeps the finite weights of step ${this.globalStep} (this update was not applied)`
+          : 'the weights are already non-finite (predict will refuse them); reload a checkpoint';
+        throw new TrainingError(
+          `${this.modelName()}: ${bad} at step ${this.globalStep + 1}; training stopped and ${kept}. Try a lower learning rate, clipping, or check the inputs for extreme values`,
+        );
+      }
       const touched = this.embeddings.accumulateGradients(blocks, blockGrads);
       owned.push(...c.controls.clip(denseGrads, this.embeddings, touched));
       if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
       this.embeddings.applyAccumulated(touched);
-      for (const f of ctx.deferred) f();
+      for (const f of ctx.deferred) f(true);
       value.dispose();
       tf.dispose(grads);
       this.globalStep++;
@@ -409,6 +417,19 @@ export abstract class BaseModel extends Module {
       tf.dispose(owned);
       for (const l of leaves) l.dispose();
     }
+  }
+
+  /** Whether every dense weight and every embedding table value is finite (scans the tables: for error paths). */
+  weightsFinite(): boolean {
+    for (const [, p] of this.namedParams()) {
+      const v = p.variable.dataSync();
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+    }
+    for (const t of this.embeddings.tables.values()) {
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+    }
+    return true;
   }
 
   /** Forward pass in inference mode on rows of `data`; returns outputs [B, T] on the host plus the batch loss if compiled. */
@@ -486,9 +507,25 @@ export abstract class BaseModel extends Module {
     checkOptionKeys('predict options', opts, INFERENCE_KEYS);
     const ds = this.bindData(data, false);
     const { preds } = this.predictBound(ds, opts.batchSize ?? 4096, false, opts.onProgress);
+    this.assertFiniteScores(preds);
     const out: Record<string, Float32Array> = {};
     this.targets.forEach((t, k) => (out[t.name] = preds[k]));
     return out;
+  }
+
+  /** Refuse to hand out NaN scores: name the cause (non-finite weights, or the row whose input overflowed). */
+  protected assertFiniteScores(preds: Float32Array[]): void {
+    for (let k = 0; k < preds.length; k++) {
+      const p = preds[k];
+      for (let i = 0; i < p.length; i++) {
+        if (Number.isFinite(p[i])) continue;
+        if (!this.weightsFinite()) throw new Error(`${this.modelName()}: the model's weights are not finite (training diverged?); predict refuses to return ${p[i]} scores. Reload a checkpoint or retrain with a lower learning rate`);
+        throw new Error(
+          `${this.modelName()}: the score of row ${i} for target '${this.targets[k]?.name ?? k}' is ${p[i]} although the weights are finite: ` +
+            `that row's inputs hold extreme values, or the weights are so large that the forward pass overflows (retrain with a lower learning rate)`,
+        );
+      }
+    }
   }
 
   /** Compute the compiled metrics (and 'loss') on labelled data. Multi-target metrics are suffixed with _<target>. */
@@ -814,6 +851,26 @@ function checkLoopOptions(what: string, opts: { epochs?: number; batchSize?: num
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`${what}: epochs must be a positive integer (got ${opts.epochs})`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer (got ${opts.batchSize})`);
   return { epochs, batchSize };
+}
+
+/** One host read for all dense gradients (a sum is finite only if every term is), then the embedding gradients. */
+function gradientsFinite(dense: tf.Tensor[], blocks: Float32Array[]): boolean {
+  if (dense.length) {
+    const total = tf.tidy(() => tf.addN(dense.map((g) => tf.sum(tf.abs(g)))));
+    const v = total.dataSync()[0];
+    total.dispose();
+    if (!Number.isFinite(v)) {
+      // a huge but finite sum can overflow: check one tensor at a time before calling it non-finite
+      for (const g of dense) {
+        const ok = tf.tidy(() => tf.all(tf.isFinite(g)));
+        const finite = ok.dataSync()[0] === 1;
+        ok.dispose();
+        if (!finite) return false;
+      }
+    }
+  }
+  for (const b of blocks) for (let i = 0; i < b.length; i++) if (!Number.isFinite(b[i])) return false;
+  return true;
 }
 
 /** Fail early with a usable message instead of tfjs' internal one when no backend has been initialised yet. */

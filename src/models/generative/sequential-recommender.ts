@@ -111,7 +111,10 @@ export abstract class SequentialRecommender extends BaseModel {
   private pending: PendingStep | null = null;
 
   constructor(config: SequentialRecommenderConfig) {
-    super(checkedConfig(new.target.modelName, config, { ...config, targets: [{ name: NEXT_ITEM, type: 'regression' }] }));
+    const targets = [{ name: NEXT_ITEM, type: 'regression' as const }];
+    // saved configs carry the fixed target; any other value is a user option the model would ignore
+    const own = JSON.stringify((config as { targets?: unknown }).targets) === JSON.stringify(targets) ? { ...config, targets: undefined } : config;
+    super(checkedConfig(new.target.modelName, own, { ...config, targets }));
     const name = this.modelName();
     const seqs = this.sequenceFeatures;
     const histName = config.historyFeature ?? (seqs.length === 1 ? seqs[0].name : undefined);
