@@ -248,8 +248,33 @@ function toHalf(x: number): number {
   return sign | e;
 }
 
+/** Class names up the prototype chain (no imports of src/models: basic never imports models). */
+function lineage(model: BaseModel): string[] {
+  const names: string[] = [];
+  for (let p = Object.getPrototypeOf(model); p && p.constructor && p.constructor.name !== 'Object'; p = Object.getPrototypeOf(p)) names.push(p.constructor.name);
+  return names;
+}
+
+function refuseUnsupportedFamily(model: BaseModel): void {
+  const chain = lineage(model);
+  const name = chain[0];
+  if (chain.includes('MatchModel')) {
+    throw new OnnxExportError(`${name} is a match model; exporting its user tower + item embedding matrix is not implemented yet (ranking and multi-task models are). Use model.exportEmbeddings for the item matrix meanwhile`);
+  }
+  if (chain.includes('SequentialRecommender')) {
+    throw new OnnxExportError(`${name} is a generative model; exporting history -> next-item representation is not implemented yet (ranking and multi-task models are)`);
+  }
+  if (name === 'HSTURanker') {
+    throw new OnnxExportError('HSTURanker builds its history blocks outside the declared embedding requests (with timestamps); its export is not implemented yet');
+  }
+}
+
 /** Build the ONNX bytes of a ranking or multi-task model (raw columns -> predictions [batch, targets]). */
 export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptions = {}): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
+  refuseUnsupportedFamily(model);
+  for (const key of Object.keys(opts ?? {})) {
+    if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
+  }
   const m = internals(model);
   const ex = new Exporter(m, opts);
   const B = TRACE_BATCH;
