@@ -18,6 +18,7 @@ import './models/ranking';
 import './models/multitask';
 import './models/match';
 import './models/generative';
+import './basic/onnx';
 
 /** A `train` run file. */
 export interface RunConfig {
@@ -160,6 +161,20 @@ export async function predictRun(dir: string, dataFile: string, out?: string, op
   return preds;
 }
 
+/**
+ * Export a saved run for serving. 'onnx': `model.onnx` (+ `model.onnx.json`, the input signature) whose inputs are
+ * the run's *encoded* columns (ids from the run's DataProcessor, scaled dense values). Returns the file written.
+ */
+export async function exportRun(dir: string, format: string, out?: string, opts: { float16Tables?: boolean } = {}): Promise<string> {
+  if (format !== 'onnx') throw new CliError(`--format must be 'onnx' (got '${format}')`);
+  await initBackend({ log: false });
+  const model = await BaseModel.load(dir);
+  const file = out ?? path.join(dir, 'model.onnx');
+  const { signature } = await model.exportOnnx(file, opts);
+  console.log(`wrote ${file} (inputs: ${signature.inputs.map((i) => `${i.name}:${i.dtype}[${i.shape.join(',')}]`).join(' ')})`);
+  return file;
+}
+
 function option(args: string[], name: string, required: boolean): string | undefined {
   const i = args.indexOf(`--${name}`);
   if (i < 0 || i + 1 >= args.length) {
@@ -173,6 +188,7 @@ const USAGE = `usage:
   nextrec-ts train --config run.yaml [--out DIR] [--quiet]
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
+  nextrec-ts export --run DIR --format onnx [--out FILE.onnx] [--float16]
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
 Progress bars go to stderr when it is a terminal; --quiet turns them off (and fit's progress lines).`;
 
@@ -187,6 +203,8 @@ export async function main(argv: string[]): Promise<number> {
       const out = option(args, 'out', false);
       const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, opts);
       if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
+    } else if (command === 'export') {
+      await exportRun(option(args, 'run', true)!, option(args, 'format', true)!, option(args, 'out', false), { float16Tables: args.includes('--float16') });
     } else if (command === 'bench') {
       const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');
       const { execFileSync } = await import('child_process');
