@@ -21,6 +21,7 @@ import './models/ranking';
 import './models/multitask';
 import './models/match';
 import './models/generative';
+import './basic/onnx';
 
 /** A `train` run file. */
 export interface RunConfig {
@@ -198,7 +199,12 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   train: { config: true, out: true, set: true, quiet: false },
   evaluate: { run: true, data: true, quiet: false },
   predict: { run: true, data: true, out: true, quiet: false },
+  export: { run: true, format: true, out: true, float16: false, quiet: false },
+  report: { out: true, quiet: false },
 };
+
+/** Commands that also take plain arguments (run folders). */
+const POSITIONAL = new Set(['report']);
 
 /** Reject flags a command does not know (naming the nearest one) and values missing after a flag. */
 function checkFlags(command: string, args: string[]): void {
@@ -207,6 +213,7 @@ function checkFlags(command: string, args: string[]): void {
   const names = Object.keys(known);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (!a.startsWith('--') && POSITIONAL.has(command)) continue;
     if (!a.startsWith('--')) throw new CliError(`unexpected argument '${a}' (flags are --name value)`);
     const name = a.slice(2);
     if (!(name in known)) throw new CliError(`unknown flag --${name} for ${command}; ${suggestionText(name, names).replace(/'([^']+)'/g, "'--$1'")}`);
@@ -226,6 +233,20 @@ function options(args: string[], name: string): string[] {
   return out;
 }
 
+/**
+ * Export a saved run for serving. 'onnx': `model.onnx` (+ `model.onnx.json`, the input signature) whose inputs are
+ * the run's *encoded* columns (ids from the run's DataProcessor, scaled dense values). Returns the file written.
+ */
+export async function exportRun(dir: string, format: string, out?: string, opts: { float16Tables?: boolean } = {}): Promise<string> {
+  if (format !== 'onnx') throw new CliError(`--format must be 'onnx' (got '${format}')`);
+  await initBackend({ log: false });
+  const model = await BaseModel.load(dir);
+  const file = out ?? path.join(dir, 'model.onnx');
+  const { signature } = await model.exportOnnx(file, opts);
+  console.log(`wrote ${file} (inputs: ${signature.inputs.map((i) => `${i.name}:${i.dtype}[${i.shape.join(',')}]`).join(' ')})`);
+  return file;
+}
+
 function option(args: string[], name: string, required: boolean): string | undefined {
   const i = args.indexOf(`--${name}`);
   if (i < 0 || i + 1 >= args.length) {
@@ -240,6 +261,7 @@ const USAGE = `usage:
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
   nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
   nextrec-ts report RUN_DIR... [--out curves.svg]      learning curves of runs (from their log.jsonl)
+  nextrec-ts export --run DIR --format onnx [--out FILE.onnx] [--float16]
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
 Progress bars go to stderr when it is a terminal; --quiet turns them off (and fit's progress lines).`;
 
@@ -260,6 +282,8 @@ export async function main(argv: string[]): Promise<number> {
       const runs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');
       await fs.writeFile(out, await renderRunReport(runs));
       console.log(`learning curves of ${runs.length} run(s) written to ${out}`);
+    } else if (command === 'export') {
+      await exportRun(option(args, 'run', true)!, option(args, 'format', true)!, option(args, 'out', false), { float16Tables: args.includes('--float16') });
     } else if (command === 'bench') {
       const script = path.join(__dirname, '..', 'benchmarks', 'leaderboard.ts');
       const { execFileSync } = await import('child_process');

@@ -21,6 +21,7 @@ export * from './basic/layers/interaction';
 export * from './basic/layers/linear';
 export * from './basic/layers/sequence-pooling';
 export * from './basic/model/base-model';
+export * from './basic/onnx';
 export * from './basic/model/types';
 export * from './loss/pointwise';
 export * from './data';

@@ -27,7 +27,7 @@ interface PageResult {
 let pageScript: Promise<string> | null = null;
 
 async function scoreInBrowser(modelDir: string, rows: Record<string, number>[], wasmPaths: string): Promise<PageResult> {
-  pageScript ??= bundlePage(path.join(__dirname, 'helpers/browser-score-page.ts'));
+  pageScript ??= bundlePage(path.join(__dirname, '..', 'examples', 'serving-browser.ts'));
   const script = await pageScript;
   const server = await startStaticServer(
     { '/models/': modelDir, '/wasm/': WASM_DIR },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isCapturingGraph } from '../graph-capture';
 import { Rng } from '../random';
 import { init, Module } from './module';
 
@@ -198,6 +199,11 @@ export class GRU extends Module {
  * whole input for every output (O(steps x size)). Only used inside the custom op, where no gradient flows through it.
  */
 function stepReader(m: tf.Tensor, steps: number): (t: number, shape: number[]) => tf.Tensor2D {
+  if (isCapturingGraph()) {
+    // the same blocks as tensor ops, so a recorded graph (ONNX export) computes them from its inputs
+    const flat = m.reshape([steps, -1]);
+    return (t, shape) => flat.slice([t, 0], [1, -1]).reshape(shape) as tf.Tensor2D;
+  }
   const data = m.dataSync() as Float32Array;
   const n = data.length / steps;
   return (t, shape) => tf.tensor<tf.Rank>(data.subarray(t * n, (t + 1) * n), shape, 'float32') as tf.Tensor2D;

@@ -803,6 +803,30 @@ export abstract class BaseModel extends Module {
     return (await restoreModelState(store, this.modelName === 'BaseModel' ? null : this.modelName)) as M;
   }
 
+  /**
+   * The model as ONNX bytes plus its input/output signature (see src/basic/onnx). Needs the exporter, which
+   * the Node entry ('nextrec-ts') installs; `import 'nextrec-ts/dist/basic/onnx'` does too.
+   */
+  async toOnnx(opts: OnnxExportOptions = {}): Promise<OnnxExport> {
+    if (!onnxExporter) throw new Error("toOnnx/exportOnnx: the ONNX exporter is not loaded; import it from 'nextrec-ts' (the Node entry) or src/basic/onnx");
+    return onnxExporter(this, opts);
+  }
+
+  /**
+   * Write the model as an ONNX file (`path`, e.g. 'runs/deepfm/model.onnx') and its signature next to it
+   * (`<path>.json`: input names, dtypes and shapes). Score it with ONNX Runtime in any language.
+   */
+  async exportOnnx(path: string, opts: OnnxExportOptions = {}): Promise<OnnxExport> {
+    if (typeof path !== 'string' || !path) throw new Error(`exportOnnx: path must be a file path such as 'model.onnx' (got ${String(path)})`);
+    const exported = await this.toOnnx(opts);
+    const cut = path.lastIndexOf('/');
+    const store = await resolveStore(cut > 0 ? path.slice(0, cut) : cut === 0 ? '/' : '.');
+    const file = path.slice(cut + 1);
+    await store.writeBytes(file, exported.bytes);
+    await store.writeJson(`${file}.json`, exported.signature);
+    return exported;
+  }
+
   /** Serializable constructor config (features as plain specs). */
   configForSave(): unknown {
     return encodeConfig(this.config);
@@ -897,6 +921,28 @@ function openRunLog(target: string | RunLogSink | undefined): RunLogSink | null 
 /** `dir/name` for a checkpoint folder (string paths only: a ModelStore is not accepted as checkpointDir). */
 function joinPath(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+/** What {@link BaseModel.toOnnx} returns. */
+export interface OnnxExport {
+  bytes: Uint8Array;
+  signature: {
+    inputs: Array<{ name: string; dtype: 'int32' | 'float32'; shape: Array<number | 'batch'> }>;
+    outputs: Array<{ name: string; shape: Array<number | 'batch'>; columns?: string[] }>;
+  };
+}
+
+/** Options of {@link BaseModel.toOnnx}. */
+export interface OnnxExportOptions {
+  /** Store embedding tables as float16 (half the file; cast back to float32 in the graph). Default false. */
+  float16Tables?: boolean;
+}
+
+let onnxExporter: ((model: BaseModel, opts: OnnxExportOptions) => Promise<OnnxExport>) | null = null;
+
+/** Install the ONNX exporter (src/basic/onnx does this; kept out of BaseModel so browser bundles skip it). */
+export function setOnnxExporter(fn: (model: BaseModel, opts: OnnxExportOptions) => Promise<OnnxExport>): void {
+  onnxExporter = fn;
 }
 
 async function resolveStore(target: string | ModelStore): Promise<ModelStore> {

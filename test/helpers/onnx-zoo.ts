@@ -1,0 +1,53 @@
+/** Tiny instances of every registered model on one shared feature set, for the ONNX export tests and benchmark. */
+import { DenseFeature, SequenceFeature, SparseFeature } from '../../src/basic/features';
+import { Rng } from '../../src/basic/random';
+import { BaseModel } from '../../src/basic/model/base-model';
+import { DeepFM, DCNv2, DIN, DIEN } from '../../src/models/ranking';
+import { SharedBottom, MMoE, PLE, ESMM, POSO } from '../../src/models/multitask';
+
+const item = { vocabSize: 40, embeddingDim: 8, embeddingName: 'item' };
+export const zooFeatures = () => ({
+  sparseFeatures: [new SparseFeature({ name: 'item', ...item }), new SparseFeature({ name: 'user', vocabSize: 30, embeddingDim: 8 }), new SparseFeature({ name: 'segment', vocabSize: 4, embeddingDim: 8 })],
+  sequenceFeatures: [new SequenceFeature({ name: 'hist', maxLen: 6, ...item })],
+  denseFeatures: [new DenseFeature({ name: 'price' }), new DenseFeature({ name: 'ctx', dim: 2 })],
+});
+const roles = { behaviorFeature: 'hist', targetItemFeature: 'item', contextFeatures: ['user', 'segment', 'price', 'ctx'] };
+const tasks = { targets: ['click', 'like'] };
+const small = { dims: [16] };
+
+/** Columns for `rows` rows: ids in range, histories of varying length padded with 0, labels for every target. */
+export function zooData(rows: number, seed = 1): Record<string, Int32Array | Float32Array> {
+  const rng = new Rng(seed);
+  const int = (n: number) => Int32Array.from({ length: rows }, () => 1 + Math.floor(rng.uniform(0, n - 1)));
+  const hist = new Int32Array(rows * 6);
+  for (let i = 0; i < rows; i++) {
+    const len = 1 + Math.floor(rng.uniform(0, 6));
+    for (let j = 0; j < len; j++) hist[i * 6 + j] = 1 + Math.floor(rng.uniform(0, 39));
+  }
+  const label = () => Float32Array.from({ length: rows }, () => (rng.uniform(0, 1) < 0.3 ? 1 : 0));
+  return {
+    item: int(40),
+    user: int(30),
+    segment: int(4),
+    hist,
+    price: Float32Array.from({ length: rows }, () => rng.uniform(-1, 1)),
+    ctx: Float32Array.from({ length: rows * 2 }, () => rng.uniform(-1, 1)),
+    label: label(),
+    click: label(),
+    like: label(),
+    conversion: label(),
+  };
+}
+
+/** Ranking and multi-task models: exported as one graph from raw columns to predictions. */
+export const RANKING_ZOO: Array<[string, () => BaseModel]> = [
+  ['DeepFM', () => new DeepFM({ ...zooFeatures(), mlp: { dims: [16, 8], batchNorm: true }, seed: 1 })],
+  ['DCNv2', () => new DCNv2({ ...zooFeatures(), cross: { numLayers: 2 }, mlp: small, seed: 1 })],
+  ['DIN', () => new DIN({ ...zooFeatures(), ...roles, attention: { dims: [16, 8] }, mlp: small, seed: 1 })],
+  ['DIEN', () => new DIEN({ ...zooFeatures(), ...roles, mlp: small, seed: 1 } as ConstructorParameters<typeof DIEN>[0])],
+  ['SharedBottom', () => new SharedBottom({ ...zooFeatures(), ...tasks, bottom: small, tower: { dims: [8] }, seed: 1 })],
+  ['MMoE', () => new MMoE({ ...zooFeatures(), ...tasks, numExperts: 3, expert: small, tower: { dims: [8] }, seed: 1 })],
+  ['PLE', () => new PLE({ ...zooFeatures(), ...tasks, numLevels: 2, taskExperts: 1, sharedExperts: 2, expert: small, tower: { dims: [8] }, seed: 1 })],
+  ['ESMM', () => new ESMM({ ...zooFeatures(), ctrTower: small, cvrTower: small, seed: 1 })],
+  ['POSO', () => new POSO({ ...zooFeatures(), ...tasks, personalizationFeatures: ['segment', 'price'], mlp: small, seed: 1 })],
+];

@@ -1,0 +1,22 @@
+// Scores an ONNX file with onnxruntime-node in a plain Node process (jest's sandbox gives typed arrays from
+// another realm, which onnxruntime-node's output tensors reject). Usage: node ort-score.js model.onnx input.json
+// input.json: { rows, columns: { name: number[] } }; the signature is read from model.onnx.json.
+const fs = require('fs');
+const ort = require('onnxruntime-node');
+
+(async () => {
+  const [file, inputFile] = process.argv.slice(2);
+  const signature = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'));
+  const { rows, columns } = JSON.parse(fs.readFileSync(inputFile, 'utf8'));
+  const session = await ort.InferenceSession.create(file);
+  const feeds = {};
+  for (const i of signature.inputs) {
+    const data = i.dtype === 'int32' ? Int32Array.from(columns[i.name]) : Float32Array.from(columns[i.name]);
+    feeds[i.name] = new ort.Tensor(i.dtype, data, i.shape.length === 1 ? [rows] : [rows, i.shape[1]]);
+  }
+  const out = (await session.run(feeds))[signature.outputs[0].name];
+  process.stdout.write(JSON.stringify({ dims: out.dims, values: Array.from(out.data) }));
+})().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err));
+  process.exit(1);
+});
