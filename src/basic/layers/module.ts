@@ -76,6 +76,16 @@ export abstract class Module {
     return out;
   }
 
+  /** Direct sub-modules with their names, in registration order (for summaries). */
+  namedChildren(): Array<[string, Module]> {
+    return [...this.children];
+  }
+
+  /** Parameters registered on this module itself (not its children). */
+  ownParameters(): Array<[string, Param]> {
+    return [...this.ownParams];
+  }
+
   /** Release all tfjs memory held by the parameters. */
   disposeParams(): void {
     for (const [, p] of this.namedParams()) p.variable.dispose();

@@ -19,6 +19,7 @@ import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, Mode
 export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
 import { TrainingControls } from '../optim/training-controls';
+import { formatSummary, probeColumns, summaryRows } from './summary';
 import { splitForValidation, ValidationSplitBy } from '../data/validation-split';
 import type { RunLogRecord, RunLogSink } from '../run-log';
 
@@ -849,6 +850,22 @@ export abstract class BaseModel extends Module {
       .reduce((s, [, p]) => s + p.variable.size, 0);
     const embedding = this.embeddings.parameterCount();
     return { dense, embedding, total: dense + embedding };
+  }
+
+  /**
+   * A table of the model's modules (with output shapes from a 2-row probe forward pass), its embedding tables and
+   * parameter counts (dense and embedding). Printed unless `print` is false; always returned.
+   */
+  summary(opts: { print?: boolean } = {}): string {
+    const probe = () => {
+      const ds = Dataset.bind(probeColumns(this.allFeatures()), this.allFeatures());
+      this.inferBatch(ds, Int32Array.of(0, 1), false);
+    };
+    const { rows, probeError } = summaryRows(this, this.embeddings, probe);
+    const counts = this.parameterCount();
+    const text = formatSummary(`${this.modelName()} summary`, rows, counts, probeError);
+    if (opts.print ?? true) console.log(text);
+    return text;
   }
 
   /** Release tfjs memory held by this model. */
