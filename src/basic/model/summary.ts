@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../layers/module';
 import type { EmbeddingCollection } from '../embedding/embedding-collection';
 import type { Feature } from '../features';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { EmbeddingCollection } from '../embedding/embedding-collection';
 import type { SparseTable } from '../embedding/sparse-table';
 import type { CompileOptions } from '../model/types';
