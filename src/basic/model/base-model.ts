@@ -6,7 +6,8 @@ import { ForwardContext, Module, Param } from '../layers/module';
 import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
-import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
+import { Dataset, indexBatches, isIgnoredLabel, LabelSpec } from '../data/dataset';
+import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore } from '../store';
@@ -50,6 +51,8 @@ interface Compiled {
   lossSpecs: LossSpec[];
   lossWeights: number[];
   metricNames: string[];
+  /** Missing-label marker of each target (undefined: every row is labelled). */
+  ignoreLabels: Array<number | undefined>;
 }
 
 /** Constructor type used by the model registry and `load`. */
@@ -209,7 +212,8 @@ export abstract class BaseModel extends Module {
     this.compiled?.dense.dispose();
     this.embeddings.setOptimizer(pair.sparse);
     this.embeddings.embeddingL2 = options.embeddingL2 ?? 0;
-    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames };
+    const ignoreLabels = resolveIgnoreLabels(options.ignoreLabel, this.targets.map((t) => t.name));
+    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, ignoreLabels };
     return this;
   }
 
@@ -226,7 +230,7 @@ export abstract class BaseModel extends Module {
   // ---------------------------------------------------------------- data binding
 
   private labelSpecs(): LabelSpec[] {
-    return this.targets.map((t) => ({ name: t.name, type: t.type }));
+    return this.targets.map((t, k) => ({ name: t.name, type: t.type, ignore: this.compiled?.ignoreLabels[k] }));
   }
 
   /** Validate and convert user data for this model (with labels when `withLabels`). */
@@ -305,7 +309,7 @@ export abstract class BaseModel extends Module {
     for (let t = 0; t < T; t++) {
       const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
       const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
-      const taskLoss = c.lossSpecs[t].fn(o, y);
+      const taskLoss = maskedTaskLoss(c.lossSpecs[t], o, y, c.ignoreLabels[t]);
       if (this.taskLossSink && T > 1) this.taskLossSink.push(tf.keep(taskLoss.clone()));
       const l = tf.mul(taskLoss, c.lossWeights[t]) as tf.Scalar;
       total = total ? (tf.add(total, l) as tf.Scalar) : l;
@@ -484,10 +488,24 @@ export abstract class BaseModel extends Module {
     const report: Record<string, number> = { loss };
     const groups = c.options.groupColumn ? (ds.column(c.options.groupColumn).data as Int32Array) : undefined;
     this.targets.forEach((t, k) => {
-      const labels = ds.column(t.name).data as Float32Array;
+      let labels = ds.column(t.name).data as Float32Array;
+      let scores = preds[k];
+      let taskGroups = groups;
+      const ignore = c.ignoreLabels[k];
+      if (ignore !== undefined) {
+        // rows without this task's label are left out of its metrics
+        const keep: number[] = [];
+        for (let i = 0; i < labels.length; i++) if (!isIgnoredLabel(labels[i], ignore)) keep.push(i);
+        if (keep.length < labels.length) {
+          const all = labels;
+          labels = Float32Array.from(keep, (i) => all[i]);
+          scores = Float32Array.from(keep, (i) => preds[k][i]);
+          if (groups) taskGroups = Int32Array.from(keep, (i) => groups[i]);
+        }
+      }
       for (const m of c.metricNames) {
         const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
-        report[key] = metrics.resolve(m).fn(labels, preds[k], groups);
+        report[key] = labels.length ? metrics.resolve(m).fn(labels, scores, taskGroups) : NaN;
       }
     });
     return report;

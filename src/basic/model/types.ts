@@ -47,6 +47,12 @@ export interface CompileOptions {
   embeddingL2?: number;
   /** Column with group ids (e.g. user id) for per-group metrics such as gauc. */
   groupColumn?: string;
+  /**
+   * Label value that means "no label for this task on this row", e.g. -1 or NaN: one value for every target, or
+   * one per target name ({ like: -1 }). Such rows add nothing to that task's loss or metrics and count fully for
+   * the other tasks. Any other value outside the valid labels stays an error.
+   */
+  ignoreLabel?: number | Record<string, number>;
 }
 
 /** Early stopping settings. */
