@@ -8,6 +8,7 @@ import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, isIgnoredLabel, LabelSpec } from '../data/dataset';
 import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
+import { createTaskBalancer, TaskBalancer } from './task-balancing';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore } from '../store';
@@ -53,6 +54,8 @@ interface Compiled {
   metricNames: string[];
   /** Missing-label marker of each target (undefined: every row is labelled). */
   ignoreLabels: Array<number | undefined>;
+  /** Combines the per-task losses in training (fixed weights, uncertainty, GradNorm). */
+  balancer: TaskBalancer;
 }
 
 /** Constructor type used by the model registry and `load`. */
@@ -169,6 +172,14 @@ export abstract class BaseModel extends Module {
     return indexBatches(data.numRows, batchSize, opts);
   }
 
+  /**
+   * Marks `representation` as task `task`'s input from the shared part (e.g. a tower's input). Identity, except that
+   * in training a balancer such as GradNorm measures the gradient flowing back through it.
+   */
+  protected tapTaskInput(task: number, representation: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    return ctx.training && this.compiled ? this.compiled.balancer.tap(task, representation) : representation;
+  }
+
   /** The compile options in force (null before compile). */
   protected get compileOptions(): CompileOptions | null {
     return this.compiled?.options ?? null;
@@ -209,11 +220,13 @@ export abstract class BaseModel extends Module {
     for (const [field, v] of [['denseL2', options.denseL2], ['embeddingL2', options.embeddingL2]] as const) {
       if (v !== undefined && !(v >= 0)) throw new Error(`compile: ${field} must be >= 0 (got ${v})`);
     }
+    const balancer = createTaskBalancer(options.taskBalancing, this.targets, lossWeights);
     this.compiled?.dense.dispose();
+    this.compiled?.balancer.dispose();
     this.embeddings.setOptimizer(pair.sparse);
     this.embeddings.embeddingL2 = options.embeddingL2 ?? 0;
     const ignoreLabels = resolveIgnoreLabels(options.ignoreLabel, this.targets.map((t) => t.name));
-    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, ignoreLabels };
+    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, ignoreLabels, balancer };
     return this;
   }
 
@@ -305,16 +318,17 @@ export abstract class BaseModel extends Module {
   protected totalLoss(outputs: tf.Tensor2D, labels: tf.Tensor2D, c: Compiled): tf.Scalar {
     const T = this.targets.length;
     if (outputs.shape[1] !== T) throw new Error(`${this.modelName()}.forward returned ${outputs.shape[1]} columns, expected ${T} (one per target)`);
-    let total: tf.Scalar | null = null;
+    const taskLosses: tf.Scalar[] = [];
     for (let t = 0; t < T; t++) {
       const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
       const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
       const taskLoss = maskedTaskLoss(c.lossSpecs[t], o, y, c.ignoreLabels[t]);
       if (this.taskLossSink && T > 1) this.taskLossSink.push(tf.keep(taskLoss.clone()));
-      const l = tf.mul(taskLoss, c.lossWeights[t]) as tf.Scalar;
-      total = total ? (tf.add(total, l) as tf.Scalar) : l;
+      taskLosses.push(taskLoss);
     }
-    return total!;
+    // the balancer weighs training steps only (taskLossSink is set by trainStep); evaluation keeps lossWeights
+    if (this.taskLossSink) return c.balancer.combine(taskLosses);
+    return tf.addN(taskLosses.map((l, t) => tf.mul(l, c.lossWeights[t]))) as tf.Scalar;
   }
 
   private trainableParams(): Array<[string, Param]> {
@@ -350,7 +364,7 @@ export abstract class BaseModel extends Module {
           return tf.add(loss, tf.mul(reg, denseL2 / 2)) as tf.Scalar;
         }
         return loss;
-      }, [...params.map(([, p]) => p.variable), ...leaves]);
+      }, [...params.map(([, p]) => p.variable), ...leaves, ...c.balancer.variables()]);
       const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
       // only when every target's loss was seen exactly once: overrides of trainingLoss may not use totalLoss at all
       if (this.taskLossSink.length === this.targets.length && this.targets.length > 1) this.lastTaskLosses = this.taskLossSink.map((t) => t.dataSync()[0]);
@@ -367,6 +381,16 @@ export abstract class BaseModel extends Module {
         const g = grads[p.variable.name];
         if (g) denseGrads[p.variable.name] = g;
       }
+      if (this.lastTaskLosses) {
+        try {
+          c.balancer.afterStep(this.lastTaskLosses);
+        } catch (e) {
+          value.dispose();
+          tf.dispose(grads);
+          throw e;
+        }
+      }
+      for (const v of c.balancer.variables()) if (grads[v.name]) denseGrads[v.name] = grads[v.name];
       if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
       const blockGrads = leaves.map((leaf, i) => {
         const g = grads[leaf.name];
@@ -598,6 +622,7 @@ export abstract class BaseModel extends Module {
       const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9) };
       // multi-target models also log each target's (unweighted) training loss, e.g. loss_click, loss_conversion
       if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
+      if (c.balancer.method !== 'fixed') c.balancer.weights().forEach((w, k) => (log[`weight_${this.targets[k].name}`] = w));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
       history.epochs.push(log);
       const parts = Object.entries(log)
@@ -692,6 +717,7 @@ export abstract class BaseModel extends Module {
   dispose(): void {
     this.disposeParams();
     this.compiled?.dense.dispose();
+    this.compiled?.balancer.dispose();
     this.compiled = null;
   }
 }

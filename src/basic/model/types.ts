@@ -1,6 +1,7 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
 import { LossSpec } from '../../loss/pointwise';
 import { ColumnarInput, Dataset } from '../data/dataset';
+import { TaskBalancingOption } from './task-balancing';
 
 /** A prediction target: a label column and its task type. */
 export interface TargetSpec {
@@ -53,6 +54,12 @@ export interface CompileOptions {
    * the other tasks. Any other value outside the valid labels stays an error.
    */
   ignoreLabel?: number | Record<string, number>;
+  /**
+   * How the per-task losses of a multi-task model are weighed in training: 'fixed' (default, `lossWeights`),
+   * 'uncertainty' (learned log-variances, Kendall et al. 2018) or 'gradnorm' (Chen et al. 2018; `{ method:
+   * 'gradnorm', alpha, lr }`). The current weights are logged per epoch as weight_<target>.
+   */
+  taskBalancing?: TaskBalancingOption;
 }
 
 /** Early stopping settings. */
