@@ -6,9 +6,10 @@ import { ForwardContext, Module, Param } from '../layers/module';
 import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
-import { Dataset, indexBatches, isIgnoredLabel, LabelSpec } from '../data/dataset';
+import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
 import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
 import { createTaskBalancer, TaskBalancer } from './task-balancing';
+import { taskMetrics } from './task-metrics';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore } from '../store';
@@ -250,12 +251,14 @@ export abstract class BaseModel extends Module {
   bindData(data: DataInput, withLabels: boolean): Dataset {
     const features: Feature[] = this.allFeatures();
     const ds = Dataset.bind(data, features, withLabels ? this.labelSpecs() : []);
-    const group = this.compiled?.options.groupColumn;
-    if (withLabels && group && !ds.columns.has(group)) {
-      if (data instanceof Dataset) throw new Error(`groupColumn '${group}' is not in the data`);
-      const raw = (data as Record<string, ArrayLike<number>>)[group];
-      if (!raw) throw new Error(`groupColumn '${group}' is not in the data`);
-      ds.columns.set(group, { kind: 'int', data: Int32Array.from(raw as ArrayLike<number>), width: 1 });
+    for (const field of ['groupColumn', 'scenarioColumn'] as const) {
+      const column = this.compiled?.options[field];
+      if (withLabels && column && !ds.columns.has(column)) {
+        if (data instanceof Dataset) throw new Error(`${field} '${column}' is not in the data`);
+        const raw = (data as Record<string, ArrayLike<number>>)[column];
+        if (!raw) throw new Error(`${field} '${column}' is not in the data`);
+        ds.columns.set(column, { kind: 'int', data: Int32Array.from(raw as ArrayLike<number>), width: 1 });
+      }
     }
     return ds;
   }
@@ -511,27 +514,10 @@ export abstract class BaseModel extends Module {
     const { preds, loss } = this.predictBound(ds, batchSize, true, this.evaluateProgress ?? undefined);
     const report: Record<string, number> = { loss };
     const groups = c.options.groupColumn ? (ds.column(c.options.groupColumn).data as Int32Array) : undefined;
-    this.targets.forEach((t, k) => {
-      let labels = ds.column(t.name).data as Float32Array;
-      let scores = preds[k];
-      let taskGroups = groups;
-      const ignore = c.ignoreLabels[k];
-      if (ignore !== undefined) {
-        // rows without this task's label are left out of its metrics
-        const keep: number[] = [];
-        for (let i = 0; i < labels.length; i++) if (!isIgnoredLabel(labels[i], ignore)) keep.push(i);
-        if (keep.length < labels.length) {
-          const all = labels;
-          labels = Float32Array.from(keep, (i) => all[i]);
-          scores = Float32Array.from(keep, (i) => preds[k][i]);
-          if (groups) taskGroups = Int32Array.from(keep, (i) => groups[i]);
-        }
-      }
-      for (const m of c.metricNames) {
-        const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
-        report[key] = labels.length ? metrics.resolve(m).fn(labels, scores, taskGroups) : NaN;
-      }
-    });
+    const scenarioColumn = c.options.scenarioColumn;
+    const scenarios = scenarioColumn ? { column: scenarioColumn, ids: ds.column(scenarioColumn).data } : undefined;
+    const tasks = this.targets.map((t, k) => ({ name: t.name, labels: ds.column(t.name).data as Float32Array, preds: preds[k], ignore: c.ignoreLabels[k] }));
+    Object.assign(report, taskMetrics(c.metricNames, tasks, groups, scenarios));
     return report;
   }
 

@@ -49,6 +49,11 @@ export interface CompileOptions {
   /** Column with group ids (e.g. user id) for per-group metrics such as gauc. */
   groupColumn?: string;
   /**
+   * Column with scenario (domain) ids: `evaluate` and validation then also report every metric per scenario, as
+   * `<metric>_<target>_<column><id>` (e.g. auc_click_scenario2).
+   */
+  scenarioColumn?: string;
+  /**
    * Label value that means "no label for this task on this row", e.g. -1 or NaN: one value for every target, or
    * one per target name ({ like: -1 }). Such rows add nothing to that task's loss or metrics and count fully for
    * the other tasks. Any other value outside the valid labels stays an error.
