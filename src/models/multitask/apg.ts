@@ -14,7 +14,7 @@ export interface APGConfig extends MultiTaskConfig {
   conditionFeatures: string[];
   /** Widths of the generated layers of the shared network (default [64, 32]). */
   dims?: number[];
-  /** Rank r of each generated layer's r×r core (default 8). */
+  /** Rank r of each generated layer's r×r core (default 16). */
   rank?: number;
   activation?: Activation;
 }
@@ -39,7 +39,7 @@ export class APG extends MultiTaskModel {
     if (!Array.isArray(dims) || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`APG: dims must be a non-empty list of positive integers (got ${JSON.stringify(config.dims)})`);
     let width = this.inputDim;
     this.layers = dims.map((units, l) => {
-      const layer = this.addChild(`apg/${l}`, new ApgDense(width, units, zDim, config.rank ?? 8, this.initRng, config.activation ?? 'relu'));
+      const layer = this.addChild(`apg/${l}`, new ApgDense(width, units, zDim, config.rank ?? 16, this.initRng, config.activation ?? 'relu'));
       width = units;
       return layer;
     });
