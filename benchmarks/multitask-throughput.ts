@@ -13,7 +13,7 @@ import { Rng } from '../src/basic/random';
 import { BaseModel } from '../src/basic/model/base-model';
 import { ColumnarInput } from '../src/basic/data/dataset';
 import { DeepFM } from '../src/models/ranking/deepfm';
-import { AITM, APG, CrossStitch, ESMM, HMoE, MMoE, PEPNet, PLE, POSO, SharedBottom } from '../src/models/multitask';
+import { AITM, APG, CrossStitch, ESMM, HMoE, MMoE, PEPNet, PLE, POSO, SharedBottom, SNRTrans } from '../src/models/multitask';
 import { arg } from './lib/args';
 
 const BATCH = 1024;
@@ -40,6 +40,7 @@ const CASES: Array<{ name: string; build: (features: SparseFeature[]) => BaseMod
   { name: 'POSO-MLP', build: (f) => new POSO({ sparseFeatures: f, targets: ['click', 'conversion'], personalizationFeatures: ['f2', 'f3'] }) },
   { name: 'POSO-MMoE', build: (f) => new POSO({ sparseFeatures: f, targets: ['click', 'conversion'], personalizationFeatures: ['f2', 'f3'], backbone: 'mmoe' }) },
   { name: 'CrossStitch', build: (f) => new CrossStitch({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
+  { name: 'SNRTrans', build: (f) => new SNRTrans({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
   { name: 'AITM', build: (f) => new AITM({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
   // f2 (3 ids) stands in for the scenario id, f3 (8 ids) for a user group
   { name: 'HMoE', build: (f) => new HMoE({ sparseFeatures: f, targets: ['click', 'conversion'], scenarioFeature: 'f2' }) },

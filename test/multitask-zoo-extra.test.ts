@@ -6,7 +6,7 @@ import { Rng } from '../src/basic/random';
 import { auc } from '../src/basic/metrics';
 import { syntheticTwoTasks } from '../src/data/synthetic/multitask';
 import { syntheticFunnel } from '../src/data/synthetic/funnel';
-import { AITM, CrossStitch, CrossStitchUnit, InfoTransferAttention } from '../src/models/multitask';
+import { AITM, CrossStitch, CrossStitchUnit, InfoTransferAttention, SNRTrans, SubNetworkRouter } from '../src/models/multitask';
 
 beforeAll(async () => {
   await initBackend({ log: false });
@@ -72,6 +72,53 @@ describe('new layers: gradients match finite differences', () => {
     }
     tf.dispose([p, q, z, transferWeight, same, direct]);
     unit.disposeParams();
+  });
+});
+
+describe('SNR-Trans routing', () => {
+  test('SubNetworkRouter: deterministic codes at inference, gradients of transforms and log α match finite differences', () => {
+    const rng = new Rng(5);
+    const router = new SubNetworkRouter(6, 2, { numLower: 3, lower: { dims: [4] }, upperDim: 3, initLogAlpha: 0.3 }, rng);
+    const x = tf.tensor2d(Array.from({ length: 18 }, () => rng.normal()), [3, 6]);
+    const ctx = { training: false, rng, deferred: [] };
+    const z = router.codes(ctx).dataSync();
+    // z = clip(σ(0.3)·1.2 − 0.1, 0, 1) for every connection
+    z.forEach((v) => expect(v).toBeCloseTo((1 / (1 + Math.exp(-0.3))) * 1.2 - 0.1, 5));
+    const train = router.codes({ training: true, rng: new Rng(1), deferred: [] }).dataSync();
+    train.forEach((v) => expect(v >= 0 && v <= 1).toBe(true));
+    const loss = () => tf.tidy(() => tf.add(tf.addN(router.apply(x, ctx).map((u, j) => tf.sum(tf.mul(u, j + 1)))), router.l0()) as tf.Scalar);
+    const p = Object.fromEntries(router.namedParams().map(([n, q]) => [n, q.variable]));
+    checkGradient(p.log_alpha, loss, [0, 1, 3, 5]);
+    checkGradient(p['transform/1'], loss, [0, 7, 20]);
+    tf.dispose(x);
+    router.disposeParams();
+  });
+
+  test('SNR-Trans learns both tasks, save/load exact, flat tensors; a strong L0 penalty closes connections', async () => {
+    const two = syntheticTwoTasks({ rows: 5000, seed: 4 });
+    const base = { sparseFeatures: two.sparseFeatures, denseFeatures: two.denseFeatures, targets: two.taskNames, seed: 1, numLower: 3, lower: { dims: [32, 16] }, upperDim: 16, tower: { dims: [8] } };
+    const m = new SNRTrans(base);
+    m.compile({ lr: 3e-3 });
+    await m.fit(two.train, { epochs: 3, batchSize: 128, verbose: 0 });
+    const before = tf.memory().numTensors;
+    await m.fit(two.train, { epochs: 1, batchSize: 128, verbose: 0, maxSteps: 5 });
+    await m.evaluate(two.valid);
+    expect(tf.memory().numTensors).toBe(before);
+    const p = await m.predictTargets(two.test);
+    for (const t of two.taskNames) expect(lift(auc(two.test[t] as Float32Array, p[t]), auc(two.test[t] as Float32Array, two.oracle.test[t]))).toBeGreaterThan(0.7);
+    expect(m.routingCodes().flat().every((z) => z === 1)).toBe(true);
+    const store = new MemoryStore();
+    await m.save(store);
+    const loaded = await BaseModel.load(store);
+    const q = await loaded.predictTargets(two.test);
+    for (const t of two.taskNames) expect(Array.from(q[t])).toEqual(Array.from(p[t]));
+    m.dispose();
+    loaded.dispose();
+    const sparse = new SNRTrans({ ...base, l0Weight: 0.5, initLogAlpha: 0 });
+    sparse.compile({ lr: 3e-2 });
+    await sparse.fit(two.train, { epochs: 3, batchSize: 64, verbose: 0 });
+    expect(sparse.routingCodes().flat().filter((z) => z === 0).length).toBeGreaterThan(0);
+    sparse.dispose();
   });
 });
 
