@@ -1,5 +1,5 @@
 /**
- * Training throughput at batch 1024 of the multi-task models of issue #5, with their default shapes, on the
+ * Training throughput at batch 1024 of the multi-task models (issues #5 and #14), with their default shapes, on the
  * DESIGN.md reference inputs (7 sparse fields with MovieLens-1M cardinalities, dim 16) and two binary targets
  * (click, conversion). DeepFM with one target and MLP [256, 128] + BN is printed first as the yardstick.
  * One process (the backend is process-global); wall and CPU time per step are both printed because the machines
@@ -13,7 +13,7 @@ import { Rng } from '../src/basic/random';
 import { BaseModel } from '../src/basic/model/base-model';
 import { ColumnarInput } from '../src/basic/data/dataset';
 import { DeepFM } from '../src/models/ranking/deepfm';
-import { ESMM, MMoE, PLE, POSO, SharedBottom } from '../src/models/multitask';
+import { AITM, APG, CrossStitch, ESMM, HMoE, MMoE, PEPNet, PLE, POSO, SharedBottom, SNRTrans } from '../src/models/multitask';
 import { arg } from './lib/args';
 
 const BATCH = 1024;
@@ -39,6 +39,13 @@ const CASES: Array<{ name: string; build: (features: SparseFeature[]) => BaseMod
   { name: 'ESMM', build: (f) => new ESMM({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
   { name: 'POSO-MLP', build: (f) => new POSO({ sparseFeatures: f, targets: ['click', 'conversion'], personalizationFeatures: ['f2', 'f3'] }) },
   { name: 'POSO-MMoE', build: (f) => new POSO({ sparseFeatures: f, targets: ['click', 'conversion'], personalizationFeatures: ['f2', 'f3'], backbone: 'mmoe' }) },
+  { name: 'CrossStitch', build: (f) => new CrossStitch({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
+  { name: 'SNRTrans', build: (f) => new SNRTrans({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
+  { name: 'AITM', build: (f) => new AITM({ sparseFeatures: f, targets: ['click', 'conversion'] }) },
+  // f2 (3 ids) stands in for the scenario id, f3 (8 ids) for a user group
+  { name: 'HMoE', build: (f) => new HMoE({ sparseFeatures: f, targets: ['click', 'conversion'], scenarioFeature: 'f2' }) },
+  { name: 'PEPNet', build: (f) => new PEPNet({ sparseFeatures: f, targets: ['click', 'conversion'], domainFeatures: ['f2'], personalizationFeatures: ['f3'] }) },
+  { name: 'APG', build: (f) => new APG({ sparseFeatures: f, targets: ['click', 'conversion'], conditionFeatures: ['f2', 'f3'] }) },
 ];
 
 async function main(): Promise<void> {

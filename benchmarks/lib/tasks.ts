@@ -11,6 +11,7 @@ import { syntheticCross3 } from '../../src/data/synthetic/cross3';
 import { syntheticInterestSequence } from '../../src/data/synthetic/interest-sequence';
 import { syntheticFunnel } from '../../src/data/synthetic/funnel';
 import { syntheticTwoTasks } from '../../src/data/synthetic/multitask';
+import { syntheticMultiScenario } from '../../src/data/synthetic/multi-scenario';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../../src/data/synthetic/next-item';
 import { featureFromSpec, featureToSpec, Feature } from '../../src/basic/features';
@@ -74,6 +75,28 @@ export const TASKS: Record<string, TaskFactory> = {
   'two-tasks'(options) {
     const d = syntheticTwoTasks({ rows: 200_000, ...options } as never);
     return multiTaskTask(d, { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures }, { targets: [...d.taskNames], oracle: d.oracle.test });
+  },
+  /** Two tasks in several scenarios of unequal size (src/data/synthetic/multi-scenario.ts); also per-scenario AUC. */
+  'multi-scenario'(options) {
+    const d = syntheticMultiScenario({ rows: 200_000, ...options } as never);
+    const scenario = d.test[d.scenarioColumn] as Int32Array;
+    const ids = Array.from({ length: d.numScenarios }, (_, s) => s + 1);
+    const rowsOfScenario = ids.map((s) => Array.from({ length: scenario.length }, (_, i) => i).filter((i) => scenario[i] === s));
+    const pick = (xs: ArrayLike<number>, rows: number[]) => Float32Array.from(rows, (i) => xs[i]);
+    const perScenario = (preds: Record<string, Float32Array>, prefix: string): Record<string, number> => {
+      const out: Record<string, number> = {};
+      const all: number[] = [];
+      for (const t of d.taskNames) {
+        ids.forEach((s, k) => all.push((out[`${prefix}auc_${t}_scenario${s}`] = auc(pick(d.test[t] as Float32Array, rowsOfScenario[k]), pick(preds[t], rowsOfScenario[k])))));
+      }
+      out[`${prefix}auc_scenario_mean`] = all.reduce((a, b) => a + b, 0) / all.length;
+      return out;
+    };
+    return multiTaskTask(d, { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures }, {
+      targets: [...d.taskNames],
+      oracle: d.oracle.test,
+      extraMetrics: (preds) => ({ ...perScenario(preds, ''), ...perScenario(d.oracle.test, 'oracle_') }),
+    });
   },
   /** Users mixing several item interest clusters (src/data/synthetic/retrieval.ts); recall over the catalogue. */
   'interest-clusters'(options) {

@@ -27,10 +27,13 @@ export type { SyntheticFunnel, SyntheticFunnelOptions, FunnelOracle } from './sy
 export { syntheticTwoTasks } from './synthetic/multitask';
 export type { SyntheticTwoTasks, SyntheticTwoTasksOptions } from './synthetic/multitask';
 export { syntheticColdStart } from './synthetic/coldstart';
+export { syntheticMultiScenario } from './synthetic/multi-scenario';
+export type { SyntheticMultiScenario, SyntheticMultiScenarioOptions } from './synthetic/multi-scenario';
 export type { SyntheticColdStart, SyntheticColdStartOptions, ColdStartOracle } from './synthetic/coldstart';
 import { syntheticFunnel } from './synthetic/funnel';
 import { syntheticTwoTasks } from './synthetic/multitask';
 import { syntheticColdStart } from './synthetic/coldstart';
+import { syntheticMultiScenario } from './synthetic/multi-scenario';
 import { syntheticCtr } from './synthetic/ctr';
 import { syntheticCross3 } from './synthetic/cross3';
 import { syntheticInterestSequence } from './synthetic/interest-sequence';
@@ -47,6 +50,7 @@ export const datasets = {
   syntheticFunnel,
   syntheticTwoTasks,
   syntheticColdStart,
+  syntheticMultiScenario,
   syntheticInterestSequence,
   syntheticRetrieval,
   syntheticNextItem,

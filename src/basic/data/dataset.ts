@@ -28,6 +28,13 @@ export interface LabelSpec {
   name: string;
   /** 'binary' requires values in {0, 1}; 'regression' any finite number. */
   type: 'binary' | 'regression';
+  /** Value that marks a missing label (e.g. -1 or NaN): accepted in addition to the valid ones, masked by the model. */
+  ignore?: number;
+}
+
+/** Whether `v` is the declared missing-label marker (NaN matches NaN). */
+export function isIgnoredLabel(v: number, ignore: number | undefined): boolean {
+  return ignore !== undefined && (Number.isNaN(ignore) ? Number.isNaN(v) : v === ignore);
 }
 
 function isTyped(x: unknown): x is ArrayLike<number> & { BYTES_PER_ELEMENT: number } {
@@ -131,11 +138,14 @@ export class Dataset {
       }
     }
     for (const l of labels) {
-      const data = toFloat32(l.name, cols[l.name], n, 1);
-      if (l.type === 'binary') {
-        for (let i = 0; i < n; i++) {
-          if (data[i] !== 0 && data[i] !== 1) throw new DataError(`label '${l.name}' row ${i}: binary labels must be 0 or 1, got ${data[i]}`);
-        }
+      const data = toFloat32(l.name, cols[l.name], n, 1, l.ignore !== undefined && Number.isNaN(l.ignore));
+      const orIgnore = l.ignore === undefined ? '' : ` (or the ignoreLabel ${l.ignore})`;
+      const hint = l.ignore === undefined ? '; mark missing labels with compile({ ignoreLabel })' : '';
+      for (let i = 0; i < n; i++) {
+        const v = data[i];
+        if (isIgnoredLabel(v, l.ignore)) continue;
+        if (!Number.isFinite(v)) throw new DataError(`label '${l.name}' row ${i}: value ${v} is not a finite number${orIgnore}${hint}`);
+        if (l.type === 'binary' && v !== 0 && v !== 1) throw new DataError(`label '${l.name}' row ${i}: binary labels must be 0 or 1${orIgnore}, got ${v}${hint}`);
       }
       out.set(l.name, { kind: 'float', data, width: 1 });
     }
@@ -195,7 +205,7 @@ function rowCount(cols: ColumnarInput, features: readonly Feature[], labels: rea
   return Math.max(n, 0);
 }
 
-function toFloat32(name: string, col: ColumnInput, size: number, width: number): Float32Array {
+function toFloat32(name: string, col: ColumnInput, size: number, width: number, allowNaN = false): Float32Array {
   let out: Float32Array;
   const first = (col as ArrayLike<unknown>)[0];
   if (width > 1 && (Array.isArray(first) || ArrayBuffer.isView(first))) {
@@ -217,6 +227,7 @@ function toFloat32(name: string, col: ColumnInput, size: number, width: number):
     }
   }
   for (let i = 0; i < out.length; i++) {
+    if (allowNaN && Number.isNaN(out[i])) continue;
     if (!Number.isFinite(out[i])) throw new DataError(`column '${name}' row ${Math.floor(i / width)}: value ${out[i]} is not a finite number`);
   }
   return out;

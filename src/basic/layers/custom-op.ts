@@ -14,3 +14,10 @@ export function customOp(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { va
     return f(args.slice(0, -1) as tf.Tensor[], save);
   }) as Parameters<typeof tf.customGrad>[0]);
 }
+
+const stopGradientOp = customOp(([x]) => ({ value: tf.clone(x), gradFunc: (dy) => tf.zerosLike(dy) }));
+
+/** Identity in the forward pass, zero gradient in the backward pass (tfjs has no stop_gradient op). */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return stopGradientOp(x) as T;
+}

@@ -9,6 +9,9 @@ import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
+import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
+import { createTaskBalancer, TaskBalancer } from './task-balancing';
+import { taskMetrics } from './task-metrics';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore, writeAtomically } from '../store';
@@ -62,6 +65,10 @@ interface Compiled {
   metricNames: string[];
   /** Schedule, clipping and penalties (optim/training-controls.ts). */
   controls: TrainingControls;
+  /** Missing-label marker of each target (undefined: every row is labelled). */
+  ignoreLabels: Array<number | undefined>;
+  /** Combines the per-task losses in training (fixed weights, uncertainty, GradNorm). */
+  balancer: TaskBalancer;
 }
 
 /** Constructor type used by the model registry and `load`. */
@@ -189,6 +196,14 @@ export abstract class BaseModel extends Module {
     return indexBatches(data.numRows, batchSize, opts);
   }
 
+  /**
+   * Marks `representation` as task `task`'s input from the shared part (e.g. a tower's input). Identity, except that
+   * in training a balancer such as GradNorm measures the gradient flowing back through it.
+   */
+  protected tapTaskInput(task: number, representation: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    return ctx.training && this.compiled ? this.compiled.balancer.tap(task, representation) : representation;
+  }
+
   /** The compile options in force (null before compile). */
   protected get compileOptions(): CompileOptions | null {
     return this.compiled?.options ?? null;
@@ -235,11 +250,14 @@ export abstract class BaseModel extends Module {
     }
     const controls = new TrainingControls(options, pair.dense, lr, embeddingLr);
     controls.bindRegularized(this.trainableParams().filter(([, p]) => p.regularize).map(([, p]) => p.variable.name));
+    const balancer = createTaskBalancer(options.taskBalancing, this.targets, lossWeights);
     this.compiled?.dense.dispose();
+    this.compiled?.balancer.dispose();
     this.embeddings.setOptimizer(pair.sparse);
     this.embeddings.embeddingL2 = options.embeddingL2 ?? 0;
     this.embeddings.embeddingL1 = options.embeddingL1 ?? 0;
-    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, controls };
+    const ignoreLabels = resolveIgnoreLabels(options.ignoreLabel, this.targets.map((t) => t.name));
+    this.compiled = { options, dense: pair.dense, lossSpecs, lossWeights, metricNames, controls, ignoreLabels, balancer };
     return this;
   }
 
@@ -256,19 +274,21 @@ export abstract class BaseModel extends Module {
   // ---------------------------------------------------------------- data binding
 
   private labelSpecs(): LabelSpec[] {
-    return this.targets.map((t) => ({ name: t.name, type: t.type }));
+    return this.targets.map((t, k) => ({ name: t.name, type: t.type, ignore: this.compiled?.ignoreLabels[k] }));
   }
 
   /** Validate and convert user data for this model (with labels when `withLabels`). */
   bindData(data: DataInput, withLabels: boolean): Dataset {
     const features: Feature[] = this.allFeatures();
     const ds = Dataset.bind(data, features, withLabels ? this.labelSpecs() : []);
-    const group = this.compiled?.options.groupColumn;
-    if (withLabels && group && !ds.columns.has(group)) {
-      if (data instanceof Dataset) throw new Error(`groupColumn '${group}' is not in the data`);
-      const raw = (data as Record<string, ArrayLike<number>>)[group];
-      if (!raw) throw new Error(`groupColumn '${group}' is not in the data`);
-      ds.columns.set(group, { kind: 'int', data: Int32Array.from(raw as ArrayLike<number>), width: 1 });
+    for (const field of ['groupColumn', 'scenarioColumn'] as const) {
+      const column = this.compiled?.options[field];
+      if (withLabels && column && !ds.columns.has(column)) {
+        if (data instanceof Dataset) throw new Error(`${field} '${column}' is not in the data`);
+        const raw = (data as Record<string, ArrayLike<number>>)[column];
+        if (!raw) throw new Error(`${field} '${column}' is not in the data`);
+        ds.columns.set(column, { kind: 'int', data: Int32Array.from(raw as ArrayLike<number>), width: 1 });
+      }
     }
     return ds;
   }
@@ -331,16 +351,17 @@ export abstract class BaseModel extends Module {
   protected totalLoss(outputs: tf.Tensor2D, labels: tf.Tensor2D, c: Compiled): tf.Scalar {
     const T = this.targets.length;
     if (outputs.shape[1] !== T) throw new Error(`${this.modelName()}.forward returned ${outputs.shape[1]} columns, expected ${T} (one per target)`);
-    let total: tf.Scalar | null = null;
+    const taskLosses: tf.Scalar[] = [];
     for (let t = 0; t < T; t++) {
       const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
       const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
-      const taskLoss = c.lossSpecs[t].fn(o, y);
+      const taskLoss = maskedTaskLoss(c.lossSpecs[t], o, y, c.ignoreLabels[t]);
       if (this.taskLossSink && T > 1) this.taskLossSink.push(tf.keep(taskLoss.clone()));
-      const l = tf.mul(taskLoss, c.lossWeights[t]) as tf.Scalar;
-      total = total ? (tf.add(total, l) as tf.Scalar) : l;
+      taskLosses.push(taskLoss);
     }
-    return total!;
+    // the balancer weighs training steps only (taskLossSink is set by trainStep); evaluation keeps lossWeights
+    if (this.taskLossSink) return c.balancer.combine(taskLosses);
+    return tf.addN(taskLosses.map((l, t) => tf.mul(l, c.lossWeights[t]))) as tf.Scalar;
   }
 
   private trainableParams(): Array<[string, Param]> {
@@ -373,7 +394,7 @@ export abstract class BaseModel extends Module {
         dataLoss = tf.keep(loss.clone());
         const penalty = c.controls.penalty(regularized);
         return penalty ? (tf.add(loss, penalty) as tf.Scalar) : loss;
-      }, [...params.map(([, p]) => p.variable), ...leaves]);
+      }, [...params.map(([, p]) => p.variable), ...leaves, ...c.balancer.variables()]);
       const lossValue = (dataLoss as unknown as tf.Tensor).dataSync()[0];
       // only when every target's loss was seen exactly once: overrides of trainingLoss may not use totalLoss at all
       if (this.taskLossSink.length === this.targets.length && this.targets.length > 1) this.lastTaskLosses = this.taskLossSink.map((t) => t.dataSync()[0]);
@@ -404,6 +425,17 @@ export abstract class BaseModel extends Module {
       }
       const touched = this.embeddings.accumulateGradients(blocks, blockGrads);
       owned.push(...c.controls.clip(denseGrads, this.embeddings, touched));
+      if (this.lastTaskLosses) {
+        try {
+          c.balancer.afterStep(this.lastTaskLosses);
+        } catch (e) {
+          value.dispose();
+          tf.dispose(grads);
+          throw e;
+        }
+      }
+      // the task weights' own gradients (uncertainty weighting) join the dense step after clipping
+      for (const v of c.balancer.variables()) if (grads[v.name]) denseGrads[v.name] = grads[v.name];
       if (Object.keys(denseGrads).length) c.dense.applyGradients(denseGrads);
       this.embeddings.applyAccumulated(touched);
       for (const f of ctx.deferred) f(true);
@@ -553,13 +585,10 @@ export abstract class BaseModel extends Module {
     const { preds, loss } = this.predictBound(ds, batchSize, true, this.evaluateProgress ?? undefined);
     const report: Record<string, number> = { loss };
     const groups = c.options.groupColumn ? (ds.column(c.options.groupColumn).data as Int32Array) : undefined;
-    this.targets.forEach((t, k) => {
-      const labels = ds.column(t.name).data as Float32Array;
-      for (const m of c.metricNames) {
-        const key = this.targets.length === 1 ? m : `${m}_${t.name}`;
-        report[key] = metrics.resolve(m).fn(labels, preds[k], groups, { threshold: c.options.threshold });
-      }
-    });
+    const scenarioColumn = c.options.scenarioColumn;
+    const scenarios = scenarioColumn ? { column: scenarioColumn, ids: ds.column(scenarioColumn).data } : undefined;
+    const tasks = this.targets.map((t, k) => ({ name: t.name, labels: ds.column(t.name).data as Float32Array, preds: preds[k], ignore: c.ignoreLabels[k] }));
+    Object.assign(report, taskMetrics(c.metricNames, tasks, groups, scenarios, { threshold: c.options.threshold }));
     return report;
   }
 
@@ -710,6 +739,7 @@ export abstract class BaseModel extends Module {
       const log: EpochLog = { epoch, loss: lossSum / seen, seconds, samplesPerSec: seen / Math.max(seconds, 1e-9), lr: this.lastLr };
       // multi-target models also log each target's (unweighted) training loss, e.g. loss_click, loss_conversion
       if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
+      if (c.balancer.method !== 'fixed') c.balancer.weights().forEach((w, k) => (log[`weight_${this.targets[k].name}`] = w));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
       history.epochs.push(log);
       const parts = Object.entries(log)
@@ -872,6 +902,7 @@ export abstract class BaseModel extends Module {
   dispose(): void {
     this.disposeParams();
     this.compiled?.dense.dispose();
+    this.compiled?.balancer.dispose();
     this.compiled = null;
   }
 }

@@ -4,6 +4,65 @@ import type { KeySchema } from '../options-schema';
 
 /** Keys of each registered model's constructor config. */
 export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
+  "AITM": {
+    "calibratorWeight": true,
+    "denseFeatures": true,
+    "encoder": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
+  "APG": {
+    "activation": true,
+    "conditionFeatures": true,
+    "denseFeatures": true,
+    "dims": true,
+    "rank": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
+  "CrossStitch": {
+    "column": {
+      "activation": true,
+      "dims": true,
+      "selfWeight": true
+    },
+    "denseFeatures": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
   "DCNv2": {
     "cross": {
       "crossType": true,
@@ -158,6 +217,30 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "sparseFeatures": true,
     "targets": true
   },
+  "HMoE": {
+    "denseFeatures": true,
+    "expert": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "scenarioExperts": true,
+    "scenarioFeature": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sharedExperts": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
   "HSTU": {
     "absolutePositions": true,
     "blocks": true,
@@ -271,6 +354,27 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "outputDim": true
     }
   },
+  "PEPNet": {
+    "denseFeatures": true,
+    "domainFeatures": true,
+    "gate": {
+      "activation": true,
+      "dims": true,
+      "scale": true
+    },
+    "personalizationFeatures": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
   "PLE": {
     "denseFeatures": true,
     "expert": {
@@ -349,6 +453,31 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "temperature": true,
     "timestampColumn": true
   },
+  "SNRTrans": {
+    "denseFeatures": true,
+    "initLogAlpha": true,
+    "l0Weight": true,
+    "lower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numLower": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tower": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "upperDim": true
+  },
   "SharedBottom": {
     "bottom": {
       "activation": true,
@@ -408,6 +537,7 @@ export const COMPILE_OPTION_KEYS: KeySchema = {
   "embeddingL2": true,
   "embeddingLr": true,
   "groupColumn": true,
+  "ignoreLabel": "open",
   "loss": {
     "fn": true,
     "name": true,
@@ -419,6 +549,7 @@ export const COMPILE_OPTION_KEYS: KeySchema = {
   "metrics": true,
   "optimizer": true,
   "optimizerParams": "open",
+  "scenarioColumn": true,
   "schedule": {
     "cycleMult": true,
     "decaySteps": true,
@@ -434,6 +565,11 @@ export const COMPILE_OPTION_KEYS: KeySchema = {
     "type": true,
     "warmupStartFactor": true,
     "warmupSteps": true
+  },
+  "taskBalancing": {
+    "alpha": true,
+    "lr": true,
+    "method": true
   },
   "threshold": true
 };

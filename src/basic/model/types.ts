@@ -3,6 +3,7 @@ import { LossSpec } from '../../loss/pointwise';
 import { ColumnarInput, Dataset } from '../data/dataset';
 import type { ScheduleSpec } from '../optim/schedules';
 import type { RunLogSink } from '../run-log';
+import { TaskBalancingOption } from './task-balancing';
 
 /** A prediction target: a label column and its task type. */
 export interface TargetSpec {
@@ -64,6 +65,23 @@ export interface CompileOptions {
   embeddingL1?: number;
   /** Decision threshold of the 'precision', 'recall' and 'f1' metrics (default 0.5). */
   threshold?: number;
+  /**
+   * Column with scenario (domain) ids: `evaluate` and validation then also report every metric per scenario, as
+   * `<metric>_<target>_<column><id>` (e.g. auc_click_scenario2).
+   */
+  scenarioColumn?: string;
+  /**
+   * Label value that means "no label for this task on this row", e.g. -1 or NaN: one value for every target, or
+   * one per target name ({ like: -1 }). Such rows add nothing to that task's loss or metrics and count fully for
+   * the other tasks. Any other value outside the valid labels stays an error.
+   */
+  ignoreLabel?: number | Record<string, number>;
+  /**
+   * How the per-task losses of a multi-task model are weighed in training: 'fixed' (default, `lossWeights`),
+   * 'uncertainty' (learned log-variances, Kendall et al. 2018) or 'gradnorm' (Chen et al. 2018; `{ method:
+   * 'gradnorm', alpha, lr }`). The current weights are logged per epoch as weight_<target>.
+   */
+  taskBalancing?: TaskBalancingOption;
 }
 
 /** Early stopping settings. */

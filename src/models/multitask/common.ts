@@ -46,7 +46,7 @@ export abstract class MultiTaskModel extends BaseModel {
 
   /** Apply each task's tower to its representation and stack the outputs to [B, T]. */
   protected applyTowers(towers: Mlp[], reps: tf.Tensor2D[], ctx: ForwardContext): tf.Tensor2D {
-    const outs = towers.map((tower, t) => tower.apply(reps[t], ctx));
+    const outs = towers.map((tower, t) => tower.apply(this.tapTaskInput(t, reps[t], ctx), ctx));
     return outs.length === 1 ? outs[0] : (tf.concat(outs, 1) as tf.Tensor2D);
   }
 }

@@ -1,0 +1,158 @@
+import { Rng } from '../../basic/random';
+import { DenseFeature, SparseFeature } from '../../basic/features';
+import { ColumnarInput } from '../../basic/data/dataset';
+import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
+
+/** Options of {@link syntheticMultiScenario}. */
+export interface SyntheticMultiScenarioOptions {
+  rows: number;
+  seed?: number;
+  /** Share of rows of each scenario (default [0.5, 0.3, 0.2]); the number of scenarios is its length. */
+  scenarioShares?: number[];
+  /**
+   * Correlation between scenarios of their dense response directions (default 0): 1 = one shared function,
+   * 0 = each scenario responds to its own directions, so a model must condition on the scenario.
+   */
+  scenarioCorrelation?: number;
+  /** Correlation of the two tasks' directions within a scenario (default 0.5). */
+  taskCorrelation?: number;
+  /** Vocabulary size (including padding id 0) of each ordinary categorical field (default [30, 15]). */
+  vocabSizes?: number[];
+  /** Number of dense features (standard normal; default 8). */
+  denseCount?: number;
+  /** Dense directions per scenario and task (default 2). */
+  directions?: number;
+  /** Weight of the scenario-specific dense response (default 3). */
+  denseScale?: number;
+  /** Names of the two label columns (default ['click', 'like']). */
+  taskNames?: [string, string];
+  /** Embedding width declared on the returned features (default 8). */
+  embeddingDim?: number;
+  validFraction?: number;
+  testFraction?: number;
+}
+
+/** A two-task, multi-scenario problem with known probabilities. */
+export interface SyntheticMultiScenario {
+  /** Columns: 'scenario' (ids 1..S), the other features and one binary label column per task. */
+  train: ColumnarInput;
+  valid: ColumnarInput;
+  test: ColumnarInput;
+  /** Includes the scenario feature (first). */
+  sparseFeatures: SparseFeature[];
+  denseFeatures: DenseFeature[];
+  taskNames: [string, string];
+  /** Name of the scenario id column ('scenario'), for compile's `scenarioColumn` and the scenario models. */
+  scenarioColumn: string;
+  numScenarios: number;
+  /** True probability of each task's label per row, by task name. */
+  oracle: { train: Record<string, Float32Array>; valid: Record<string, Float32Array>; test: Record<string, Float32Array> };
+}
+
+/**
+ * Two binary tasks served in S scenarios (domains, e.g. home feed / search / detail page) of unequal size:
+ *   logit_{s,t} = b_{s,t} + sum_f bias_t[f][id_f] + c / sqrt(M) * sum_{m<M} r(<w_{s,t,m}, x>),
+ *   r(a) = 0.5 a + mean_k sin(alpha_k a + beta_k)
+ * The id biases are shared by all scenarios; the dense response, which dominates, uses directions w_{s,t} of the
+ * row's scenario, drawn with correlation `scenarioCorrelation` across scenarios and `taskCorrelation` across tasks.
+ * A model that does not condition its dense part on the scenario fits an average of S different functions; the
+ * small scenarios suffer most, since the average follows the large one.
+ */
+export function syntheticMultiScenario(opts: SyntheticMultiScenarioOptions): SyntheticMultiScenario {
+  const {
+    rows,
+    seed = 7,
+    scenarioShares = [0.5, 0.3, 0.2],
+    scenarioCorrelation = 0,
+    taskCorrelation = 0.5,
+    vocabSizes = [30, 15],
+    denseCount = 8,
+    directions = 2,
+    denseScale = 3,
+    taskNames = ['click', 'like'],
+    embeddingDim = 8,
+    validFraction = 0.1,
+    testFraction = 0.2,
+  } = opts;
+  requireRows('syntheticMultiScenario', rows);
+  const S = scenarioShares.length;
+  if (S < 2 || scenarioShares.some((p) => !(p > 0))) throw new Error('syntheticMultiScenario: scenarioShares must hold at least two positive shares');
+  for (const [name, v] of [['scenarioCorrelation', scenarioCorrelation], ['taskCorrelation', taskCorrelation]] as const) {
+    if (!(v >= -1 && v <= 1)) throw new Error(`syntheticMultiScenario: ${name} must be in [-1, 1] (got ${v})`);
+  }
+  if (taskNames.length !== 2 || taskNames[0] === taskNames[1]) throw new Error('syntheticMultiScenario: taskNames must be two different names');
+  const rng = new Rng(seed);
+  const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const mix = (base: Float32Array, rho: number, scale: number) => Float32Array.from(base, (v) => rho * v + Math.sqrt(1 - rho * rho) * scale * rng.normal());
+  const dirScale = 1.5 / Math.sqrt(denseCount);
+  // w[s][t][m]: a common direction per (task, m), mixed into each scenario's own by scenarioCorrelation
+  const common = Array.from({ length: directions }, () => draw(denseCount, dirScale));
+  const w = Array.from({ length: S }, () => {
+    const first = common.map((c) => mix(c, scenarioCorrelation, dirScale));
+    return [first, first.map((d) => mix(d, taskCorrelation, dirScale))];
+  });
+  const bias = [0, 1].map(() => vocabSizes.map((v) => draw(v, 0.4)));
+  const base = Array.from({ length: S }, () => [rng.uniform(-1, 0), rng.uniform(-1, 0)]);
+  const alphas = [1, 1.7, 2.9];
+  const betas = alphas.map(() => rng.uniform(0, Math.PI));
+  const response = (a: number) => 0.5 * a + alphas.reduce((sum, al, m) => sum + Math.sin(al * a + betas[m]), 0) / alphas.length;
+  const total = scenarioShares.reduce((a, b) => a + b, 0);
+  const cdf = scenarioShares.map((_, s) => scenarioShares.slice(0, s + 1).reduce((a, b) => a + b, 0) / total);
+  const samplers = vocabSizes.map((v) => new ZipfSampler(v, 1.0));
+
+  const scenario = new Int32Array(rows);
+  const ids = vocabSizes.map(() => new Int32Array(rows));
+  const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  const p = [new Float32Array(rows), new Float32Array(rows)];
+  const y = [new Float32Array(rows), new Float32Array(rows)];
+  const x = new Float64Array(denseCount);
+  for (let r = 0; r < rows; r++) {
+    const u = rng.next();
+    let s = 0;
+    while (s < S - 1 && u >= cdf[s]) s++;
+    scenario[r] = s + 1;
+    const z = [base[s][0], base[s][1]];
+    vocabSizes.forEach((_, f) => {
+      const id = samplers[f].sample(rng);
+      ids[f][r] = id;
+      z[0] += bias[0][f][id];
+      z[1] += bias[1][f][id];
+    });
+    for (let d = 0; d < denseCount; d++) {
+      x[d] = rng.normal();
+      dense[d][r] = x[d];
+    }
+    for (let t = 0; t < 2; t++) {
+      for (let m = 0; m < directions; m++) {
+        let a = 0;
+        for (let d = 0; d < denseCount; d++) a += w[s][t][m][d] * x[d];
+        z[t] += (denseScale * response(a)) / Math.sqrt(directions);
+      }
+      p[t][r] = sigmoid(z[t]);
+      y[t][r] = rng.next() < p[t][r] ? 1 : 0;
+    }
+  }
+
+  const scenarioFeature = new SparseFeature({ name: 'scenario', vocabSize: S + 1, embeddingDim });
+  const sparseFeatures = [scenarioFeature, ...vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }))];
+  const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
+  const [n1, n2] = taskNames;
+  const split = ([lo, hi]: [number, number]) => {
+    const data: ColumnarInput = { scenario: scenario.slice(lo, hi), [n1]: y[0].slice(lo, hi), [n2]: y[1].slice(lo, hi) };
+    vocabSizes.forEach((_, f) => (data[`c${f}`] = ids[f].slice(lo, hi)));
+    denseFeatures.forEach((f, i) => (data[f.name] = dense[i].slice(lo, hi)));
+    return { data, oracle: { [n1]: p[0].slice(lo, hi), [n2]: p[1].slice(lo, hi) } };
+  };
+  const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
+  return {
+    train: train.data,
+    valid: valid.data,
+    test: test.data,
+    sparseFeatures,
+    denseFeatures,
+    taskNames: [n1, n2],
+    scenarioColumn: 'scenario',
+    numScenarios: S,
+    oracle: { train: train.oracle, valid: valid.oracle, test: test.oracle },
+  };
+}
