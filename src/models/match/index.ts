@@ -12,6 +12,8 @@ export type {
   RetrievalEvalOptions,
   EmbeddingMatrix,
   EmbeddingExportManifest,
+  ItemIndexKind,
+  HnswOptions,
 } from './match-model';
 export { DSSM } from './dssm';
 export type { DSSMConfig } from './dssm';
