@@ -19,7 +19,7 @@ import { catalogFromColumns, defaultCatalog, ItemCatalog, loadCatalogColumns, sa
 import { ExactItemIndex, IndexQuery, ItemIndex, ItemIndexKind, ItemVectors, readAndDispose } from './item-index';
 import { NegativeSampler } from './negative-sampler';
 import { EmbeddingExportManifest, EmbeddingMatrix, readEmbeddingsFrom, Similarity, writeEmbeddings } from './embedding-export';
-import type { HnswItemIndex, HnswOptions } from './hnsw-index';
+import type { HnswItemIndex, HnswOptions, HnswParams } from './hnsw-index';
 
 export type { EmbeddingExportManifest, EmbeddingMatrix, Similarity } from './embedding-export';
 export type { ItemIndexKind } from './item-index';
@@ -611,16 +611,15 @@ export abstract class MatchModel extends BaseModel {
    * item vectors, for `recommend(..., { index: 'hnsw' })`. Optional: recommend builds one with default settings on
    * first use. After further training the graph is rebuilt with the same settings. Returns the build time.
    */
-  buildItemIndex(opts: HnswOptions = {}): { buildMs: number; size: number } {
-    const { resolveHnswParams } = hnswAdapter();
-    resolveHnswParams(opts);
+  buildItemIndex(opts: HnswOptions = {}): { buildMs: number; size: number; params: HnswParams } {
+    const params = hnswAdapter().resolveHnswParams(opts);
     this.hnswOptions = { ...opts };
     this.indexes.hnsw?.dispose();
     delete this.indexes.hnsw;
     this.itemVectors();
     const t0 = Date.now();
     const index = this.itemIndex('hnsw');
-    return { buildMs: Date.now() - t0, size: index.size };
+    return { buildMs: Date.now() - t0, size: index.size, params };
   }
 
   /** User representations of rows `rows` of bound user data, inside the caller's tidy scope. */
