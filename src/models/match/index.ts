@@ -21,3 +21,5 @@ export { YouTubeDNN } from './youtube-dnn';
 export type { YouTubeDNNConfig } from './youtube-dnn';
 export { MIND, labelAwareAttention } from './mind';
 export type { MINDConfig } from './mind';
+export { ComiRec } from './comirec';
+export type { ComiRecConfig, DiverseRecommendOptions } from './comirec';

@@ -655,6 +655,12 @@ export abstract class MatchModel extends BaseModel {
     return out;
   }
 
+  /** Per row of `users`, the items `excludeSeen` removes (as in recommend), or null. */
+  protected exclusionLists(users: DataInput, excludeSeen: boolean | ArrayLike<number>[] | undefined): Array<Set<number> | null> {
+    const ds = this.bindUsers(users);
+    return this.exclusionSets(ds, Int32Array.from({ length: ds.numRows }, (_, i) => i), excludeSeen);
+  }
+
   private exclusionSets(ds: Dataset, rows: Int32Array, exclude: boolean | ArrayLike<number>[] | undefined): Array<Set<number> | null> {
     if (!exclude) return Array.from(rows, () => null);
     if (exclude === true) {
