@@ -23,3 +23,5 @@ export { MIND, labelAwareAttention } from './mind';
 export type { MINDConfig } from './mind';
 export { ComiRec } from './comirec';
 export type { ComiRecConfig, DiverseRecommendOptions } from './comirec';
+export { SDM } from './sdm';
+export type { SDMConfig } from './sdm';
