@@ -100,9 +100,10 @@ export const TASKS: Record<string, TaskFactory> = {
   },
   /** Users mixing several item interest clusters (src/data/synthetic/retrieval.ts); recall over the catalogue. */
   'interest-clusters'(options) {
-    const { initStd = 0.1, ...rest } = options as { initStd?: number };
+    // historyOnly: the user side is the behaviour history alone (models without a profile input, e.g. ComiRec)
+    const { initStd = 0.1, historyOnly = false, ...rest } = options as { initStd?: number; historyOnly?: boolean };
     const d = syntheticRetrieval({ numUsers: 1000, numItems: 1000, numClusters: 40, clustersPerUser: [2, 4], historyLen: 20, trainPerUser: 10, testPerUser: 3, embeddingDim: 8, seed: 3, ...rest } as never);
-    const userFeatures = d.userFeatures.map((f) => withInitStd(f, initStd));
+    const userFeatures = (historyOnly ? d.sequenceFeatures : d.userFeatures).map((f) => withInitStd(f, initStd));
     const itemFeatures = d.itemFeatures.map((f) => withInitStd(f, initStd));
     return {
       train: d.train,

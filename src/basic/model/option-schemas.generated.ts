@@ -44,6 +44,30 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "outputDim": true
     }
   },
+  "ComiRec": {
+    "attentionDim": true,
+    "behaviorFeature": true,
+    "itemFeatures": true,
+    "itemIdFeature": true,
+    "listwiseLoss": true,
+    "logQCorrection": true,
+    "mode": true,
+    "negatives": true,
+    "numInterests": true,
+    "numNegatives": true,
+    "pairwiseLoss": true,
+    "pairwiseLossParams": "open",
+    "removeAccidentalHits": true,
+    "routingIterations": true,
+    "sampler": true,
+    "samplerPower": true,
+    "seed": true,
+    "similarity": true,
+    "targets": true,
+    "temperature": true,
+    "userFeatures": true,
+    "variant": true
+  },
   "CrossStitch": {
     "column": {
       "activation": true,
@@ -216,6 +240,23 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "sequenceFeatures": true,
     "sparseFeatures": true,
     "targets": true
+  },
+  "GRU4Rec": {
+    "blocks": true,
+    "bprMaxRegularization": true,
+    "denseFeatures": true,
+    "dropout": true,
+    "hiddenDim": true,
+    "historyFeature": true,
+    "inBatchNegatives": true,
+    "lengthBuckets": true,
+    "loss": true,
+    "numNegatives": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targetColumn": true,
+    "temperature": true
   },
   "HMoE": {
     "denseFeatures": true,
@@ -452,6 +493,28 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "targetTimeColumn": true,
     "temperature": true,
     "timestampColumn": true
+  },
+  "SDM": {
+    "heads": true,
+    "itemFeatures": true,
+    "itemIdFeature": true,
+    "listwiseLoss": true,
+    "logQCorrection": true,
+    "longTermFeature": true,
+    "mode": true,
+    "negatives": true,
+    "numNegatives": true,
+    "pairwiseLoss": true,
+    "pairwiseLossParams": "open",
+    "removeAccidentalHits": true,
+    "sampler": true,
+    "samplerPower": true,
+    "seed": true,
+    "shortTermFeature": true,
+    "similarity": true,
+    "targets": true,
+    "temperature": true,
+    "userFeatures": true
   },
   "SNRTrans": {
     "denseFeatures": true,

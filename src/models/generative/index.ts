@@ -2,6 +2,8 @@ export { HSTU } from './hstu';
 export type { HSTUConfig } from './hstu';
 export { SASRec } from './sasrec';
 export type { SASRecConfig } from './sasrec';
+export { GRU4Rec } from './gru4rec';
+export type { GRU4RecConfig } from './gru4rec';
 export { HSTURanker } from './hstu-ranker';
 export type { HSTURankerConfig } from './hstu-ranker';
 export { SequentialRecommender } from './sequential-recommender';

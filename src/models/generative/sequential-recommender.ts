@@ -327,13 +327,23 @@ export abstract class SequentialRecommender extends BaseModel {
       neg = tf.sub(neg, tf.tensor2d(p.logQNeg, [1, p.logQNeg.length]));
       pos = tf.sub(pos, tf.tensor1d(p.logQPos));
     }
+    const perPosition = this.positionLoss(pos.reshape([P]) as tf.Tensor1D, neg as tf.Tensor2D);
+    return tf.div(tf.sum(tf.mul(perPosition, tf.tensor1d(weights))), Math.max(1, valid)) as tf.Scalar;
+  }
+
+  /**
+   * Loss of each position [P] from the true next item's logit `pos` [P] and the sampled negatives' logits `neg`
+   * [P, N] (negatives equal to the target pushed to -1e4). Default: sampled softmax cross-entropy,
+   * log(exp(pos) + sum exp(neg)) - pos.
+   */
+  protected positionLoss(pos: tf.Tensor1D, neg: tf.Tensor2D): tf.Tensor1D {
+    const P = pos.shape[0];
     const logits = tf.concat([pos.reshape([P, 1]), neg], 1);
     // log-sum-exp with a gradient-free shift: tf.logSumExp differentiates its max through a broadcast tf.equal,
     // which costs ~200 ms per step on wasm, although the shift's gradient cancels exactly
     const shift = detachedMax(logits, 1);
     const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift.reshape([P]));
-    const perPosition = tf.sub(lse, pos);
-    return tf.div(tf.sum(tf.mul(perPosition, tf.tensor1d(weights))), Math.max(1, valid)) as tf.Scalar;
+    return tf.sub(lse, pos) as tf.Tensor1D;
   }
 
   // ---------------------------------------------------------------- inference

@@ -12,6 +12,8 @@ export type {
   RetrievalEvalOptions,
   EmbeddingMatrix,
   EmbeddingExportManifest,
+  ItemIndexKind,
+  HnswOptions,
 } from './match-model';
 export { DSSM } from './dssm';
 export type { DSSMConfig } from './dssm';
@@ -19,3 +21,7 @@ export { YouTubeDNN } from './youtube-dnn';
 export type { YouTubeDNNConfig } from './youtube-dnn';
 export { MIND, labelAwareAttention } from './mind';
 export type { MINDConfig } from './mind';
+export { ComiRec } from './comirec';
+export type { ComiRecConfig, DiverseRecommendOptions } from './comirec';
+export { SDM } from './sdm';
+export type { SDMConfig } from './sdm';

@@ -7,8 +7,8 @@ import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
 import { ForwardContext } from '../../basic/layers/module';
 import { poolSequence } from '../../basic/layers/sequence-pooling';
 import { Rng } from '../../basic/random';
-import { bytesToFloats, checksum, floatBytes, ModelStore } from '../../basic/store';
-import { retrievalMetrics, TopK } from '../../basic/retrieval-metrics';
+import { ModelStore } from '../../basic/store';
+import { retrievalMetrics } from '../../basic/retrieval-metrics';
 import { encodeConfig } from '../../basic/model/config-codec';
 import { restoreModelState } from '../../basic/model/persistence';
 import { ColumnarInput, Dataset } from '../../basic/data/dataset';
@@ -16,14 +16,20 @@ import { StreamFitOptions } from '../../basic/data/stream';
 import type { BatchSource } from '../../basic/data/stream';
 import { pairwiseLosses, PairwiseLossFn } from '../../loss/pairwise';
 import { inBatchHitMask, l2Normalize, listwiseLosses, ListwiseLossFn, MASKED_LOGIT, sampledHitMask } from '../../loss/listwise';
+import { catalogFromColumns, defaultCatalog, ItemCatalog, loadCatalogColumns, saveCatalog } from './item-catalog';
+import { ExactItemIndex, IndexQuery, ItemIndex, ItemIndexKind, ItemVectors, readAndDispose } from './item-index';
+import { NegativeSampler } from './negative-sampler';
+import { EmbeddingExportManifest, EmbeddingMatrix, readEmbeddingsFrom, Similarity, writeEmbeddings } from './embedding-export';
+import type { HnswItemIndex, HnswOptions, HnswParams } from './hnsw-index';
+
+export type { EmbeddingExportManifest, EmbeddingMatrix, Similarity } from './embedding-export';
+export type { ItemIndexKind } from './item-index';
+export type { HnswOptions } from './hnsw-index';
 
 /** How a match model is trained. */
 export type MatchTrainingMode = 'pointwise' | 'pairwise' | 'listwise';
 /** Where the negatives of pairwise and listwise training come from. */
 export type NegativeSource = 'in-batch' | 'sampled';
-/** Similarity between a user vector and an item vector (before dividing by the temperature). */
-export type Similarity = 'dot' | 'cosine';
-
 /** Settings shared by every match (retrieval) model. */
 export interface MatchModelConfig extends Omit<BaseModelConfig, 'sparseFeatures' | 'sequenceFeatures' | 'denseFeatures'> {
   /** Inputs of the user tower: sparse, sequence (e.g. the behaviour history) and dense features. */
@@ -100,6 +106,11 @@ export interface RecommendOptions {
   excludeSeen?: boolean | ArrayLike<number>[];
   /** Users scored per matMul (default: as many as keep a score block near 4M floats, at most 256). */
   batchSize?: number;
+  /**
+   * 'exact' (default) scores every catalogue item; 'hnsw' searches an approximate nearest-neighbour graph (Node
+   * only, usearch), built on first use with default settings or beforehand with {@link MatchModel.buildItemIndex}.
+   */
+  index?: ItemIndexKind;
 }
 
 /** Top-K results per input row, best first (rows may hold fewer than k when the catalogue runs out). */
@@ -119,55 +130,14 @@ export interface RetrievalEvalOptions {
   /** Column whose equal values mark rows of one query (e.g. 'user_id'): their items form one relevant set. Default: each row is a query. */
   groupBy?: string;
   batchSize?: number;
+  /** As in recommend (default 'exact'). */
+  index?: ItemIndexKind;
 }
 
-/** User or item vectors as host arrays. */
-export interface EmbeddingMatrix {
-  /** Row-major values, shape `shape`. */
-  values: Float32Array;
-  /** [N, D], or [N, K, D] for multi-interest users. */
-  shape: number[];
-  /** [N, K] interest mask for multi-interest users. */
-  interestMask?: Float32Array;
-  /** Item ids of the rows (item exports). */
-  ids?: Int32Array;
-}
-
-/** JSON manifest written by the embedding exports. */
-export interface EmbeddingExportManifest {
-  format: 'nextrec-ts-embeddings';
-  formatVersion: 1;
-  modelName: string;
-  kind: 'item' | 'user';
-  similarity: Similarity;
-  temperature: number;
-  /** Whether vectors are already L2-normalised (cosine models), so a plain dot product ranks correctly. */
-  normalized: boolean;
-  shape: number[];
-  values: { file: string; dtype: 'float32'; checksum: string };
-  ids?: { file: string; dtype: 'int32'; checksum: string };
-  interestMask?: { file: string; dtype: 'float32'; checksum: string };
-}
-
-/** The items a model can recommend: raw ids plus, for towers with more than the id, their feature columns. */
-interface ItemCatalog {
-  ids: Int32Array;
-  /** Bound item feature columns, row = catalogue position; null when the tower reads only the id. */
-  data: Dataset | null;
-  position: (id: number) => number;
-  version: number;
-}
-
-/** Item vectors of the whole catalogue, cached for serving. */
-interface ItemIndex {
+/** Item vectors of the whole catalogue at one training step, cached for serving. */
+interface CachedItemVectors extends ItemVectors {
   step: number;
   catalogVersion: number;
-  dim: number;
-  /** [N, D] row-major (normalised for cosine). */
-  matrix: Float32Array;
-  /** Column blocks of the transposed matrix, [D, n_c] each: an untransposed matMul runs on XNNPACK. */
-  chunks: tf.Tensor2D[];
-  chunkStarts: number[];
 }
 
 /** Negatives drawn for the current training step by extraBlocks, consumed by trainingLoss. */
@@ -177,8 +147,6 @@ interface PendingNegatives {
   logQ: Float32Array | null;
 }
 
-const EXPORT_FORMAT = 'nextrec-ts-embeddings';
-const INDEX_CHUNK = 65536;
 const SCORE_BLOCK = 1 << 22;
 const ITEM_BATCH = 4096;
 
@@ -230,12 +198,12 @@ export abstract class MatchModel extends BaseModel {
   private catalog: ItemCatalog | null = null;
   private catalogIsCustom = false;
   private catalogVersion = 0;
-  private counts: Float64Array | null = null;
-  /** Smoothed total of `counts` (null = recompute). */
-  private countsTotal: number | null = null;
-  private countsFromUser = false;
-  private samplerCdf: Float64Array | null = null;
-  private index: ItemIndex | null = null;
+  private readonly negativeSampler: NegativeSampler;
+  private itemVectorCache: CachedItemVectors | null = null;
+  /** Indexes built over itemVectorCache (dropped with it). */
+  private indexes: Partial<Record<ItemIndexKind, ItemIndex>> = {};
+  /** Settings of the last HNSW build, reused when the graph is rebuilt after training. */
+  private hnswOptions: HnswOptions | null = null;
   private pending: PendingNegatives | null = null;
 
   constructor(config: MatchModelConfig) {
@@ -275,6 +243,7 @@ export abstract class MatchModel extends BaseModel {
     if (this.sampler !== 'uniform' && this.sampler !== 'popularity') throw new Error(`${name}: sampler must be 'uniform' or 'popularity' (got '${config.sampler}')`);
     this.samplerPower = config.samplerPower ?? 0.75;
     if (!(this.samplerPower >= 0)) throw new Error(`${name}: samplerPower must be >= 0 (got ${config.samplerPower})`);
+    this.negativeSampler = new NegativeSampler(this.sampler, this.samplerPower);
     this.logQCorrection = config.logQCorrection ?? true;
     this.removeAccidentalHits = config.removeAccidentalHits ?? true;
     this.pairwiseFn = pairwiseLosses.resolve(config.pairwiseLoss ?? 'bpr')(config.pairwiseLossParams ?? {});
@@ -389,22 +358,8 @@ export abstract class MatchModel extends BaseModel {
     this.pending = null;
     if (this.mode === 'pointwise' || this.negatives !== 'sampled') return [];
     const catalog = this.requireCatalog('sampling negatives');
-    const N = this.numNegatives;
-    // a generator keyed by (seed, step) rather than the shared training stream: the step counter is saved with the
-    // model, so a loaded model draws exactly the negatives the original would have drawn next
-    const rng = new Rng((Math.imul(this.seed ^ 0x5bd1e995, 0x01000193) ^ Math.imul(this.internals().globalStep + 1, 0x9e3779b1)) >>> 0);
-    const positions = new Int32Array(N);
-    const cdf = this.sampler === 'popularity' ? this.samplerDistribution() : null;
-    for (let n = 0; n < N; n++) positions[n] = cdf ? searchCdf(cdf, rng.next() * cdf[cdf.length - 1]) : rng.int(catalog.ids.length);
-    const ids = new Int32Array(N);
-    for (let n = 0; n < N; n++) ids[n] = catalog.ids[positions[n]];
-    let logQ: Float32Array | null = null;
-    if (this.mode === 'listwise' && this.logQCorrection && cdf) {
-      // expected number of times each candidate is drawn: N * Q(item)
-      const total = cdf[cdf.length - 1];
-      logQ = new Float32Array(N);
-      for (let n = 0; n < N; n++) logQ[n] = Math.log((N * (cdf[positions[n]] - (positions[n] > 0 ? cdf[positions[n] - 1] : 0))) / total);
-    }
+    const withLogQ = this.mode === 'listwise' && this.logQCorrection;
+    const { positions, ids, logQ } = this.negativeSampler.draw(catalog, this.seed, this.internals().globalStep, this.numNegatives, withLogQ);
     const { blocks, dense } = this.catalogBlocks(catalog, positions, 'n:');
     this.pending = { ids, dense, logQ };
     return blocks;
@@ -435,7 +390,7 @@ export abstract class MatchModel extends BaseModel {
       if (this.removeAccidentalHits) valid = inBatchHitMask(posIds);
       if (this.mode === 'listwise' && this.logQCorrection) {
         // an item enters a batch about as often as it occurs in the training data
-        const lq = this.logFrequency(posIds);
+        const lq = this.negativeSampler.logFrequency(this.requireCatalog('log-Q correction'), posIds);
         adjust = new Float32Array(B * B);
         for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) adjust[i * B + j] = -lq[j];
       }
@@ -459,7 +414,7 @@ export abstract class MatchModel extends BaseModel {
         }
       }
       if (pending.logQ) {
-        const lqPos = this.sampledLogQ(posIds, N);
+        const lqPos = this.negativeSampler.sampledLogQ(this.requireCatalog('log-Q correction'), posIds, N);
         adjust = new Float32Array(B * C);
         for (let i = 0; i < B; i++) {
           adjust[i * C] = -lqPos[i];
@@ -485,83 +440,17 @@ export abstract class MatchModel extends BaseModel {
     return this.pairwiseFn(posScore, logits, tf.tensor2d(weights, [B, C]));
   }
 
-  /** log of each item's smoothed training frequency (Laplace +1 over the catalogue). */
-  private logFrequency(ids: Int32Array): Float32Array {
-    const catalog = this.requireCatalog('log-Q correction');
-    const counts = this.counts;
-    const out = new Float32Array(ids.length);
-    if (!counts) return out; // no counts yet: a constant shift, which the softmax ignores
-    if (this.countsTotal === null) {
-      this.countsTotal = catalog.ids.length;
-      for (let i = 0; i < counts.length; i++) this.countsTotal += counts[i];
-    }
-    const total = this.countsTotal;
-    for (let i = 0; i < ids.length; i++) {
-      const p = catalog.position(ids[i]);
-      out[i] = Math.log(((p >= 0 ? counts[p] : 0) + 1) / total);
-    }
-    return out;
-  }
-
-  /** log(N * Q(item)) of the positives under the popularity sampler. */
-  private sampledLogQ(ids: Int32Array, N: number): Float32Array {
-    const cdf = this.samplerDistribution();
-    const catalog = this.requireCatalog('log-Q correction');
-    const total = cdf[cdf.length - 1];
-    const out = new Float32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const p = catalog.position(ids[i]);
-      const w = p >= 0 ? cdf[p] - (p > 0 ? cdf[p - 1] : 0) : 0;
-      out[i] = Math.log(Math.max((N * w) / total, 1e-30));
-    }
-    return out;
-  }
-
-  private samplerDistribution(): Float64Array {
-    if (this.samplerCdf) return this.samplerCdf;
-    const catalog = this.requireCatalog('popularity sampling');
-    const n = catalog.ids.length;
-    const cdf = new Float64Array(n);
-    let acc = 0;
-    for (let i = 0; i < n; i++) {
-      acc += Math.pow((this.counts ? this.counts[i] : 0) + 1, this.samplerPower);
-      cdf[i] = acc;
-    }
-    this.samplerCdf = cdf;
-    return cdf;
-  }
-
   /**
    * Item frequencies for the popularity sampler and the log-Q correction, by item id (`counts[j]` for ids[j], or
    * for id j when `ids` is omitted). Without this, `fit` counts the training data's item column.
    */
   setItemPopularity(counts: ArrayLike<number>, ids?: ArrayLike<number>): void {
-    const catalog = this.requireCatalog('setItemPopularity');
-    const out = new Float64Array(catalog.ids.length);
-    for (let j = 0; j < counts.length; j++) {
-      const c = counts[j];
-      if (!(c >= 0)) throw new Error(`setItemPopularity: counts[${j}] must be a non-negative number (got ${c})`);
-      const p = catalog.position(ids ? ids[j] : j);
-      if (p >= 0) out[p] += c;
-    }
-    this.counts = out;
-    this.countsFromUser = true;
-    this.samplerCdf = null;
-    this.countsTotal = null;
+    this.negativeSampler.setPopularity(this.requireCatalog('setItemPopularity'), counts, ids);
   }
 
-  private countItems(data: Dataset, rows?: ArrayLike<number>): void {
+  private countItems(data: Dataset): void {
     const catalog = this.catalog ?? this.defaultCatalog();
-    if (!catalog) return;
-    if (!this.counts || this.counts.length !== catalog.ids.length) this.counts = new Float64Array(catalog.ids.length);
-    const col = data.column(this.itemIdFeature.name).data as Int32Array;
-    const n = rows ? rows.length : data.numRows;
-    for (let i = 0; i < n; i++) {
-      const p = catalog.position(col[rows ? rows[i] : i]);
-      if (p >= 0) this.counts[p]++;
-    }
-    this.samplerCdf = null;
-    this.countsTotal = null;
+    if (catalog) this.negativeSampler.count(catalog, data, this.itemIdFeature.name);
   }
 
   /** Pairwise / listwise rows are all positives: a missing label column is filled with ones. */
@@ -575,8 +464,8 @@ export abstract class MatchModel extends BaseModel {
   /** Train; item counts for popularity sampling / log-Q come from this data unless set with setItemPopularity. */
   async fit(train: DataInput, opts: FitOptions = {}): Promise<History> {
     const ds = this.bindData(train, true);
-    if (!this.countsFromUser && this.needsCounts()) {
-      this.counts = null;
+    if (!this.negativeSampler.fromUser && this.needsCounts()) {
+      this.negativeSampler.clearCounted();
       this.countItems(ds);
     }
     try {
@@ -588,7 +477,7 @@ export abstract class MatchModel extends BaseModel {
 
   /** Train on a stream; item counts (when needed and not set) accumulate over the batches seen so far. */
   async fitStream(source: BatchSource, opts: StreamFitOptions = {}): Promise<History> {
-    const streaming = !this.countsFromUser && this.needsCounts();
+    const streaming = !this.negativeSampler.fromUser && this.needsCounts();
     // chunks are bound once here (bound datasets pass through the trainer's binding unchanged) to count their items
     const counted: BatchSource = streaming
       ? {
@@ -622,20 +511,10 @@ export abstract class MatchModel extends BaseModel {
    * when the item tower reads more than the id; otherwise ids 1..vocabSize-1 of the id feature are the default.
    */
   setItemCatalog(items: ColumnarInput | Dataset): void {
-    const data = Dataset.bind(items, this.itemFeatures);
-    const ids = Int32Array.from(data.column(this.itemIdFeature.name).data as Int32Array);
-    const pos = new Map<number, number>();
-    ids.forEach((id, i) => {
-      if (pos.has(id)) throw new Error(`setItemCatalog: item id ${id} appears twice (rows ${pos.get(id)} and ${i})`);
-      pos.set(id, i);
-    });
-    this.catalog = { ids, data, position: (id) => pos.get(id) ?? -1, version: ++this.catalogVersion };
+    this.catalog = catalogFromColumns(items, this.itemFeatures, this.itemIdFeature, ++this.catalogVersion);
     this.catalogIsCustom = true;
     // counts are indexed by catalogue position, so earlier ones (counted or set) no longer line up
-    this.counts = null;
-    this.countsFromUser = false;
-    this.samplerCdf = null;
-    this.countsTotal = null;
+    this.negativeSampler.reset();
     this.clearIndex();
   }
 
@@ -645,10 +524,7 @@ export abstract class MatchModel extends BaseModel {
   }
 
   private defaultCatalog(): ItemCatalog | null {
-    if (this.itemSparse.length !== 1 || this.itemDense.length !== 0 || this.itemIdFeature.hashing) return null;
-    const V = this.itemIdFeature.vocabSize;
-    const ids = Int32Array.from({ length: V - 1 }, (_, i) => i + 1);
-    return { ids, data: null, position: (id) => (id >= 1 && id < V ? id - 1 : -1), version: 0 };
+    return defaultCatalog(this.itemIdFeature, this.itemSparse.length === 1 && this.itemDense.length === 0);
   }
 
   private requireCatalog(what: string): ItemCatalog {
@@ -678,18 +554,21 @@ export abstract class MatchModel extends BaseModel {
 
   /** Drop the cached item matrix (rebuilt on next use). Call after editing weights by hand. */
   clearIndex(): void {
-    if (this.index) for (const t of this.index.chunks) t.dispose();
-    this.index = null;
+    for (const index of Object.values(this.indexes)) index?.dispose();
+    this.indexes = {};
+    this.itemVectorCache = null;
   }
 
   private inferCtx(): ForwardContext {
     return { training: false, rng: new Rng(0), deferred: [] };
   }
 
-  private itemIndex(): ItemIndex {
+  /** The catalogue's item vectors at the current step (computed once per step and catalogue). */
+  private itemVectors(): CachedItemVectors {
     const catalog = this.requireCatalog('recommend');
     const step = this.internals().globalStep;
-    if (this.index && this.index.step === step && this.index.catalogVersion === catalog.version) return this.index;
+    const cached = this.itemVectorCache;
+    if (cached && cached.step === step && cached.catalogVersion === catalog.version) return cached;
     this.clearIndex();
     const n = catalog.ids.length;
     let dim = 0;
@@ -713,16 +592,37 @@ export abstract class MatchModel extends BaseModel {
       }
       matrix.set(vals, start * dim);
     }
-    const chunks: tf.Tensor2D[] = [];
-    const chunkStarts: number[] = [];
-    for (let start = 0; start < n; start += INDEX_CHUNK) {
-      const m = Math.min(INDEX_CHUNK, n - start);
-      // the backend's transpose kernel is much faster than a strided copy in JS
-      chunks.push(tf.tidy(() => tf.transpose(tf.tensor2d(matrix.subarray(start * dim, (start + m) * dim), [m, dim])) as tf.Tensor2D));
-      chunkStarts.push(start);
-    }
-    this.index = { step, catalogVersion: catalog.version, dim, matrix, chunks, chunkStarts };
-    return this.index;
+    this.itemVectorCache = { step, catalogVersion: catalog.version, ids: catalog.ids, dim, matrix };
+    return this.itemVectorCache;
+  }
+
+  /** The index of `kind` over the current item vectors, built when missing or stale. */
+  private itemIndex(kind: ItemIndexKind): ItemIndex {
+    const vectors = this.itemVectors();
+    const have = this.indexes[kind];
+    if (have) return have;
+    let index: ItemIndex;
+    if (kind === 'exact') index = new ExactItemIndex(vectors);
+    else if (kind === 'hnsw') index = hnswAdapter().HnswItemIndex.build(vectors, this.hnswOptions ?? {});
+    else throw new Error(`${this.modelName()}: index must be 'exact' or 'hnsw' (got '${kind as string}')`);
+    this.indexes[kind] = index;
+    return index;
+  }
+
+  /**
+   * Build an approximate nearest-neighbour index (HNSW, via the usearch package; Node only) over the catalogue's
+   * item vectors, for `recommend(..., { index: 'hnsw' })`. Optional: recommend builds one with default settings on
+   * first use. After further training the graph is rebuilt with the same settings. Returns the build time.
+   */
+  buildItemIndex(opts: HnswOptions = {}): { buildMs: number; size: number; params: HnswParams } {
+    const params = hnswAdapter().resolveHnswParams(opts);
+    this.hnswOptions = { ...opts };
+    this.indexes.hnsw?.dispose();
+    delete this.indexes.hnsw;
+    this.itemVectors();
+    const t0 = Date.now();
+    const index = this.itemIndex('hnsw');
+    return { buildMs: Date.now() - t0, size: index.size, params };
   }
 
   /** User representations of rows `rows` of bound user data, inside the caller's tidy scope. */
@@ -758,6 +658,12 @@ export abstract class MatchModel extends BaseModel {
     return out;
   }
 
+  /** Per row of `users`, the items `excludeSeen` removes (as in recommend), or null. */
+  protected exclusionLists(users: DataInput, excludeSeen: boolean | ArrayLike<number>[] | undefined): Array<Set<number> | null> {
+    const ds = this.bindUsers(users);
+    return this.exclusionSets(ds, Int32Array.from({ length: ds.numRows }, (_, i) => i), excludeSeen);
+  }
+
   private exclusionSets(ds: Dataset, rows: Int32Array, exclude: boolean | ArrayLike<number>[] | undefined): Array<Set<number> | null> {
     if (!exclude) return Array.from(rows, () => null);
     if (exclude === true) {
@@ -779,71 +685,37 @@ export abstract class MatchModel extends BaseModel {
     if (!Number.isInteger(k) || k < 1) throw new Error(`recommend: k must be a positive integer (got ${k})`);
     const ds = this.bindUsers(users);
     const rows = Int32Array.from({ length: ds.numRows }, (_, i) => i);
-    return this.recommendRows(ds, rows, k, this.exclusionSets(ds, rows, opts.excludeSeen), opts.batchSize);
+    return this.recommendRows(ds, rows, k, this.exclusionSets(ds, rows, opts.excludeSeen), opts.batchSize, opts.index);
   }
 
-  private recommendRows(ds: Dataset, rows: Int32Array, k: number, exclude: Array<Set<number> | null>, batchSize?: number): Recommendations {
-    const index = this.itemIndex();
-    const catalogIds = this.requireCatalog('recommend').ids;
-    const n = catalogIds.length;
-    const ids: Int32Array[] = [];
-    const scores: Float32Array[] = [];
-    const heaps: TopK[] = [];
-    const widest = Math.min(n, INDEX_CHUNK);
+  private recommendRows(ds: Dataset, rows: Int32Array, k: number, exclude: Array<Set<number> | null>, batchSize?: number, kind: ItemIndexKind = 'exact'): Recommendations {
+    const index = this.itemIndex(kind);
+    const widest = index instanceof ExactItemIndex ? index.widestBlock : 1;
     let ub = batchSize ?? Math.max(1, Math.min(256, Math.floor(SCORE_BLOCK / Math.max(1, widest))));
     if (!Number.isInteger(ub) || ub < 1) throw new Error(`recommend: batchSize must be a positive integer (got ${batchSize})`);
     ub = Math.min(ub, rows.length);
-    const flatIds = new Int32Array(rows.length * k);
-    const flatScores = new Float32Array(rows.length * k);
+    const ids: Int32Array[] = [];
+    const scores: Float32Array[] = [];
     const inv = 1 / this.temperature;
     for (let start = 0; start < rows.length; start += ub) {
       const batch = rows.subarray(start, Math.min(rows.length, start + ub));
       const b = batch.length;
-      while (heaps.length < b) heaps.push(new TopK(k));
-      let flat: tf.Tensor2D | null = null;
-      let bias: tf.Tensor | null = null;
-      let K = 1;
+      let query: IndexQuery | null = null;
       tf.tidy(() => {
         const rep = this.userRepresentation(ds, batch);
-        K = rep.vectors.rank === 3 ? rep.vectors.shape[1] : 1;
-        flat = tf.keep(rep.vectors.reshape([b * K, index.dim]) as tf.Tensor2D);
-        if (rep.interestMask) bias = tf.keep(tf.mul(tf.sub(rep.interestMask, 1), 1e30).reshape([b, K, 1]));
+        const K = rep.vectors.rank === 3 ? rep.vectors.shape[1] : 1;
+        const vectors = tf.keep(rep.vectors.reshape([b * K, index.dim]) as tf.Tensor2D);
+        query = { vectors, rows: b, interests: K, interestMask: rep.interestMask ? tf.keep(rep.interestMask) : null };
       });
-      const user = { flat: flat! as tf.Tensor2D, K, bias: bias as tf.Tensor | null };
+      if (!query) throw new Error('unreachable');
+      const q: IndexQuery = query;
       try {
-        index.chunks.forEach((chunk, c) => {
-          const m = chunk.shape[1];
-          const block = readAndDispose(
-            tf.tidy(() => {
-              let s: tf.Tensor = tf.matMul(user.flat, chunk);
-              // multi-interest: the best of the user's (active) interests
-              if (user.K > 1) s = tf.max(user.bias ? tf.add(s.reshape([b, user.K, m]), user.bias) : s.reshape([b, user.K, m]), 1);
-              return s;
-            }),
-          );
-          const offset = index.chunkStarts[c];
-          for (let i = 0; i < b; i++) {
-            const heap = heaps[i];
-            const ex = exclude[start + i];
-            const base = i * m;
-            for (let j = 0; j < m; j++) {
-              const id = catalogIds[offset + j];
-              const s = block[base + j] * inv;
-              if (!heap.accepts(s, id)) continue;
-              if (ex && ex.has(id)) continue;
-              heap.push(s, id);
-            }
-          }
-        });
+        const hits = index.search(q, k, exclude.slice(start, start + b), inv);
+        ids.push(...hits.ids);
+        scores.push(...hits.scores);
       } finally {
-        user.flat.dispose();
-        user.bias?.dispose();
-      }
-      for (let i = 0; i < b; i++) {
-        const off = (start + i) * k;
-        const got = heaps[i].drainInto(flatIds, flatScores, off);
-        ids.push(flatIds.subarray(off, off + got));
-        scores.push(flatScores.subarray(off, off + got));
+        q.vectors.dispose();
+        q.interestMask?.dispose();
       }
     }
     return { k, ids, scores };
@@ -893,7 +765,7 @@ export abstract class MatchModel extends BaseModel {
       exclude = firstRow.map(() => new Set<number>());
       for (let r = 0; r < ds.numRows; r++) for (const id of Array.from(excludeOpt[r])) exclude[queryOf.get(groups ? groups[r] : r)!]!.add(id);
     } else exclude = this.exclusionSets(ds, rows, excludeOpt as boolean);
-    const recs = this.recommendRows(ds, rows, Math.max(...ks), exclude, opts.batchSize);
+    const recs = this.recommendRows(ds, rows, Math.max(...ks), exclude, opts.batchSize, opts.index);
     return retrievalMetrics(recs.ids, relevant, ks);
   }
 
@@ -928,9 +800,8 @@ export abstract class MatchModel extends BaseModel {
 
   /** The item vectors of the whole catalogue ([N, D], normalised for cosine models) with their ids. */
   itemEmbeddings(): EmbeddingMatrix {
-    const index = this.itemIndex();
-    const ids = this.requireCatalog('itemEmbeddings').ids;
-    return { values: index.matrix.slice(), shape: [ids.length, index.dim], ids: ids.slice() };
+    const items = this.itemVectors();
+    return { values: items.matrix.slice(), shape: [items.ids.length, items.dim], ids: items.ids.slice() };
   }
 
   /** Write the catalogue's item vectors and ids under `name` (files `${name}.bin`, `${name}.ids.bin`, manifest `${name}.json`). */
@@ -944,31 +815,7 @@ export abstract class MatchModel extends BaseModel {
   }
 
   private async writeEmbeddings(store: ModelStore, name: string, kind: 'item' | 'user', m: EmbeddingMatrix): Promise<EmbeddingExportManifest> {
-    const values = floatBytes(m.values);
-    await store.writeBytes(`${name}.bin`, values);
-    const manifest: EmbeddingExportManifest = {
-      format: EXPORT_FORMAT,
-      formatVersion: 1,
-      modelName: this.modelName(),
-      kind,
-      similarity: this.similarity,
-      temperature: this.temperature,
-      normalized: this.similarity === 'cosine',
-      shape: m.shape,
-      values: { file: `${name}.bin`, dtype: 'float32', checksum: checksum(values) },
-    };
-    if (m.ids) {
-      const bytes = new Uint8Array(m.ids.buffer, m.ids.byteOffset, m.ids.byteLength);
-      await store.writeBytes(`${name}.ids.bin`, bytes);
-      manifest.ids = { file: `${name}.ids.bin`, dtype: 'int32', checksum: checksum(bytes) };
-    }
-    if (m.interestMask) {
-      const bytes = floatBytes(m.interestMask);
-      await store.writeBytes(`${name}.mask.bin`, bytes);
-      manifest.interestMask = { file: `${name}.mask.bin`, dtype: 'float32', checksum: checksum(bytes) };
-    }
-    await store.writeJson(`${name}.json`, manifest);
-    return manifest;
+    return writeEmbeddings(store, name, kind, m, { modelName: this.modelName(), similarity: this.similarity, temperature: this.temperature });
   }
 
   // ---------------------------------------------------------------- persistence
@@ -978,44 +825,31 @@ export abstract class MatchModel extends BaseModel {
     return encodeConfig(this.matchConfig);
   }
 
-  /** Save as BaseModel.save does, plus the item catalogue when one was set with setItemCatalog (one transaction). */
+  /** Save as BaseModel.save does, plus the item catalogue and HNSW index when set (one transaction). */
   protected async writeSave(store: ModelStore, opts: SaveOptions = {}): Promise<void> {
     await super.writeSave(store, opts);
-    if (!this.catalogIsCustom || !this.catalog?.data) return;
-    const columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> = [];
-    for (const f of this.itemFeatures) {
-      const col = this.catalog.data.column(f.name);
-      const bytes = new Uint8Array(col.data.buffer, col.data.byteOffset, col.data.byteLength);
-      const file = `catalog/${encodeURIComponent(f.name)}.bin`;
-      await store.writeBytes(file, bytes);
-      columns.push({ name: f.name, kind: col.kind, width: col.width, file, checksum: checksum(bytes) });
-    }
-    await store.writeJson('catalog.json', { numRows: this.catalog.ids.length, columns });
+    if (this.catalogIsCustom && this.catalog) await saveCatalog(store, this.catalog, this.itemFeatures);
+    const hnsw = this.indexes.hnsw as HnswItemIndex | undefined;
+    if (hnsw) await hnswAdapter().saveHnsw(store, hnsw);
   }
 
-  /** Load a saved match model (and its item catalogue, when one was saved). */
+  /** Load a saved match model (and its item catalogue and HNSW index, when saved). */
   static async load<M extends BaseModel>(this: { modelName: string }, source: string | ModelStore): Promise<M> {
     const store = await resolveStore(source);
     const model = await restoreModelState(store, this.modelName === 'MatchModel' ? null : this.modelName);
     if (!(model instanceof MatchModel)) throw new Error(`saved model is a ${model.modelName()}, not a match model`);
-    let meta: { numRows: number; columns: Array<{ name: string; kind: 'int' | 'float'; width: number; file: string; checksum: string }> } | null = null;
-    try {
-      meta = await store.readJson('catalog.json');
-    } catch {
-      meta = null;
-    }
-    if (meta) {
-      const cols: ColumnarInput = {};
-      for (const c of meta.columns) {
-        const bytes = await store.readBytes(c.file);
-        const got = checksum(bytes);
-        if (got !== c.checksum) throw new Error(`${store.describe(c.file)} is corrupted (checksum ${got}, manifest says ${c.checksum})`);
-        const floats = bytesToFloats(bytes);
-        cols[c.name] = c.kind === 'int' ? new Int32Array(floats.buffer) : floats;
-      }
-      model.setItemCatalog(cols);
-    }
+    const columns = await loadCatalogColumns(store);
+    if (columns) model.setItemCatalog(columns);
+    await model.restoreHnsw(store);
     return model as unknown as M;
+  }
+
+  private async restoreHnsw(store: ModelStore): Promise<void> {
+    const { loadHnsw, readHnswManifest } = hnswAdapter();
+    const saved = await readHnswManifest(store);
+    if (!saved) return;
+    this.hnswOptions = { ...saved.params };
+    this.indexes.hnsw = await loadHnsw(store, saved, this.itemVectors());
   }
 
   /** Release tfjs memory, including the cached item matrix. */
@@ -1027,19 +861,7 @@ export abstract class MatchModel extends BaseModel {
 
 /** Read an embedding export written by `exportItemEmbeddings` / `exportUserEmbeddings`, verifying checksums. */
 export async function readEmbeddings(target: string | ModelStore, name: string): Promise<{ manifest: EmbeddingExportManifest } & EmbeddingMatrix> {
-  const store = await resolveStore(target);
-  const manifest = await store.readJson<EmbeddingExportManifest>(`${name}.json`);
-  if (manifest.format !== EXPORT_FORMAT) throw new Error(`${store.describe(`${name}.json`)} is not an embedding export (format '${manifest.format}')`);
-  const read = async (e: { file: string; checksum: string }) => {
-    const bytes = await store.readBytes(e.file);
-    const got = checksum(bytes);
-    if (got !== e.checksum) throw new Error(`${store.describe(e.file)} is corrupted (checksum ${got}, manifest says ${e.checksum})`);
-    return bytesToFloats(bytes);
-  };
-  const values = await read(manifest.values);
-  const ids = manifest.ids ? new Int32Array((await read(manifest.ids)).buffer) : undefined;
-  const interestMask = manifest.interestMask ? await read(manifest.interestMask) : undefined;
-  return { manifest, values, shape: manifest.shape, ids, interestMask };
+  return readEmbeddingsFrom(await resolveStore(target), name);
 }
 
 // ---------------------------------------------------------------- helpers
@@ -1080,13 +902,6 @@ function splitFeatures(name: string, config: MatchModelConfig) {
   return { user, item };
 }
 
-/** Download a tensor and free it. (Returning the array from tf.tidy instead would make tidy walk every element.) */
-function readAndDispose(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
-
 function gatherDense(data: Dataset, rows: ArrayLike<number>, feats: DenseFeature[]): Float32Array {
   const width = feats.reduce((s, f) => s + f.dim, 0);
   const out = new Float32Array(rows.length * width);
@@ -1100,18 +915,6 @@ function gatherDense(data: Dataset, rows: ArrayLike<number>, feats: DenseFeature
     off += f.dim;
   }
   return out;
-}
-
-/** Smallest index i with cdf[i] > u (cdf non-decreasing). */
-function searchCdf(cdf: Float64Array, u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] > u) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 function hasColumns(data: DataInput, names: string[]): boolean {
@@ -1130,4 +933,10 @@ async function resolveStore(target: string | ModelStore): Promise<ModelStore> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { FileStore } = require('../../data/file-store') as typeof import('../../data/file-store');
   return new FileStore(target);
+}
+
+/** The HNSW adapter loads a native package: required on first use so the core stays loadable in browsers. */
+function hnswAdapter(): typeof import('./hnsw-index') {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require('./hnsw-index') as typeof import('./hnsw-index');
 }
