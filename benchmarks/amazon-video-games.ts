@@ -10,6 +10,7 @@
  *
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
+ *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  */
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
   const lr = Number(arg('lr', '0.001'));
   const batchSize = Number(arg('batch', '128'));
   const numNegatives = Number(arg('negatives', '128'));
+  // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
+  const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
+  const evalRows = Number(arg('evalRows', '0'));
   await initBackend({ log: false });
   const t0 = Date.now();
   const ds = await loadAmazonReviews(file, { format: 'pairs' });
@@ -44,7 +48,8 @@ async function main(): Promise<void> {
   split.trainSequences.items.forEach((items) => {
     if (items.length >= 2) train.push(items.slice(Math.max(0, items.length - maxLen)).map(idOf));
   });
-  const test = { hist: split.test.columns.hist.map((h) => (h as string[]).map(idOf)), target_item: Int32Array.from(split.test.columns.target, idOf) };
+  const allTest = { hist: split.test.columns.hist.map((h) => (h as string[]).map(idOf)), target_item: Int32Array.from(split.test.columns.target, idOf) };
+  const test = evalRows > 0 ? { hist: allTest.hist.slice(0, evalRows), target_item: allTest.target_item.slice(0, evalRows) } : allTest;
   // every item each test user interacted with (history, valid and test items): excluded from the sampled negatives
   const seenOf = new Map<string, Set<number>>();
   seqs.users.forEach((u, i) => seenOf.set(u, new Set(seqs.items[i].map(idOf))));
@@ -67,8 +72,9 @@ async function main(): Promise<void> {
     const m = new Model({ sequenceFeatures: [history], seed, dropout, numNegatives, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
     m.compile({ lr });
     const start = Date.now();
-    const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0 });
+    const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0, maxSteps });
     const trainS = (Date.now() - start) / 1000;
+    console.error(`seed ${seed}: trained in ${trainS.toFixed(1)} s`);
     const full = await m.evaluate(test, { ks: [10] });
     // the paper's protocol: target vs 100 unseen items drawn uniformly, scores from the same user / item vectors
     const users = await m.userEmbeddings(test);
