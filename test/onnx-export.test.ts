@@ -15,6 +15,7 @@ import { BaseModel } from '../src/basic/model/base-model';
 import '../src/models/match';
 import '../src/models/generative';
 import { RANKING_ZOO, zooData } from './helpers/onnx-zoo';
+import { main } from '../src/cli';
 
 /** Models whose export is not implemented yet, with the reason the exporter gives. */
 const NOT_EXPORTED = ['DSSM', 'YouTubeDNN', 'MIND', 'HSTU', 'SASRec', 'HSTURanker'];
@@ -83,6 +84,28 @@ describe('ONNX export', () => {
     const expected = await model.predict(data);
     const { values } = await ortScores(file, data, 20);
     for (let i = 0; i < 20; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-3);
+    model.dispose();
+  });
+
+  it('CLI: nextrec-ts export --run DIR --format onnx writes model.onnx and its signature; a bad format is named', async () => {
+    const model = RANKING_ZOO[0][1]();
+    const run = path.join(dir, 'run');
+    await model.save(run, { weightsOnly: true });
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await main(['export', '--run', run, '--format', 'onnx'])).toBe(0);
+      expect(log.mock.calls.flat().join('\n')).toMatch(/wrote .*model\.onnx \(inputs: item:int32\[batch\] user:int32\[batch\]/);
+      expect(await main(['export', '--run', run, '--format', 'tflite'])).toBe(1);
+      expect(err.mock.calls.flat().join('\n')).toMatch(/--format must be 'onnx' \(got 'tflite'\)/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    const data = zooData(9, 4);
+    const { values } = await ortScores(path.join(run, 'model.onnx'), data, 9);
+    const expected = await model.predict(data);
+    for (let i = 0; i < 9; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-5);
     model.dispose();
   });
 
