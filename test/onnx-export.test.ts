@@ -34,42 +34,70 @@ afterAll(async () => {
   await shutdownBackend();
 });
 
-/** ONNX Runtime scores, from a plain Node process (see helpers/ort-score.js). */
-async function ortScores(file: string, data: Record<string, Int32Array | Float32Array>, rows: number): Promise<{ values: Float32Array; T: number }> {
-  const input = `${file}.input.json`;
-  await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])) }));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), file, input], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed on ${file}: ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { dims: number[]; values: number[] };
-  return { values: Float32Array.from(out.values), T: out.dims[1] };
+type Scores = { values: Float32Array; T: number };
+
+/** ONNX Runtime scores of several files, from one plain Node process (see helpers/ort-score.js). */
+async function ortScoresMany(jobs: Array<{ file: string; data: Record<string, Int32Array | Float32Array>; rows: number }>): Promise<Scores[]> {
+  const args: string[] = [];
+  for (const { file, data, rows } of jobs) {
+    const input = `${file}.input.json`;
+    await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])) }));
+    args.push(file, input);
+  }
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as Array<{ dims: number[]; values: number[] }>).map((o) => ({ values: Float32Array.from(o.values), T: o.dims[1] }));
 }
+
+async function ortScores(file: string, data: Record<string, Int32Array | Float32Array>, rows: number): Promise<Scores> {
+  return (await ortScoresMany([{ file, data, rows }]))[0];
+}
+
+/** ONNX checker verdict per file ('ok' or the error), one python process for all. */
+function checkAll(files: string[]): string[] {
+  const code = 'import onnx,sys\nfor f in sys.argv[1:]:\n  try:\n    onnx.checker.check_model(onnx.load(f), full_check=True); print("ok")\n  except Exception as e:\n    print(repr(e).replace("\\n"," "))';
+  const r = spawnSync(PYTHON, ['-c', code, ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ONNX checker failed to run: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+const ROWS = 53; // not the traced batch size: the graph's batch axis is dynamic
+const results = new Map<string, { worst: number; checker: string }>();
 
 describe('ONNX export', () => {
   it('covers every registered model: ranking / multi-task exported, the rest listed', () => {
     expect([...RANKING_ZOO.map(([n]) => n), ...NOT_EXPORTED].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
   });
 
-  it.each(RANKING_ZOO)('%s: ONNX Runtime scores equal tfjs scores within 1e-5', async (name, make) => {
-    const model = make();
-    model.compile({ lr: 1e-2 });
-    await model.fit(zooData(96, 2), { epochs: 1, batchSize: 32, verbose: 0 });
-    const file = path.join(dir, `${name}.onnx`);
-    await model.exportOnnx(file);
-    const rows = 53; // not the traced batch size: the graph's batch axis is dynamic
-    const data = zooData(rows, 7);
-    const expected = await model.predictTargets(data);
-    const { values, T } = await ortScores(file, data, rows);
-    const targets = Object.keys(expected).slice(0, T);
-    let worst = 0;
-    targets.forEach((t, k) => {
-      for (let i = 0; i < rows; i++) worst = Math.max(worst, Math.abs(values[i * T + k] - expected[t][i]));
-    });
-    expect(worst).toBeLessThan(1e-5);
-    if (hasChecker) {
-      const r = spawnSync(PYTHON, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok")', file], { encoding: 'utf8' });
-      expect({ name, out: r.stdout.trim(), err: r.stderr.trim().split('\n').slice(-1)[0] ?? '' }).toEqual({ name, out: 'ok', err: '' });
+  beforeAll(async () => {
+    // every model trained briefly and exported, then one ONNX Runtime process and one checker run for all
+    const jobs: Array<{ name: string; file: string; data: Record<string, Int32Array | Float32Array>; rows: number; expected: Record<string, Float32Array> }> = [];
+    for (const [name, make] of RANKING_ZOO) {
+      const model = make();
+      model.compile({ lr: 1e-2 });
+      await model.fit(zooData(96, 2), { epochs: 1, batchSize: 32, verbose: 0 });
+      const file = path.join(dir, `${name}.onnx`);
+      await model.exportOnnx(file);
+      const data = zooData(ROWS, 7);
+      jobs.push({ name, file, data, rows: ROWS, expected: await model.predictTargets(data) });
+      model.dispose();
     }
-    model.dispose();
+    const scores = await ortScoresMany(jobs);
+    const verdicts = hasChecker ? checkAll(jobs.map((j) => j.file)) : jobs.map(() => 'skipped');
+    jobs.forEach((job, j) => {
+      const { values, T } = scores[j];
+      let worst = 0;
+      Object.keys(job.expected).slice(0, T).forEach((t, k) => {
+        for (let i = 0; i < ROWS; i++) worst = Math.max(worst, Math.abs(values[i * T + k] - job.expected[t][i]));
+      });
+      results.set(job.name, { worst, checker: verdicts[j] });
+    });
+  }, 300_000);
+
+  it.each(RANKING_ZOO.map(([n]) => n))('%s: ONNX Runtime scores equal tfjs scores within 1e-5; the ONNX checker passes', (name) => {
+    const r = results.get(name)!;
+    expect(r.worst).toBeLessThan(1e-5);
+    if (hasChecker) expect({ name, checker: r.checker }).toEqual({ name, checker: 'ok' });
   });
 
   it('float16 tables halve the table bytes and stay within 1e-3 of the float32 scores', async () => {
