@@ -14,8 +14,11 @@ async function score(file, inputFile) {
     const data = i.dtype === 'int32' ? Int32Array.from(columns[i.name]) : Float32Array.from(columns[i.name]);
     feeds[i.name] = new ort.Tensor(i.dtype, data, i.shape.length === 1 ? [rows] : [rows, i.shape[1]]);
   }
-  const out = (await session.run(feeds))[signature.outputs[0].name];
-  return { dims: out.dims, values: Array.from(out.data) };
+  const all = await session.run(feeds);
+  const out = all[signature.outputs[0].name];
+  const outputs = {};
+  for (const o of signature.outputs) outputs[o.name] = { dims: all[o.name].dims, values: Array.from(all[o.name].data) };
+  return { dims: out.dims, values: Array.from(out.data), outputs };
 }
 
 (async () => {
