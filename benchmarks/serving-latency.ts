@@ -4,7 +4,8 @@
  * for DeepFM, DIN, a two-tower model (DSSM) and HSTU, on 1 row and on 1 user x 1,000 candidates.
  * HSTU scores the whole 1,000-item catalogue for one history in both scenarios (that is its forward).
  * Median of --repeats runs after 3 warm-ups; untrained weights (latency does not depend on them).
- * ONNX: DSSM and HSTU are not exportable yet (see README "Serving"), so their ONNX cells say n/a.
+ * ONNX: DSSM runs its exported user tower for the one user and scores the item matrix in JS; HSTU is not
+ * exportable yet (see README "Serving"), so its ONNX cells say n/a.
  *
  *   npx ts-node --transpile-only benchmarks/serving-latency.ts [--repeats 20] [--no-browser]
  */
@@ -91,7 +92,15 @@ async function time(repeats: number, f: () => Promise<unknown>): Promise<number>
   return median(t);
 }
 
-async function onnxSession(model: BaseModel, dir: string): Promise<{ session: ort.InferenceSession; feeds: (c: Columns) => Record<string, ort.Tensor> } | null> {
+interface OnnxRunner {
+  run(c: Columns): Promise<unknown>;
+}
+
+/**
+ * An ONNX Runtime scorer of the model's exported graph, or null when it is not exportable. Match models export the
+ * user tower + item matrix: one user row through the graph, then the dot products with the item matrix in JS.
+ */
+async function onnxRunner(model: BaseModel, dir: string): Promise<OnnxRunner | null> {
   try {
     const { bytes, signature } = await model.toOnnx();
     const file = path.join(dir, `${model.modelName()}.onnx`);
@@ -101,7 +110,27 @@ async function onnxSession(model: BaseModel, dir: string): Promise<{ session: or
       const rows = c[signature.inputs[0].name].length / (signature.inputs[0].shape.length === 2 ? (signature.inputs[0].shape[1] as number) : 1);
       return Object.fromEntries(signature.inputs.map((i) => [i.name, new ort.Tensor(i.dtype, c[i.name], i.shape.length === 2 ? [rows, i.shape[1] as number] : [rows])]));
     };
-    return { session, feeds };
+    if (!signature.outputs.some((o) => o.name === 'item_embeddings')) return { run: (c) => session.run(feeds(c)) };
+    return {
+      run: async (c) => {
+        const first = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.slice(0, v.length / c[signature.inputs[0].name].length)])) as Columns;
+        const out = await session.run(feeds(first));
+        const user = out.user_vectors.data as Float32Array;
+        const items = out.item_embeddings.data as Float32Array;
+        const rowOf = new Map(Array.from(out.item_ids.data as Int32Array, (id, r) => [id, r]));
+        const D = user.length;
+        const n = c[signature.inputs[0].name].length;
+        const scores = new Float32Array(n);
+        for (let r = 0; r < n; r++) {
+          const item = c.item_id[r];
+          let s2 = 0;
+          const row = rowOf.get(item) ?? 0;
+          for (let j = 0; j < D; j++) s2 += user[j] * items[row * D + j];
+          scores[r] = s2;
+        }
+        return scores;
+      },
+    };
   } catch {
     return null;
   }
@@ -142,10 +171,10 @@ async function main(): Promise<void> {
   try {
     const browser = process.argv.includes('--no-browser') ? 'skipped (--no-browser)' : await browserTimes(all, dir, repeats);
     for (const c of all) {
-      const onnx = await onnxSession(c.model, dir);
+      const onnx = await onnxRunner(c.model, dir);
       for (const [scenario, cols] of Object.entries(c.scenarios)) {
         const tfjs = await time(repeats, () => c.model.predictTargets(cols));
-        const ortMs = onnx ? (await time(repeats, () => onnx.session.run(onnx.feeds(cols)))).toFixed(2) : 'n/a';
+        const ortMs = onnx ? (await time(repeats, () => onnx.run(cols))).toFixed(2) : 'n/a';
         const chrome = typeof browser === 'string' ? 'n/a' : browser[c.name]?.[scenario]?.toFixed(2) ?? 'n/a';
         rows.push(`| ${c.name} | ${scenario} | ${tfjs.toFixed(2)} | ${ortMs} | ${chrome} |`);
       }

@@ -117,6 +117,7 @@ describe('ONNX export', () => {
     outputs.user_vectors.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.values[i]))));
     expect(worst).toBeLessThan(1e-5);
     expect(Float32Array.from(outputs.item_embeddings.values)).toEqual(model.itemEmbeddings().values);
+    expect(Int32Array.from(outputs.item_ids.values)).toEqual(model.itemEmbeddings().ids);
     if (hasChecker) expect({ name, checker: checkAll([file])[0] }).toEqual({ name, checker: 'ok' });
     model.dispose();
   });

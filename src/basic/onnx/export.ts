@@ -303,13 +303,13 @@ interface MatchInternals extends ModelInternals {
   userFeatures: unknown[];
   embeddings: { lookup(request: EmbeddingRequest, data: Dataset, indices: Int32Array): EmbeddingBlock };
   userRepresentation(ds: Dataset, rows: Int32Array): { vectors: tf.Tensor; interestMask?: tf.Tensor };
-  itemEmbeddings(): { values: Float32Array; shape: number[] };
+  itemEmbeddings(): { values: Float32Array; shape: number[]; ids?: Int32Array };
 }
 
 /**
  * Match models: the user tower as a graph (user columns -> user vectors [batch, D], or interests
- * [batch, K, D] plus their mask) and the item embedding matrix [items, D] as a second output, so a server scores
- * candidates with one matrix product (row r = catalogue item r, ids as in the item catalogue).
+ * [batch, K, D] plus their mask) and the item embedding matrix [items, D] with its `item_ids` as further outputs,
+ * so a server scores candidates with one matrix product.
  */
 async function matchModelToOnnx(model: BaseModel, opts: OnnxExportOptions): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
   const m = model as unknown as MatchInternals;
@@ -366,6 +366,12 @@ async function matchModelToOnnx(model: BaseModel, opts: OnnxExportOptions): Prom
   ex.g.node('Identity', [itemsName], {}, ['item_embeddings']);
   outputs.push(valueInfo('item_embeddings', OnnxDataType.FLOAT, items.shape));
   ex.signature.outputs.push({ name: 'item_embeddings', shape: items.shape });
+  if (items.ids) {
+    // row r of item_embeddings is catalogue item item_ids[r]
+    ex.g.node('Identity', [ex.g.int32Const(items.ids, [items.ids.length])], {}, ['item_ids']);
+    outputs.push(valueInfo('item_ids', OnnxDataType.INT32, [items.ids.length]));
+    ex.signature.outputs.push({ name: 'item_ids', shape: [items.ids.length] });
+  }
   const bytes = encodeOnnxModel({ name: model.modelName(), node: ex.g.nodes, initializer: ex.g.initializers, input: ex.graphInputs, output: outputs, docString: `nextrec-ts ${model.modelName()} user tower + item matrix` }, OPSET, '0.1.0');
   return { bytes, signature: ex.signature };
 }
