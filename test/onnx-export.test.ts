@@ -14,10 +14,11 @@ import { models } from '../src/basic/model/model-registry';
 import { BaseModel } from '../src/basic/model/base-model';
 import '../src/models/match';
 import '../src/models/generative';
-import { RANKING_ZOO, zooData } from './helpers/onnx-zoo';
+import { MATCH_ZOO, RANKING_ZOO, matchTask, zooData } from './helpers/onnx-zoo';
+import { main } from '../src/cli';
 
 /** Models whose export is not implemented yet, with the reason the exporter gives. */
-const NOT_EXPORTED = ['DSSM', 'YouTubeDNN', 'MIND', 'HSTU', 'SASRec', 'HSTURanker'];
+const NOT_EXPORTED = ['HSTU', 'SASRec', 'HSTURanker'];
 
 const PYTHON = '/usr/bin/python3';
 const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
@@ -33,41 +34,91 @@ afterAll(async () => {
   await shutdownBackend();
 });
 
-/** ONNX Runtime scores, from a plain Node process (see helpers/ort-score.js). */
-async function ortScores(file: string, data: Record<string, Int32Array | Float32Array>, rows: number): Promise<{ values: Float32Array; T: number }> {
-  const input = `${file}.input.json`;
-  await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])) }));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), file, input], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed on ${file}: ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { dims: number[]; values: number[] };
-  return { values: Float32Array.from(out.values), T: out.dims[1] };
+type Scores = { values: Float32Array; T: number; outputs: Record<string, { dims: number[]; values: number[] }> };
+
+/** ONNX Runtime scores of several files, from one plain Node process (see helpers/ort-score.js). */
+async function ortScoresMany(jobs: Array<{ file: string; data: Record<string, Int32Array | Float32Array>; rows: number }>): Promise<Scores[]> {
+  const args: string[] = [];
+  for (const { file, data, rows } of jobs) {
+    const input = `${file}.input.json`;
+    await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])) }));
+    args.push(file, input);
+  }
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as Array<{ dims: number[]; values: number[]; outputs: Scores['outputs'] }>).map((o) => ({ values: Float32Array.from(o.values), T: o.dims[1], outputs: o.outputs }));
 }
+
+async function ortScores(file: string, data: Record<string, Int32Array | Float32Array>, rows: number): Promise<Scores> {
+  return (await ortScoresMany([{ file, data, rows }]))[0];
+}
+
+/** ONNX checker verdict per file ('ok' or the error), one python process for all. */
+function checkAll(files: string[]): string[] {
+  const code = 'import onnx,sys\nfor f in sys.argv[1:]:\n  try:\n    onnx.checker.check_model(onnx.load(f), full_check=True); print("ok")\n  except Exception as e:\n    print(repr(e).replace("\\n"," "))';
+  const r = spawnSync(PYTHON, ['-c', code, ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ONNX checker failed to run: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+const ROWS = 53; // not the traced batch size: the graph's batch axis is dynamic
+const results = new Map<string, { worst: number; checker: string }>();
 
 describe('ONNX export', () => {
   it('covers every registered model: ranking / multi-task exported, the rest listed', () => {
-    expect([...RANKING_ZOO.map(([n]) => n), ...NOT_EXPORTED].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
+    expect([...RANKING_ZOO.map(([n]) => n), ...MATCH_ZOO.map(([n]) => n), ...NOT_EXPORTED].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
   });
 
-  it.each(RANKING_ZOO)('%s: ONNX Runtime scores equal tfjs scores within 1e-5', async (name, make) => {
-    const model = make();
-    model.compile({ lr: 1e-2 });
-    await model.fit(zooData(96, 2), { epochs: 1, batchSize: 32, verbose: 0 });
-    const file = path.join(dir, `${name}.onnx`);
-    await model.exportOnnx(file);
-    const rows = 53; // not the traced batch size: the graph's batch axis is dynamic
-    const data = zooData(rows, 7);
-    const expected = await model.predictTargets(data);
-    const { values, T } = await ortScores(file, data, rows);
-    const targets = Object.keys(expected).slice(0, T);
-    let worst = 0;
-    targets.forEach((t, k) => {
-      for (let i = 0; i < rows; i++) worst = Math.max(worst, Math.abs(values[i * T + k] - expected[t][i]));
-    });
-    expect(worst).toBeLessThan(1e-5);
-    if (hasChecker) {
-      const r = spawnSync(PYTHON, ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok")', file], { encoding: 'utf8' });
-      expect({ name, out: r.stdout.trim(), err: r.stderr.trim().split('\n').slice(-1)[0] ?? '' }).toEqual({ name, out: 'ok', err: '' });
+  beforeAll(async () => {
+    // every model trained briefly and exported, then one ONNX Runtime process and one checker run for all
+    const jobs: Array<{ name: string; file: string; data: Record<string, Int32Array | Float32Array>; rows: number; expected: Record<string, Float32Array> }> = [];
+    for (const [name, make] of RANKING_ZOO) {
+      const model = make();
+      model.compile({ lr: 1e-2 });
+      await model.fit(zooData(96, 2), { epochs: 1, batchSize: 32, verbose: 0 });
+      const file = path.join(dir, `${name}.onnx`);
+      await model.exportOnnx(file);
+      const data = zooData(ROWS, 7);
+      jobs.push({ name, file, data, rows: ROWS, expected: await model.predictTargets(data) });
+      model.dispose();
     }
+    const scores = await ortScoresMany(jobs);
+    const verdicts = hasChecker ? checkAll(jobs.map((j) => j.file)) : jobs.map(() => 'skipped');
+    jobs.forEach((job, j) => {
+      const { values, T } = scores[j];
+      let worst = 0;
+      Object.keys(job.expected).slice(0, T).forEach((t, k) => {
+        for (let i = 0; i < ROWS; i++) worst = Math.max(worst, Math.abs(values[i * T + k] - job.expected[t][i]));
+      });
+      results.set(job.name, { worst, checker: verdicts[j] });
+    });
+  }, 300_000);
+
+  it.each(RANKING_ZOO.map(([n]) => n))('%s: ONNX Runtime scores equal tfjs scores within 1e-5; the ONNX checker passes', (name) => {
+    const r = results.get(name)!;
+    expect(r.worst).toBeLessThan(1e-5);
+    if (hasChecker) expect({ name, checker: r.checker }).toEqual({ name, checker: 'ok' });
+  });
+
+  it.each(MATCH_ZOO)('%s: user tower + item matrix; ONNX Runtime user vectors equal tfjs within 1e-5', async (name, make) => {
+    const task = matchTask();
+    const model = make(task);
+    model.compile({ lr: 1e-2 });
+    await model.fit(task.train, { epochs: 1, batchSize: 64, verbose: 0 });
+    const file = path.join(dir, `${name}.onnx`);
+    const { signature } = await model.exportOnnx(file);
+    const n = 23;
+    const users: Record<string, Int32Array | Float32Array> = {};
+    for (const i of signature.inputs) users[i.name] = (task.test[i.name] as Int32Array | Float32Array).slice(0, n * (i.shape.length === 2 ? (i.shape[1] as number) : 1));
+    const expected = await model.userEmbeddings(users);
+    const { outputs } = await ortScores(file, users, n);
+    expect(outputs.user_vectors.dims).toEqual(expected.shape);
+    let worst = 0;
+    outputs.user_vectors.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.values[i]))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Float32Array.from(outputs.item_embeddings.values)).toEqual(model.itemEmbeddings().values);
+    expect(Int32Array.from(outputs.item_ids.values)).toEqual(model.itemEmbeddings().ids);
+    if (hasChecker) expect({ name, checker: checkAll([file])[0] }).toEqual({ name, checker: 'ok' });
     model.dispose();
   });
 
@@ -86,6 +137,28 @@ describe('ONNX export', () => {
     model.dispose();
   });
 
+  it('CLI: nextrec-ts export --run DIR --format onnx writes model.onnx and its signature; a bad format is named', async () => {
+    const model = RANKING_ZOO[0][1]();
+    const run = path.join(dir, 'run');
+    await model.save(run, { weightsOnly: true });
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await main(['export', '--run', run, '--format', 'onnx'])).toBe(0);
+      expect(log.mock.calls.flat().join('\n')).toMatch(/wrote .*model\.onnx \(inputs: item:int32\[batch\] user:int32\[batch\]/);
+      expect(await main(['export', '--run', run, '--format', 'tflite'])).toBe(1);
+      expect(err.mock.calls.flat().join('\n')).toMatch(/--format must be 'onnx' \(got 'tflite'\)/);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    const data = zooData(9, 4);
+    const { values } = await ortScores(path.join(run, 'model.onnx'), data, 9);
+    const expected = await model.predict(data);
+    for (let i = 0; i < 9; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
   it('names what is not exportable: hashed features', async () => {
     const { DeepFM } = await import('../src/models/ranking/deepfm');
     const { SparseFeature } = await import('../src/basic/features');
@@ -94,7 +167,7 @@ describe('ONNX export', () => {
     m.dispose();
   });
 
-  it('match and generative models are refused with a clear message (not exported yet)', async () => {
+  it('generative models and HSTURanker are refused with a clear message (not exported yet)', async () => {
     const rejects: string[] = [];
     for (const name of NOT_EXPORTED) {
       const Cls = models.resolve(name) as unknown as { prototype: BaseModel };

@@ -4,6 +4,18 @@ import { Rng } from '../../src/basic/random';
 import { BaseModel } from '../../src/basic/model/base-model';
 import { DeepFM, DCNv2, DIN, DIEN } from '../../src/models/ranking';
 import { SharedBottom, MMoE, PLE, ESMM, POSO } from '../../src/models/multitask';
+import { DSSM, YouTubeDNN, MIND, MatchModel } from '../../src/models/match';
+import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
+
+/** Small retrieval task (users with histories, 40 items) for the match models. */
+export const matchTask = () => syntheticRetrieval({ numUsers: 60, numItems: 40, numClusters: 4, clustersPerUser: [1, 2], historyLen: 5, trainPerUser: 4, testPerUser: 1, embeddingDim: 8, seed: 5 });
+
+/** Match models: exported as the user tower (user columns -> user vectors) plus the item embedding matrix. */
+export const MATCH_ZOO: Array<[string, (t: ReturnType<typeof matchTask>) => MatchModel]> = [
+  ['DSSM', (t) => new DSSM({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, userMlp: { dims: [16] }, itemMlp: { dims: [16] }, outputDim: 8, seed: 3 })],
+  ['YouTubeDNN', (t) => new YouTubeDNN({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, mlp: { dims: [16] }, seed: 3 })],
+  ['MIND', (t) => new MIND({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, numInterests: 3, mlp: { dims: [16] }, seed: 3 })],
+];
 
 const item = { vocabSize: 40, embeddingDim: 8, embeddingName: 'item' };
 export const zooFeatures = () => ({

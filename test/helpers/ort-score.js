@@ -1,11 +1,11 @@
 // Scores an ONNX file with onnxruntime-node in a plain Node process (jest's sandbox gives typed arrays from
 // another realm, which onnxruntime-node's output tensors reject). Usage: node ort-score.js model.onnx input.json
-// input.json: { rows, columns: { name: number[] } }; the signature is read from model.onnx.json.
+// input.json: { rows, columns: { name: number[] } }; the signature is read from model.onnx.json. Several
+// `model.onnx input.json` pairs may follow each other (one process start for many models); prints a JSON array.
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 
-(async () => {
-  const [file, inputFile] = process.argv.slice(2);
+async function score(file, inputFile) {
   const signature = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'));
   const { rows, columns } = JSON.parse(fs.readFileSync(inputFile, 'utf8'));
   const session = await ort.InferenceSession.create(file);
@@ -14,8 +14,18 @@ const ort = require('onnxruntime-node');
     const data = i.dtype === 'int32' ? Int32Array.from(columns[i.name]) : Float32Array.from(columns[i.name]);
     feeds[i.name] = new ort.Tensor(i.dtype, data, i.shape.length === 1 ? [rows] : [rows, i.shape[1]]);
   }
-  const out = (await session.run(feeds))[signature.outputs[0].name];
-  process.stdout.write(JSON.stringify({ dims: out.dims, values: Array.from(out.data) }));
+  const all = await session.run(feeds);
+  const out = all[signature.outputs[0].name];
+  const outputs = {};
+  for (const o of signature.outputs) outputs[o.name] = { dims: all[o.name].dims, values: Array.from(all[o.name].data) };
+  return { dims: out.dims, values: Array.from(out.data), outputs };
+}
+
+(async () => {
+  const args = process.argv.slice(2);
+  const results = [];
+  for (let i = 0; i + 1 < args.length; i += 2) results.push(await score(args[i], args[i + 1]));
+  process.stdout.write(JSON.stringify(results));
 })().catch((err) => {
   process.stderr.write(String(err && err.stack ? err.stack : err));
   process.exit(1);

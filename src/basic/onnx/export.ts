@@ -1,6 +1,7 @@
 /**
- * ONNX export of ranking and multi-task models: one graph from the raw feature columns (int32 ids, float
- * dense values) to the model's predictions (probabilities for binary targets), with a dynamic batch size.
+ * ONNX export of ranking and multi-task models (one graph from the raw feature columns, int32 ids and float
+ * dense values, to the model's predictions, with a dynamic batch size) and of match models (user tower + item
+ * embedding matrix).
  *
  * How: the model's own inference forward runs once, on a tracing backend (trace.ts), over a batch of
  * TRACE_BATCH rows; every kernel that depends on the inputs is translated to ONNX nodes (translate.ts), every
@@ -16,7 +17,7 @@ import type { SparseTable } from '../embedding/sparse-table';
 import type { Dataset } from '../data/dataset';
 import { OnnxDataType, OnnxValueInfo, encodeOnnxModel, valueInfo } from './onnx-proto';
 import { OnnxExportError, OnnxGraphBuilder } from './graph';
-import { traceBackend, traceKernels } from './trace';
+import { traceBackend, traceKernels, TracedKernel } from './trace';
 import { OPSET, translateKernel } from './translate';
 
 /** A prime no layer size is likely to be a multiple of: dims that are multiples of it scale with the batch. */
@@ -190,6 +191,8 @@ class Exporter {
 
   /** Trace rows, by column, to recognise host tensors that are plain views of an input column. */
   columns: Record<string, ArrayLike<number>> = {};
+  /** Lists of dense features a model may concatenate on the host (e.g. a match model's user dense features). */
+  denseGroups: Array<Array<{ name: string; dim: number }>> = [];
 
   /**
    * A per-batch host tensor that is a sparse input column itself or its one-hot encoding (models that read raw
@@ -197,6 +200,32 @@ class Exporter {
    */
   private hostColumnView(info: tf.TensorInfo, values: ArrayLike<number>): string | null {
     const B = this.g.batch;
+    const same = (expected: ArrayLike<number>) => expected.length === values.length && Array.from(values).every((v, i) => v === expected[i]);
+    if (info.dtype === 'float32' && info.shape.length === 2 && info.shape[0] === B) {
+      for (const f of this.m.sequenceFeatures) {
+        const col = this.columns[f.name];
+        if (col && info.shape[1] === f.maxLen && same(Array.from(col, (v) => (v !== 0 ? 1 : 0)))) {
+          const ids = this.input(f.name, 'int32', f.maxLen);
+          return this.g.op('Cast', [this.g.op('Not', [this.g.op('Equal', [ids, this.g.int32Const([0], [])])])], { to: OnnxDataType.FLOAT });
+        }
+      }
+      // dense features gathered on the host, concatenated in declaration order (match towers)
+      for (const group of this.denseGroups) {
+        const width = group.reduce((s2, f) => s2 + f.dim, 0);
+        if (!group.length || info.shape[1] !== width) continue;
+        const expected = new Float32Array(B * width);
+        let off = 0;
+        for (const f of group) {
+          const col = this.columns[f.name];
+          for (let i = 0; i < B; i++) for (let j = 0; j < f.dim; j++) expected[i * width + off + j] = col[i * f.dim + j];
+          off += f.dim;
+        }
+        if (same(expected)) {
+          const parts = group.map((f) => this.input(f.name, 'float32', f.dim));
+          return parts.length === 1 ? parts[0] : this.g.op('Concat', parts, { axis: 1 });
+        }
+      }
+    }
     for (const f of this.m.sparseFeatures) {
       const col = this.columns[f.name];
       if (!col || col.length !== B) continue;
@@ -258,9 +287,6 @@ function lineage(model: BaseModel): string[] {
 function refuseUnsupportedFamily(model: BaseModel): void {
   const chain = lineage(model);
   const name = chain[0];
-  if (chain.includes('MatchModel')) {
-    throw new OnnxExportError(`${name} is a match model; exporting its user tower + item embedding matrix is not implemented yet (ranking and multi-task models are). Use model.exportEmbeddings for the item matrix meanwhile`);
-  }
   if (chain.includes('SequentialRecommender')) {
     throw new OnnxExportError(`${name} is a generative model; exporting history -> next-item representation is not implemented yet (ranking and multi-task models are)`);
   }
@@ -269,12 +295,105 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   }
 }
 
+/** Model members a match model export drives (MatchModel, by name). */
+interface MatchInternals extends ModelInternals {
+  userSparse: Array<{ name: string; vocabSize: number; hashing?: boolean; numHashes: number }>;
+  userSequences: Array<{ name: string; vocabSize: number; maxLen: number; hashing?: boolean; numHashes: number }>;
+  userDense: Array<{ name: string; dim: number }>;
+  userFeatures: unknown[];
+  embeddings: { lookup(request: EmbeddingRequest, data: Dataset, indices: Int32Array): EmbeddingBlock };
+  userRepresentation(ds: Dataset, rows: Int32Array): { vectors: tf.Tensor; interestMask?: tf.Tensor };
+  itemEmbeddings(): { values: Float32Array; shape: number[]; ids?: Int32Array };
+}
+
+/**
+ * Match models: the user tower as a graph (user columns -> user vectors [batch, D], or interests
+ * [batch, K, D] plus their mask) and the item embedding matrix [items, D] with its `item_ids` as further outputs,
+ * so a server scores candidates with one matrix product.
+ */
+async function matchModelToOnnx(model: BaseModel, opts: OnnxExportOptions): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
+  const m = model as unknown as MatchInternals;
+  const userView: ModelInternals = { ...m, sparseFeatures: m.userSparse, sequenceFeatures: m.userSequences, denseFeatures: m.userDense } as ModelInternals;
+  Object.setPrototypeOf(userView, Object.getPrototypeOf(model));
+  const ex = new Exporter(userView, opts);
+  const B = TRACE_BATCH;
+  const traceCols = traceColumns(userView, B);
+  ex.columns = traceCols;
+  ex.denseGroups = [m.userDense];
+  const ds = (m as unknown as { bindUsers(d: unknown): Dataset }).bindUsers(traceCols);
+  const rows = Int32Array.from({ length: B }, (_, i) => i);
+  const lookup = m.embeddings.lookup;
+  let vectors: string | undefined;
+  let interestMask: string | undefined;
+  let vecShape: number[] = [];
+  m.embeddings.lookup = (request, data, indices) => {
+    const block = lookup.call(m.embeddings, request, data, indices);
+    const make = block.tensor.bind(block);
+    block.tensor = () => {
+      const t = make();
+      ex.bindBlock(block, t, undefined);
+      return t;
+    };
+    return block;
+  };
+  try {
+    await traceKernels(
+      () =>
+        tf.tidy(() => {
+          const rep = m.userRepresentation(ds, rows);
+          vectors = ex.g.lookup(rep.vectors);
+          vecShape = rep.vectors.shape;
+          if (rep.interestMask) interestMask = ex.g.lookup(rep.interestMask) ?? ex.constant(rep.interestMask);
+        }),
+      (k) => recordKernel(ex, k),
+    );
+  } finally {
+    m.embeddings.lookup = lookup;
+  }
+  if (!vectors) throw new OnnxExportError('the user representation does not depend on the user inputs');
+  const dims: Array<number | string> = ['batch', ...vecShape.slice(1)];
+  ex.g.node('Identity', [vectors], {}, ['user_vectors']);
+  const outputs = [valueInfo('user_vectors', OnnxDataType.FLOAT, dims)];
+  ex.signature.outputs.push({ name: 'user_vectors', shape: dims as Array<number | 'batch'> });
+  if (interestMask) {
+    ex.g.node('Identity', [interestMask], {}, ['interest_mask']);
+    outputs.push(valueInfo('interest_mask', OnnxDataType.FLOAT, ['batch', vecShape[1]]));
+    ex.signature.outputs.push({ name: 'interest_mask', shape: ['batch', vecShape[1]] });
+  }
+  const items = m.itemEmbeddings();
+  ex.g.floatConst(items.values, items.shape, 'items');
+  const itemsName = ex.g.initializers[ex.g.initializers.length - 1].name;
+  ex.g.node('Identity', [itemsName], {}, ['item_embeddings']);
+  outputs.push(valueInfo('item_embeddings', OnnxDataType.FLOAT, items.shape));
+  ex.signature.outputs.push({ name: 'item_embeddings', shape: items.shape });
+  if (items.ids) {
+    // row r of item_embeddings is catalogue item item_ids[r]
+    ex.g.node('Identity', [ex.g.int32Const(items.ids, [items.ids.length])], {}, ['item_ids']);
+    outputs.push(valueInfo('item_ids', OnnxDataType.INT32, [items.ids.length]));
+    ex.signature.outputs.push({ name: 'item_ids', shape: [items.ids.length] });
+  }
+  const bytes = encodeOnnxModel({ name: model.modelName(), node: ex.g.nodes, initializer: ex.g.initializers, input: ex.graphInputs, output: outputs, docString: `nextrec-ts ${model.modelName()} user tower + item matrix` }, OPSET, '0.1.0');
+  return { bytes, signature: ex.signature };
+}
+
+function recordKernel(ex: Exporter, k: TracedKernel): void {
+  const known = k.inputs.map((x) => ex.g.lookup(x.info));
+  // a kernel over weights only is folded into a constant where it is used; one over a per-batch tensor
+  // (e.g. a zero recurrent state) must stay in the graph, or its value would be tied to the traced batch
+  const perBatch = k.inputs.some((x) => x.info.shape.some((d) => ex.g.isBatchDim(d)));
+  if (known.every((n) => n === undefined) && !perBatch) return;
+  const names = k.inputs.map((x, i) => known[i] ?? ex.constant(x.info));
+  const outs = translateKernel(ex.g, k, names);
+  k.outputs.forEach((o, i) => ex.g.bind(o, outs[i]));
+}
+
 /** Build the ONNX bytes of a ranking or multi-task model (raw columns -> predictions [batch, targets]). */
 export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptions = {}): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
   refuseUnsupportedFamily(model);
   for (const key of Object.keys(opts ?? {})) {
     if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
   }
+  if (lineage(model).includes('MatchModel')) return matchModelToOnnx(model, opts);
   const m = internals(model);
   const ex = new Exporter(m, opts);
   const B = TRACE_BATCH;
