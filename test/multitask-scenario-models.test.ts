@@ -130,6 +130,6 @@ describe('HMoE, PEPNet and APG on the multi-scenario task', () => {
   test('clear errors for the condition features', () => {
     expect(() => new HMoE({ ...base, scenarioFeature: 'domain' })).toThrow("HMoE: scenarioFeature 'domain' must name a declared sparse feature");
     expect(() => new APG({ ...base, conditionFeatures: [] })).toThrow("APG: conditionFeatures must name at least one sparse or dense feature");
-    expect(() => new PEPNet({ ...base, domainFeatures: ['scenario'], personalizationFeatures: ['user'] })).toThrow("PEPNet: personalizationFeatures names 'user', which is not a declared sparse or dense feature");
+    expect(() => new PEPNet({ ...base, domainFeatures: ['scenario'], personalizationFeatures: ['user'] })).toThrow("PEPNet: personalizationFeatures: 'user' is not a declared sparse or dense feature");
   });
 });

@@ -28,7 +28,7 @@ export function conditionParts(owner: string, field: string, names: unknown, spa
     const d = dense.find((f) => f.name === name);
     if (!s && !d) {
       const known = [...sparse, ...dense].map((f) => f.name).join(', ');
-      throw new Error(`${owner}: ${field} names '${name}', which is not a declared sparse or dense feature (known: ${known})`);
+      throw new Error(`${owner}: ${field}: '${name}' is not a declared sparse or dense feature (known: ${known})`);
     }
     if (d) return { name, kind: 'dense', width: d.dim };
     const oneHot = !s!.hashing && s!.vocabSize <= ONE_HOT_MAX_VOCAB;

@@ -6,9 +6,10 @@ import { MultiGateMixture } from '../../basic/layers/mmoe';
 import { PosoGate, PosoGateConfig, PosoMlp } from '../../basic/layers/poso';
 import { models } from '../../basic/model/model-registry';
 import { MultiTaskConfig, MultiTaskModel } from './common';
+import { conditionInput, conditionParts, ConditionPart, ONE_HOT_MAX_VOCAB } from './condition';
 
 /** Sparse personalization features with at most this many ids (a group indicator) enter the gates one-hot. */
-export const ONE_HOT_MAX_VOCAB = 64;
+export { ONE_HOT_MAX_VOCAB };
 
 /** POSO settings. */
 export interface POSOConfig extends MultiTaskConfig {
@@ -44,7 +45,7 @@ export interface POSOConfig extends MultiTaskConfig {
 export class POSO extends MultiTaskModel {
   static readonly modelName = 'POSO';
   private readonly backbone: 'mlp' | 'mmoe';
-  private readonly pcParts: Array<{ name: string; kind: 'dense' | 'onehot' | 'embedding'; width: number }> = [];
+  private readonly pcParts: ConditionPart[];
   private readonly posoMlp: PosoMlp | null = null;
   private readonly mixture: MultiGateMixture | null = null;
   private readonly expertGate: PosoGate | null = null;
@@ -52,24 +53,8 @@ export class POSO extends MultiTaskModel {
 
   constructor(config: POSOConfig) {
     super(config);
-    const pcs = config.personalizationFeatures;
-    if (!Array.isArray(pcs) || pcs.length === 0) throw new Error("POSO: personalizationFeatures must name at least one sparse or dense feature (e.g. ['is_new_user'])");
-    let pcDim = 0;
-    for (const name of pcs) {
-      const sparse = this.sparseFeatures.find((f) => f.name === name);
-      const dense = this.denseFeatures.find((f) => f.name === name);
-      if (!sparse && !dense) {
-        const known = [...this.sparseFeatures, ...this.denseFeatures].map((f) => f.name).join(', ');
-        throw new Error(`POSO: personalization feature '${name}' is not a declared sparse or dense feature (known: ${known})`);
-      }
-      // group indicators (is_new, activity level) enter the gate one-hot: their freshly initialised embeddings are
-      // near zero, so a gate fed with them would treat every group alike until the embeddings had grown
-      const oneHot = !!sparse && !sparse.hashing && sparse.vocabSize <= ONE_HOT_MAX_VOCAB;
-      const width = dense ? dense.dim : oneHot ? sparse!.vocabSize : sparse!.embeddingDim;
-      this.pcParts.push({ name, kind: dense ? 'dense' : oneHot ? 'onehot' : 'embedding', width });
-      pcDim += width;
-    }
-    if (new Set(pcs).size !== pcs.length) throw new Error(`POSO: personalizationFeatures lists a feature twice (${pcs.join(', ')})`);
+    this.pcParts = conditionParts('POSO', 'personalizationFeatures', config.personalizationFeatures, this.sparseFeatures, this.denseFeatures);
+    const pcDim = this.pcParts.reduce((a, p) => a + p.width, 0);
     this.backbone = config.backbone ?? 'mlp';
     const gate = config.gate ?? {};
     if (this.backbone === 'mlp') {
@@ -90,20 +75,7 @@ export class POSO extends MultiTaskModel {
 
   /** The personalization input [B, pcDim]: one-hot group indicators, embeddings of larger sparse features, dense values. */
   private personalInput(inputs: ModelInputs): tf.Tensor2D {
-    const parts = this.pcParts.map((part) => {
-      if (part.kind === 'dense') return inputs.denseFeature(part.name);
-      if (part.kind === 'embedding') return this.sparseEmbedding(inputs, part.name);
-      const B = inputs.batchSize;
-      const ids = inputs.data.column(part.name).data;
-      const hot = new Float32Array(B * part.width);
-      for (let i = 0; i < B; i++) {
-        const id = ids[inputs.indices[i]];
-        // ids outside the vocabulary are caught when the data is bound; 0 (unknown) gets its own slot
-        hot[i * part.width + id] = 1;
-      }
-      return tf.tensor2d(hot, [B, part.width]);
-    });
-    return parts.length === 1 ? parts[0] : (tf.concat(parts, 1) as tf.Tensor2D);
+    return conditionInput(this.pcParts, inputs, (name) => this.sparseEmbedding(inputs, name));
   }
 
   protected forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D {
