@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`B. ${lrModel.modelName} test AUC, adam: ${fmt(picked.adam)}`);
     console.log(`B. ${lrModel.modelName} test AUC, ftrl: ${fmt(picked.ftrl)}`);
   }
-  const file = path.join(__dirname, 'results', `training-controls-${part}.json`);
+  const file = path.join(__dirname, 'results', `training-controls-${part}-seeds-${seeds.join("_")}.json`);
   await fs.writeFile(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`written ${file}`);
   await shutdownBackend();
