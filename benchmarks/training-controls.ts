@@ -62,21 +62,24 @@ async function main(): Promise<void> {
   await initBackend({ log: false });
   const out: Record<string, unknown> = { rows, epochs, seeds, batchSize: 1024, date: new Date().toISOString() };
   if (part.includes('A')) {
-    const constant: number[] = [];
-    const cosine: number[] = [];
+    // variants "constant:LR" or "cosine:PEAK" (5% linear warmup, cosine to 0 over the rest)
+    const variants = arg('variants', 'constant:0.001,cosine:0.001,constant:0.003,cosine:0.003').split(',');
+    const results: Record<string, number[]> = {};
     for (const seed of seeds) {
       const d = syntheticCtr({ rows, seed });
       const make = () => new DeepFM({ sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, mlp: { dims: [256, 128], dropout: 0 }, seed });
       const steps = epochs * Math.ceil((d.train.label as ArrayLike<number>).length / 1024);
-      const a = await trainOnce(make, { optimizer: 'adam', lr: 1e-3 }, d);
-      const b = await trainOnce(make, { optimizer: 'adam', lr: 1e-3, schedule: { type: 'cosine', warmupSteps: Math.round(0.05 * steps) } }, d);
-      constant.push(a.test);
-      cosine.push(b.test);
-      console.log(`A seed ${seed}: oracle ${d.oracle.test.oracleAuc.toFixed(4)} constant ${a.test.toFixed(4)} (${a.seconds.toFixed(0)} s) warmup+cosine ${b.test.toFixed(4)} (${b.seconds.toFixed(0)} s)`);
+      for (const v of variants) {
+        const [kind, rate] = v.split(':');
+        const lr = Number(rate);
+        const compile: CompileOptions = kind === 'cosine' ? { optimizer: 'adam', lr, schedule: { type: 'cosine', warmupSteps: Math.round(0.05 * steps) } } : { optimizer: 'adam', lr };
+        const r = await trainOnce(make, compile, d);
+        (results[v] ??= []).push(r.test);
+        console.log(`A seed ${seed} (oracle ${d.oracle.test.oracleAuc.toFixed(4)}): ${v} test AUC ${r.test.toFixed(4)} (${r.seconds.toFixed(0)} s)`);
+      }
     }
-    out.deepfm = { constant, warmupCosine: cosine };
-    console.log(`A. DeepFM test AUC, constant 1e-3: ${fmt(constant)}`);
-    console.log(`A. DeepFM test AUC, warmup 5% + cosine from 1e-3: ${fmt(cosine)}`);
+    out.deepfm = results;
+    for (const [v, xs] of Object.entries(results)) console.log(`A. DeepFM test AUC, ${v}: ${fmt(xs)}`);
   }
   if (part.includes('B')) {
     const lrModel = models.has('LR') ? models.resolve('LR') : FirstOrderStandIn;
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`B. ${lrModel.modelName} test AUC, adam: ${fmt(picked.adam)}`);
     console.log(`B. ${lrModel.modelName} test AUC, ftrl: ${fmt(picked.ftrl)}`);
   }
-  const file = path.join(__dirname, 'results', `training-controls-${part}.json`);
+  const file = path.join(__dirname, 'results', `training-controls-${part}-seeds-${seeds.join("_")}.json`);
   await fs.writeFile(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`written ${file}`);
   await shutdownBackend();

@@ -149,7 +149,6 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   if (fitOptions.runLog !== undefined && typeof fitOptions.runLog !== 'string') throw new CliError(`${configFile}: fit.runLog must be a file path`);
   const runLog = fitOptions.runLog ? resolveFrom(base, fitOptions.runLog as string) : path.join(out, 'log.jsonl');
   await fs.rm(runLog, { force: true });
-  for (const k of ['checkpointDir'] as const) if (typeof fitOptions[k] === 'string') fitOptions[k] = resolveFrom(base, fitOptions[k] as string);
   if (valid && fitOptions.validationSplit !== undefined) throw new CliError(`${configFile}: give either data.valid or fit.validationSplit, not both`);
   const history = await model.fit(train, { validData: valid, ...fitOptions, runLog });
   const metrics = cfg.data.test ? await evaluateRows(model, await encodeFile(processor, resolveFrom(base, cfg.data.test), progress), progress) : null;

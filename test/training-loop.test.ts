@@ -112,3 +112,31 @@ describe('checkpoints and run logs', () => {
     expect(() => parseRunLog('{"kind":"step"}\nnot json', 'x.jsonl')).toThrow(/x.jsonl: line 2 is not JSON/);
   });
 });
+
+describe('save/load with the new optimizers and a schedule', () => {
+  const d = syntheticCtr({ rows: 1200, seed: 8 });
+  for (const optimizer of ['adamw', 'ftrl', 'rmsprop', 'momentum']) {
+    it(`${optimizer}: a loaded model continues training exactly like the original`, async () => {
+      const { MemoryStore } = await import('../src/basic/store');
+      const make = () => new DeepFM({ sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, mlp: { dims: [8] }, seed: 4 });
+      const m = make().compile({ optimizer, lr: 0.01, schedule: { type: 'plateau', monitor: 'val_auc', patience: 1, factor: 0.5, minDelta: 1, warmupSteps: 3 }, clipNorm: 10 });
+      const h = await m.fit(d.train, { validData: d.valid, epochs: 2, batchSize: 256, verbose: 0 });
+      expect(h.epochs[1].lr).toBeCloseTo(0.01, 12); // epoch 2 saw a plateau: the factor applies from epoch 3
+      const store = new MemoryStore();
+      await m.save(store);
+      const loaded = await BaseModel.load(store);
+      const opts = { epochs: 1, batchSize: 256, verbose: 0 as const, maxSteps: 3, validData: d.valid };
+      const rates: number[] = [];
+      await m.fit(d.train, { ...opts, onStep: (s) => rates.push(s.lr) });
+      const ratesLoaded: number[] = [];
+      await loaded.fit(d.train, { ...opts, onStep: (s) => ratesLoaded.push(s.lr) });
+      expect(ratesLoaded).toEqual(rates);
+      expect(rates[0]).toBeCloseTo(0.005, 12);
+      const a = await m.predict(d.test);
+      const b = await loaded.predict(d.test);
+      a.forEach((x, i) => expect(b[i]).toBeCloseTo(x, 5));
+      m.dispose();
+      loaded.dispose();
+    });
+  }
+});

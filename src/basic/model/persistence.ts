@@ -6,6 +6,7 @@ import { SparseOptimizerConfig } from '../embedding/sparse-optimizer';
 import { models } from './model-registry';
 import { CompileOptions } from './types';
 import type { RngState } from '../random';
+import type { ScheduleState } from '../optim/schedules';
 
 const FORMAT = 'nextrec-ts-model';
 const FORMAT_VERSION = 1;
@@ -40,6 +41,8 @@ export interface ModelManifest {
   trainRng?: RngState;
   /** Compile options when they are plain data (named losses), so training can resume after load. */
   compile: CompileOptions | null;
+  /** What a learning-rate schedule has learnt (plateau factor, resolved cosine length); absent without one. */
+  schedule?: ScheduleState;
   dense: { file: string; checksum: string; entries: TensorEntry[] };
   optimizer: { file: string; checksum: string; entries: TensorEntry[] } | null;
   tables: TableEntry[];
@@ -130,6 +133,7 @@ export async function saveModelState(model: BaseModel, store: ModelStore, opts: 
     globalStep: internals.globalStep,
     trainRng: internals.trainRngState.getState(),
     compile: weightsOnly ? null : serializableCompile(internals.compiled?.options),
+    schedule: weightsOnly ? undefined : internals.compiled?.controls.schedule?.getState(),
     dense: { file: 'dense.bin', checksum: checksum(dense.bytes), entries: dense.entries },
     optimizer,
     tables,
@@ -191,6 +195,7 @@ export async function restoreModelState(store: ModelStore, expectedName: string 
     const floats = bytesToFloats(await readChecked(store, manifest.optimizer.file, manifest.optimizer.checksum));
     await internals.compiled.dense.setWeights(manifest.optimizer.entries.map((e) => ({ name: e.name, tensor: unpack(floats, e) })));
   }
+  if (manifest.schedule && internals.compiled?.controls.schedule) internals.compiled.controls.schedule.setState(manifest.schedule);
   internals.setGlobalStep(manifest.globalStep);
   if (manifest.trainRng) internals.trainRngState.setState(manifest.trainRng);
   return model;

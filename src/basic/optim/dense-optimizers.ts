@@ -8,7 +8,11 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
  * tfjs' own optimizers do. Their formulas match the row-sparse counterparts in embedding/sparse-optimizer.ts.
  */
 abstract class SlotOptimizer extends tf.Optimizer {
-  private readonly slots = new Map<string, tf.Variable[]>();
+  /**
+   * Slot variables by position of the parameter in the gradient list (as tfjs' own optimizers keep them): variable
+   * names are not stable across a save and load, the order of a model's parameters is.
+   */
+  private slots: tf.Variable[][] = [];
 
   constructor(
     public learningRate: number,
@@ -23,49 +27,37 @@ abstract class SlotOptimizer extends tf.Optimizer {
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     const iteration = this.iterations + 1;
-    for (const { name, tensor: gradient } of list) {
-      if (gradient == null) continue;
+    list.forEach(({ name, tensor: gradient }, i) => {
+      if (gradient == null) return;
       const value = tf.engine().registeredVariables[name];
-      let slots = this.slots.get(name);
-      if (!slots) {
-        slots = this.slotNames.map(() => tf.tidy(() => tf.zerosLike(value).variable(false)));
-        this.slots.set(name, slots);
-      }
+      let slots = this.slots[i];
+      if (!slots) slots = this.slots[i] = this.slotNames.map(() => tf.tidy(() => tf.zerosLike(value).variable(false)));
       const s = slots;
       tf.tidy(() => this.update(value, gradient, s, iteration));
-    }
+    });
     this.incrementIterations();
   }
 
   async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [await this.saveIterations()];
-    for (const [name, vars] of this.slots) vars.forEach((v, k) => out.push({ name: `${name}/${this.slotNames[k]}`, tensor: v }));
+    this.slots.forEach((vars, i) => vars.forEach((v, k) => out.push({ name: `${i}/${this.slotNames[k]}`, tensor: v })));
     return out;
   }
 
   async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
-    const byName = new Map(rest.map((w) => [w.name, w.tensor]));
-    const names = new Set(rest.map((w) => w.name.slice(0, w.name.lastIndexOf('/'))));
+    const per = this.slotNames.length;
+    if (rest.length % per !== 0) throw new Error(`${this.getClassName()}: saved state has ${rest.length} tensors, not a multiple of ${per} (${this.slotNames.join(', ')})`);
     // new variables first: the given tensors may be this optimizer's own slots (getWeights returns them)
-    const restored = new Map<string, tf.Variable[]>();
-    for (const name of names) {
-      restored.set(
-        name,
-        this.slotNames.map((slot) => {
-          const t = byName.get(`${name}/${slot}`);
-          if (!t) throw new Error(`${this.getClassName()}: saved state lacks '${name}/${slot}'`);
-          return tf.variable(t, false);
-        }),
-      );
-    }
+    const restored: tf.Variable[][] = [];
+    for (let i = 0; i < rest.length; i += per) restored.push(rest.slice(i, i + per).map((w) => tf.variable(w.tensor, false)));
     this.disposeSlots();
-    for (const [name, vars] of restored) this.slots.set(name, vars);
+    this.slots = restored;
   }
 
   private disposeSlots(): void {
-    for (const vars of this.slots.values()) tf.dispose(vars);
-    this.slots.clear();
+    for (const vars of this.slots) if (vars) tf.dispose(vars);
+    this.slots = [];
   }
 
   dispose(): void {
