@@ -8,15 +8,16 @@ import { SparseTable } from './sparse-table';
 
 /**
  * Which embeddings a model needs per batch. `variant: 'linear'` reads a parallel width-1 table per feature
- * (first-order weights, zero-initialised) instead of the feature's main table.
+ * (first-order weights, zero-initialised) instead of the feature's main table; `variant: 'fieldAware'` reads a
+ * parallel table of `width` floats per row (e.g. FFM's one vector per field), initialised like the main table.
  */
 export type EmbeddingRequest =
   /** One row per sparse feature, stacked to [B, F, D] (all features must share D). */
-  | { key: string; kind: 'stack'; features: string[]; variant?: TableVariant }
+  | { key: string; kind: 'stack'; features: string[]; variant?: TableVariant; width?: number }
   /** A sequence feature as [B, L, D] plus a float mask [B, L] (1 = real item). */
-  | { key: string; kind: 'sequence'; feature: string; variant?: TableVariant };
+  | { key: string; kind: 'sequence'; feature: string; variant?: TableVariant; width?: number };
 
-export type TableVariant = 'main' | 'linear';
+export type TableVariant = 'main' | 'linear' | 'fieldAware';
 
 /** One hashed view of a feature onto one table. */
 interface Slot {
@@ -74,6 +75,15 @@ export class EmbeddingCollection {
     for (const f of features) if (f.kind !== 'dense') this.features.set(f.name, f);
   }
 
+  /**
+   * Register a feature the model derives itself rather than reads from a column (e.g. Wide&Deep's hashed cross
+   * features), so that `tablesOf` and `lookupIds` serve it like a declared one.
+   */
+  addDerivedFeature(feature: EmbeddedFeatureType): void {
+    if (this.features.has(feature.name)) throw new Error(`derived feature '${feature.name}' clashes with a feature of the same name; rename that feature`);
+    this.features.set(feature.name, feature);
+  }
+
   /** The declared feature; throws naming it when it is not an embedded feature of this model. */
   feature(name: string): EmbeddedFeatureType {
     const f = this.features.get(name);
@@ -87,8 +97,11 @@ export class EmbeddingCollection {
     return h;
   }
 
-  /** The k tables (k = numHashes) a feature reads for a variant, created on first use. */
-  tablesOf(feature: EmbeddedFeatureType, variant: TableVariant = 'main'): SparseTable[] {
+  /**
+   * The k tables (k = numHashes) a feature reads for a variant, created on first use; `width` is the row width of a
+   * 'fieldAware' table (needed when it is created).
+   */
+  tablesOf(feature: EmbeddedFeatureType, variant: TableVariant = 'main', width?: number): SparseTable[] {
     const out: SparseTable[] = [];
     for (let h = 0; h < feature.numHashes; h++) {
       const base = feature.numHashes > 1 ? `${feature.tableName}#${h}` : feature.tableName;
@@ -96,11 +109,14 @@ export class EmbeddingCollection {
       let table = this.tables.get(name);
       if (!table) {
         const linear = variant === 'linear';
+        if (variant === 'fieldAware' && !(Number.isInteger(width) && width! >= 1)) {
+          throw new Error(`table '${name}': a 'fieldAware' table needs a positive integer width (got ${width})`);
+        }
         table = new SparseTable(
           {
             name,
             rows: feature.vocabSize,
-            dim: linear ? 1 : feature.embeddingDim,
+            dim: linear ? 1 : variant === 'fieldAware' ? width! : feature.embeddingDim,
             initializer: linear ? { type: 'zeros' } : { ...feature.initializer },
             seed: this.tableSeed(name),
           },
