@@ -31,6 +31,7 @@ export * from './basic/model/types';
 export * from './loss/pointwise';
 export * from './data';
 export { FileStore } from './data/file-store';
+export { readEmbeddingFile } from './data/pretrained';
 export * from './basic/layers/cross-network';
 export * from './basic/layers/target-attention';
 export * from './basic/layers/gru';

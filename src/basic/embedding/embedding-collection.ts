@@ -67,6 +67,8 @@ export class EmbeddingCollection {
   private readonly features = new Map<string, EmbeddedFeatureType>();
   private readonly l2ByTable = new Map<string, number>();
   private readonly accumulators = new Map<string, IdAccumulator>();
+  /** Tables of features declared with trainable: false: gradients never reach them. */
+  private readonly frozen = new Set<string>();
   private optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 };
   /** Default L2 for tables whose feature does not set one. */
   embeddingL2 = 0;
@@ -124,10 +126,42 @@ export class EmbeddingCollection {
         );
         this.tables.set(name, table);
         this.l2ByTable.set(name, feature.l2 ?? NaN);
+        if (variant === 'main' && feature.trainable === false) this.frozen.add(name);
       }
       out.push(table);
     }
     return out;
+  }
+
+  /** Whether a table is frozen (its feature was declared with trainable: false). */
+  isFrozen(tableName: string): boolean {
+    return this.frozen.has(tableName);
+  }
+
+  /**
+   * Start a feature's embedding table from given vectors, e.g. pretrained item embeddings: `values` holds
+   * vocabSize x embeddingDim floats (row r = id r; row 0, the padding row, is ignored and stays zero) or
+   * (vocabSize - 1) x embeddingDim floats for ids 1..vocabSize-1. Call it after constructing the model (before or
+   * after compile); declare the feature with trainable: false to keep the vectors fixed. Node users can read a file
+   * with `readEmbeddingFile`.
+   */
+  setPretrained(featureName: string, values: Float32Array): void {
+    const feature = this.feature(featureName);
+    if (feature.numHashes > 1) throw new Error(`setPretrained: '${featureName}' uses ${feature.numHashes} hash tables; pretrained vectors need a single table (numHashes 1)`);
+    const [table] = this.tablesOf(feature);
+    const D = table.dim;
+    const full = table.rows * D;
+    const withoutPadding = (table.rows - 1) * D;
+    if (!(values instanceof Float32Array)) throw new Error(`setPretrained: values for '${featureName}' must be a Float32Array`);
+    if (values.length !== full && values.length !== withoutPadding) {
+      throw new Error(
+        `setPretrained: '${featureName}' needs ${full} floats (${table.rows} rows x ${D}) or ${withoutPadding} (ids 1..${table.rows - 1}), got ${values.length}; check vocabSize and embeddingDim against the file`,
+      );
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new Error(`setPretrained: value ${i} for '${featureName}' is ${values[i]}`);
+    }
+    table.setWeights(values.length === full ? values.subarray(D) : values);
   }
 
   /** Use this optimizer for every table (existing and future). */
@@ -235,6 +269,7 @@ export class EmbeddingCollection {
       }
     });
     for (const table of touched) {
+      if (this.frozen.has(table.name)) continue;
       const acc = this.accumulators.get(table.name)!;
       if (acc.count === 0) continue;
       const own = this.l2ByTable.get(table.name);
