@@ -40,7 +40,7 @@ const CASES: Case[] = [
   { name: 'FM', epochs: 3 },
   { name: 'FFM', epochs: 3 },
   { name: 'AFM', epochs: 5, lr: 1e-2 },
-  { name: 'NFM', epochs: 5, params: { mlp: { dims: [32] } } },
+  { name: 'NFM', epochs: 5 },
   { name: 'PNN', epochs: 3, params: { mlp: { dims: [64, 32] } } },
   { name: 'PNN', epochs: 3, params: { product: 'outer', mlp: { dims: [64, 32] } } },
   { name: 'WideDeep', epochs: 6, params: { mlp: { dims: [64, 32] }, crossFeatures: [['c0', 'c1'], ['c2', 'c3']], crossBuckets: 1009 } },
