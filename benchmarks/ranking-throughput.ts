@@ -8,7 +8,11 @@
  *
  * DeepFM on the DCNv2 data is printed first as the yardstick.
  *
+ * The issue-13 zoo (LR, FM, FFM, AFM, NFM, PNN, WideDeep, xDeepFM, DCN) runs on the same 7 fields x 16 data, each
+ * with the deep part of the reference configuration (MLP [256, 128] + BN) where it has one.
+ *
  *   npx ts-node --transpile-only benchmarks/ranking-throughput.ts [--steps 20] [--threads 1] [--only DeepFM,DCNv2,DIN,DIEN]
+ *   npx ts-node --transpile-only benchmarks/ranking-throughput.ts --only LR,FM,FFM,AFM,NFM,PNN,WideDeep,xDeepFM,DCN
  */
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SparseFeature } from '../src/basic/features';
@@ -20,6 +24,7 @@ import { DCNv2 } from '../src/models/ranking/dcnv2';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { DIN } from '../src/models/ranking/din';
 import { DIEN } from '../src/models/ranking/dien';
+import { LR, FM, FFM, AFM, NFM, PNN, WideDeep, XDeepFM, DCN } from '../src/models/ranking';
 import { arg } from './lib/args';
 
 const BATCH = 1024;
@@ -69,6 +74,94 @@ const CASES: Case[] = [
     build: () => {
       const { features, data } = ctrData();
       return { model: new DCNv2({ sparseFeatures: features, cross: { numLayers: 3, crossType: 'mix' }, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'LR',
+    family: 'LR',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new LR({ sparseFeatures: features }), data };
+    },
+  },
+  {
+    name: 'FM',
+    family: 'FM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new FM({ sparseFeatures: features }), data };
+    },
+  },
+  {
+    name: 'FFM (7 x 7 x 16 per id)',
+    family: 'FFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new FFM({ sparseFeatures: features }), data };
+    },
+  },
+  {
+    name: 'AFM (attention 16)',
+    family: 'AFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new AFM({ sparseFeatures: features }), data };
+    },
+  },
+  {
+    name: 'NFM (MLP [256, 128] + BN)',
+    family: 'NFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new NFM({ sparseFeatures: features, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'PNN inner',
+    family: 'PNN',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new PNN({ sparseFeatures: features, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'PNN outer',
+    family: 'PNN',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new PNN({ sparseFeatures: features, product: 'outer', mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'WideDeep (2 crosses)',
+    family: 'WideDeep',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new WideDeep({ sparseFeatures: features, crossFeatures: [['f0', 'f1'], ['f0', 'f5']], crossBuckets: 100003, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'xDeepFM CIN [128, 128]',
+    family: 'xDeepFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new XDeepFM({ sparseFeatures: features, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'xDeepFM CIN [64, 64]',
+    family: 'xDeepFM',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new XDeepFM({ sparseFeatures: features, cin: { layerSizes: [64, 64] }, mlp: { dims: [256, 128], batchNorm: true } }), data };
+    },
+  },
+  {
+    name: 'DCN v1 x3',
+    family: 'DCN',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new DCN({ sparseFeatures: features, mlp: { dims: [256, 128], batchNorm: true } }), data };
     },
   },
   {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -104,6 +105,12 @@ export interface EmbeddedFeatureInit {
   initializer?: { type: 'normal' | 'uniform' | 'zeros'; std?: number; scale?: number };
   /** L2 penalty applied to the rows touched in a step (overrides the model-wide embedding L2). */
   l2?: number;
+  /**
+   * false: the feature's embedding table is frozen, never updated by training (e.g. pretrained vectors set with
+   * `model.embeddings.setPretrained`). Its first-order ('linear') weights, if a model uses them, still train.
+   * Default true.
+   */
+  trainable?: boolean;
 }
 
 abstract class EmbeddedFeature {
@@ -143,6 +150,10 @@ abstract class EmbeddedFeature {
   @Min(0)
   l2?: number;
 
+  @IsOptional()
+  @IsBoolean()
+  trainable?: boolean;
+
   protected assign(init: EmbeddedFeatureInit): void {
     Object.assign(this, { ...init });
     if (init.initializer) this.initializer = Object.assign(new EmbeddingInitializer(), init.initializer);
@@ -155,7 +166,7 @@ abstract class EmbeddedFeature {
   }
 }
 
-const EMBEDDED_KEYS = ['name', 'vocabSize', 'embeddingDim', 'embeddingName', 'hashing', 'numHashes', 'initializer', 'l2'] as const;
+const EMBEDDED_KEYS = ['name', 'vocabSize', 'embeddingDim', 'embeddingName', 'hashing', 'numHashes', 'initializer', 'l2', 'trainable'] as const;
 
 /** A categorical feature: one integer id per row, looked up in an embedding table. */
 export class SparseFeature extends EmbeddedFeature {
@@ -249,6 +260,7 @@ export function featureToSpec(f: Feature): FeatureSpec {
   if (f.embeddingName !== undefined) base.embeddingName = f.embeddingName;
   if (f.hashing !== undefined) base.hashing = f.hashing;
   if (f.l2 !== undefined) base.l2 = f.l2;
+  if (f.trainable !== undefined) base.trainable = f.trainable;
   if (f.kind === 'sparse') return { kind: 'sparse', ...base };
   return { kind: 'sequence', ...base, maxLen: f.maxLen, pooling: f.pooling };
 }
@@ -280,7 +292,7 @@ export function validateFeatureSet(features: readonly Feature[]): void {
       tables.set(f.tableName, f);
       continue;
     }
-    for (const field of ['vocabSize', 'embeddingDim', 'numHashes'] as const) {
+    for (const field of ['vocabSize', 'embeddingDim', 'numHashes', 'trainable'] as const) {
       if (other[field] !== f[field]) {
         throw new FeatureSpecError(
           f.constructor.name,

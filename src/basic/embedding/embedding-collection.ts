@@ -9,15 +9,16 @@ import { SparseTable } from './sparse-table';
 
 /**
  * Which embeddings a model needs per batch. `variant: 'linear'` reads a parallel width-1 table per feature
- * (first-order weights, zero-initialised) instead of the feature's main table.
+ * (first-order weights, zero-initialised) instead of the feature's main table; `variant: 'fieldAware'` reads a
+ * parallel table of `width` floats per row (e.g. FFM's one vector per field), initialised like the main table.
  */
 export type EmbeddingRequest =
   /** One row per sparse feature, stacked to [B, F, D] (all features must share D). */
-  | { key: string; kind: 'stack'; features: string[]; variant?: TableVariant }
+  | { key: string; kind: 'stack'; features: string[]; variant?: TableVariant; width?: number }
   /** A sequence feature as [B, L, D] plus a float mask [B, L] (1 = real item). */
-  | { key: string; kind: 'sequence'; feature: string; variant?: TableVariant };
+  | { key: string; kind: 'sequence'; feature: string; variant?: TableVariant; width?: number };
 
-export type TableVariant = 'main' | 'linear';
+export type TableVariant = 'main' | 'linear' | 'fieldAware';
 
 /** One hashed view of a feature onto one table. */
 interface Slot {
@@ -67,6 +68,8 @@ export class EmbeddingCollection {
   private readonly features = new Map<string, EmbeddedFeatureType>();
   private readonly l2ByTable = new Map<string, number>();
   private readonly accumulators = new Map<string, IdAccumulator>();
+  /** Tables of features declared with trainable: false: gradients never reach them. */
+  private readonly frozen = new Set<string>();
   private optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 };
   /** Default L2 for tables whose feature does not set one. */
   embeddingL2 = 0;
@@ -75,6 +78,15 @@ export class EmbeddingCollection {
 
   constructor(features: readonly Feature[], readonly seed: number) {
     for (const f of features) if (f.kind !== 'dense') this.features.set(f.name, f);
+  }
+
+  /**
+   * Register a feature the model derives itself rather than reads from a column (e.g. Wide&Deep's hashed cross
+   * features), so that `tablesOf` and `lookupIds` serve it like a declared one.
+   */
+  addDerivedFeature(feature: EmbeddedFeatureType): void {
+    if (this.features.has(feature.name)) throw new Error(`derived feature '${feature.name}' clashes with a feature of the same name; rename that feature`);
+    this.features.set(feature.name, feature);
   }
 
   /** The declared feature; throws naming it when it is not an embedded feature of this model. */
@@ -90,8 +102,11 @@ export class EmbeddingCollection {
     return h;
   }
 
-  /** The k tables (k = numHashes) a feature reads for a variant, created on first use. */
-  tablesOf(feature: EmbeddedFeatureType, variant: TableVariant = 'main'): SparseTable[] {
+  /**
+   * The k tables (k = numHashes) a feature reads for a variant, created on first use; `width` is the row width of a
+   * 'fieldAware' table (needed when it is created).
+   */
+  tablesOf(feature: EmbeddedFeatureType, variant: TableVariant = 'main', width?: number): SparseTable[] {
     const out: SparseTable[] = [];
     for (let h = 0; h < feature.numHashes; h++) {
       const base = feature.numHashes > 1 ? `${feature.tableName}#${h}` : feature.tableName;
@@ -99,11 +114,14 @@ export class EmbeddingCollection {
       let table = this.tables.get(name);
       if (!table) {
         const linear = variant === 'linear';
+        if (variant === 'fieldAware' && !(Number.isInteger(width) && width! >= 1)) {
+          throw new Error(`table '${name}': a 'fieldAware' table needs a positive integer width (got ${width})`);
+        }
         table = new SparseTable(
           {
             name,
             rows: feature.vocabSize,
-            dim: linear ? 1 : feature.embeddingDim,
+            dim: linear ? 1 : variant === 'fieldAware' ? width! : feature.embeddingDim,
             initializer: linear ? { type: 'zeros' } : { ...feature.initializer },
             seed: this.tableSeed(name),
           },
@@ -111,10 +129,42 @@ export class EmbeddingCollection {
         );
         this.tables.set(name, table);
         this.l2ByTable.set(name, feature.l2 ?? NaN);
+        if (variant === 'main' && feature.trainable === false) this.frozen.add(name);
       }
       out.push(table);
     }
     return out;
+  }
+
+  /** Whether a table is frozen (its feature was declared with trainable: false). */
+  isFrozen(tableName: string): boolean {
+    return this.frozen.has(tableName);
+  }
+
+  /**
+   * Start a feature's embedding table from given vectors, e.g. pretrained item embeddings: `values` holds
+   * vocabSize x embeddingDim floats (row r = id r; row 0, the padding row, is ignored and stays zero) or
+   * (vocabSize - 1) x embeddingDim floats for ids 1..vocabSize-1. Call it after constructing the model (before or
+   * after compile); declare the feature with trainable: false to keep the vectors fixed. Node users can read a file
+   * with `readEmbeddingFile`.
+   */
+  setPretrained(featureName: string, values: Float32Array): void {
+    const feature = this.feature(featureName);
+    if (feature.numHashes > 1) throw new Error(`setPretrained: '${featureName}' uses ${feature.numHashes} hash tables; pretrained vectors need a single table (numHashes 1)`);
+    const [table] = this.tablesOf(feature);
+    const D = table.dim;
+    const full = table.rows * D;
+    const withoutPadding = (table.rows - 1) * D;
+    if (!(values instanceof Float32Array)) throw new Error(`setPretrained: values for '${featureName}' must be a Float32Array`);
+    if (values.length !== full && values.length !== withoutPadding) {
+      throw new Error(
+        `setPretrained: '${featureName}' needs ${full} floats (${table.rows} rows x ${D}) or ${withoutPadding} (ids 1..${table.rows - 1}), got ${values.length}; check vocabSize and embeddingDim against the file`,
+      );
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new Error(`setPretrained: value ${i} for '${featureName}' is ${values[i]}`);
+    }
+    table.setWeights(values.length === full ? values.subarray(D) : values);
   }
 
   /** Use this optimizer for every table (existing and future). */
@@ -229,7 +279,8 @@ export class EmbeddingCollection {
         }
       }
     });
-    return touched;
+    // frozen tables take no step (and so count in no clipping norm)
+    return touched.filter((t) => !this.frozen.has(t.name));
   }
 
   /** The summed per-row gradients of `tables` from the last `accumulateGradients` (views, writable: count x dim each). */

@@ -108,6 +108,19 @@ export class SparseTable {
     this.initialized[id] = 1;
   }
 
+  /** Set the weights of rows 1..rows-1 from `values` ((rows - 1) x dim floats); row 0 stays the zero padding row. */
+  setWeights(values: Float32Array): void {
+    if (values.length !== (this.rows - 1) * this.dim) throw new Error(`table '${this.name}': setWeights needs ${(this.rows - 1) * this.dim} floats, got ${values.length}`);
+    const data = this.data;
+    const slot = initialSlotValue(this.optimizer);
+    for (let r = 1; r < this.rows; r++) {
+      const base = r * this.stride;
+      for (let j = 0; j < this.dim; j++) data[base + j] = values[(r - 1) * this.dim + j];
+      if (!this.initialized[r]) for (let j = this.dim; j < this.stride; j++) data[base + j] = slot;
+      this.initialized[r] = 1;
+    }
+  }
+
   /** Add row `id` (initialising it if new) into `out` at `offset`. */
   addRowTo(id: number, out: Float32Array, offset: number): void {
     if (!this.initialized[id]) this.initRow(id);

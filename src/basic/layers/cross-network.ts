@@ -30,6 +30,31 @@ export class CrossLayer extends Module {
   }
 }
 
+/**
+ * One DCN (v1) cross layer (Wang et al., ADKDD 2017, eq. 3) with a weight vector instead of a matrix:
+ *   x_{l+1} = x_0 (x_l^T w_l) + b_l + x_l
+ * O(d) parameters per layer; L layers model crosses up to order L + 1. Inputs and output are [B, d].
+ */
+export class CrossLayerV1 extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(readonly dim: number, rng: Rng) {
+    super();
+    checkDim(dim, 'CrossLayerV1');
+    this.weight = this.addParam('weight', [dim, 1], init.glorotUniform(rng, [dim, 1], dim, 1));
+    this.bias = this.addParam('bias', [dim], init.constant([dim], 0), { regularize: false });
+  }
+
+  /** x0: the network input; x: this layer's input (x0 for the first layer). */
+  apply(x0: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const xw = tf.matMul(x, this.weight as tf.Tensor2D); // [B, 1]
+      return tf.add(tf.add(tf.mul(x0, xw), this.bias), x) as tf.Tensor2D;
+    });
+  }
+}
+
 /** Settings of the low-rank mixture-of-experts cross layer. */
 export interface CrossMixConfig {
   /** Rank r of each expert's factorisation U V^T (default 32, capped at d). */
@@ -137,22 +162,23 @@ export class CrossMixLayer extends Module {
 export interface CrossNetworkConfig extends CrossMixConfig {
   /** Number of cross layers (default 3). */
   numLayers?: number;
-  /** 'full' (d x d matrices, default) or 'mix' (low-rank mixture of experts). */
-  crossType?: 'full' | 'mix';
+  /** 'full' (d x d matrices, DCN-V2; default), 'mix' (low-rank mixture of experts) or 'vector' (DCN v1: one weight vector per layer). */
+  crossType?: 'full' | 'mix' | 'vector';
 }
 
 /** A stack of DCN-V2 cross layers sharing the same x_0; input and output [B, d]. */
 export class CrossNetwork extends Module {
-  private readonly layers: Array<CrossLayer | CrossMixLayer> = [];
+  private readonly layers: Array<CrossLayer | CrossMixLayer | CrossLayerV1> = [];
 
   constructor(readonly dim: number, cfg: CrossNetworkConfig, rng: Rng) {
     super();
     const n = cfg.numLayers ?? 3;
     if (!Number.isInteger(n) || n < 0) throw new Error(`CrossNetwork: numLayers must be a non-negative integer (got ${cfg.numLayers})`);
     const type = cfg.crossType ?? 'full';
-    if (type !== 'full' && type !== 'mix') throw new Error(`CrossNetwork: crossType must be 'full' or 'mix' (got '${type as string}')`);
+    if (type !== 'full' && type !== 'mix' && type !== 'vector') throw new Error(`CrossNetwork: crossType must be 'full', 'mix' or 'vector' (got '${type as string}')`);
     for (let i = 0; i < n; i++) {
-      this.layers.push(this.addChild(`${i}`, type === 'full' ? new CrossLayer(dim, rng) : new CrossMixLayer(dim, cfg, rng)));
+      const layer = type === 'full' ? new CrossLayer(dim, rng) : type === 'mix' ? new CrossMixLayer(dim, cfg, rng) : new CrossLayerV1(dim, rng);
+      this.layers.push(this.addChild(`${i}`, layer));
     }
   }
 

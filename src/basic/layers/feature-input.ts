@@ -41,6 +41,11 @@ export interface FeatureInputOptions {
    * `flat()` and `fields()`.
    */
   sequences?: 'pool' | 'raw';
+  /**
+   * false: no embedding vectors are looked up at all, only first-order weights (`linear`) and dense inputs, so
+   * `flat()` is the dense block; for first-order models such as LR. Default true.
+   */
+  embeddings?: boolean;
 }
 
 /**
@@ -75,8 +80,14 @@ export class FeatureInput extends Module {
     const rawSequences = options.sequences === 'raw';
     this.pooled = rawSequences ? [] : host.sequenceFeatures;
     this.denseWidth = host.denseFeatures.reduce((s, f) => s + f.dim, 0);
+    const embedded = options.embeddings ?? true;
+    if (!embedded) {
+      if (options.fields) throw new Error(`${name}: the field view needs embeddings (FeatureInput option embeddings: false)`);
+      const seq = host.sequenceFeatures[0];
+      if (seq) throw new Error(`${name}: sequence feature '${seq.name}' is not supported by this model (it reads first-order weights and dense inputs only); drop it or use a model with embeddings such as FM or DeepFM`);
+    }
     const byDim = new Map<number, SparseFeature[]>();
-    for (const f of host.sparseFeatures) byDim.set(f.embeddingDim, [...(byDim.get(f.embeddingDim) ?? []), f]);
+    for (const f of embedded ? host.sparseFeatures : []) byDim.set(f.embeddingDim, [...(byDim.get(f.embeddingDim) ?? []), f]);
     for (const [dim, features] of byDim) {
       const key = `fields:d${dim}`;
       request({ key, kind: 'stack', features: features.map((f) => f.name) });

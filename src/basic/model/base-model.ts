@@ -157,7 +157,7 @@ export abstract class BaseModel extends Module {
   protected requestEmbedding(request: EmbeddingRequest): void {
     if (this.requests.some((r) => r.key === request.key)) throw new Error(`embedding request '${request.key}' declared twice`);
     const names = request.kind === 'stack' ? request.features : [request.feature];
-    for (const n of names) this.embeddings.tablesOf(this.embeddings.feature(n), request.variant ?? 'main');
+    for (const n of names) this.embeddings.tablesOf(this.embeddings.feature(n), request.variant ?? 'main', request.width);
     this.requests.push(request);
   }
 

@@ -4,6 +4,15 @@ import type { KeySchema } from '../options-schema';
 
 /** Keys of each registered model's constructor config. */
 export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
+  "AFM": {
+    "attentionDim": true,
+    "denseFeatures": true,
+    "numericEmbedding": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "AITM": {
     "calibratorWeight": true,
     "denseFeatures": true,
@@ -86,6 +95,21 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "dropout": true,
       "outputDim": true
     }
+  },
+  "DCN": {
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numCrossLayers": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
   },
   "DCNv2": {
     "cross": {
@@ -241,6 +265,21 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "sparseFeatures": true,
     "targets": true
   },
+  "FFM": {
+    "denseFeatures": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
+  "FM": {
+    "denseFeatures": true,
+    "numericEmbedding": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "GRU4Rec": {
     "blocks": true,
     "bprMaxRegularization": true,
@@ -339,6 +378,13 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "targets": true,
     "timestampColumn": true
   },
+  "LR": {
+    "denseFeatures": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "MIND": {
     "attentionPower": true,
     "behaviorFeature": true,
@@ -395,6 +441,21 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "outputDim": true
     }
   },
+  "NFM": {
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numericEmbedding": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "PEPNet": {
     "denseFeatures": true,
     "domainFeatures": true,
@@ -439,6 +500,22 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "dropout": true,
       "outputDim": true
     }
+  },
+  "PNN": {
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numericEmbedding": true,
+    "product": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
   },
   "POSO": {
     "backbone": true,
@@ -562,6 +639,22 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "outputDim": true
     }
   },
+  "WideDeep": {
+    "crossBuckets": true,
+    "crossFeatures": true,
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "YouTubeDNN": {
     "itemFeatures": true,
     "itemIdFeature": true,
@@ -587,6 +680,26 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "targets": true,
     "temperature": true,
     "userFeatures": true
+  },
+  "xDeepFM": {
+    "cin": {
+      "activation": true,
+      "layerSizes": true,
+      "splitHalf": true
+    },
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numericEmbedding": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
   }
 };
 

@@ -18,6 +18,12 @@ export interface SyntheticCtrOptions {
   latentDim?: number;
   /** Scale of the interaction term. */
   interactionScale?: number;
+  /**
+   * Field-aware interactions (the FFM model): an id has a separate latent vector for each field it interacts with,
+   * z_{i,j}[id_i], so that logit pairs read <z_{i,j}[id_i], z_{j,i}[id_j]> and no single vector per id explains
+   * them (default false: one shared vector per id). Leaves the default data unchanged when off.
+   */
+  fieldAware?: boolean;
   /** Popularity skew of ids. */
   zipfExponent?: number;
   /** Embedding width declared on the returned features. */
@@ -79,6 +85,11 @@ export function syntheticCtr(opts: SyntheticCtrOptions): SyntheticCtr {
     return p;
   });
 
+  // drawn after everything else so that the default (shared) task keeps its exact random stream
+  const pairLatent = opts.fieldAware
+    ? pairs.map(([i, j]) => [i, j].map((f) => Float32Array.from({ length: vocabSizes[f] * latentDim }, () => rng.normal() / Math.sqrt(latentDim))))
+    : null;
+
   const ids = vocabSizes.map(() => new Int32Array(rows));
   const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
   const logits = new Float64Array(rows);
@@ -91,11 +102,13 @@ export function syntheticCtr(opts: SyntheticCtrOptions): SyntheticCtr {
       ids[f][r] = id;
       z += bias[f][id];
     }
-    for (const [i, j] of pairs) {
+    for (let p = 0; p < pairs.length; p++) {
+      const [i, j] = pairs[p];
+      const [zi, zj] = pairLatent ? pairLatent[p] : [latent[i], latent[j]];
       let dot = 0;
       const a = row[i] * latentDim;
       const b = row[j] * latentDim;
-      for (let k = 0; k < latentDim; k++) dot += latent[i][a + k] * latent[j][b + k];
+      for (let k = 0; k < latentDim; k++) dot += zi[a + k] * zj[b + k];
       z += interactionScale * dot;
     }
     for (let d = 0; d < denseCount; d++) {
