@@ -8,3 +8,7 @@ export { DIEN } from './dien';
 export type { DIENConfig, InterestEvolution } from './dien';
 export { BehaviorContext, resolveBehaviorRoles } from './behavior-context';
 export type { BehaviorRoleConfig, BehaviorRoles, FeatureRef } from './behavior-context';
+export { AutoInt } from './autoint';
+export type { AutoIntConfig } from './autoint';
+export { FiBiNET } from './fibinet';
+export type { FiBiNETConfig } from './fibinet';
