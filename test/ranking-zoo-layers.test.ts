@@ -6,6 +6,9 @@ import { MultiHeadSelfAttention, TransformerBlock } from '../src/basic/layers/se
 import { InteractingLayer } from '../src/basic/layers/interacting-layer';
 import { SenetLayer } from '../src/basic/layers/senet';
 import { BilinearInteraction, BILINEAR_TYPES } from '../src/basic/layers/bilinear-interaction';
+import { dotInteraction } from '../src/basic/layers/dot-interaction';
+import { MaskBlock } from '../src/basic/layers/mask-block';
+import { EulerInteractionLayer } from '../src/basic/layers/euler-interaction';
 import { maxGradientError } from './helpers/grad-check';
 
 beforeAll(async () => {
@@ -104,5 +107,57 @@ describe('FiBiNET layers', () => {
   it('BilinearInteraction rejects an unknown type and a single field', () => {
     expect(() => new BilinearInteraction(3, 2, 'pairwise' as never, new Rng(1))).toThrow(/bilinearType must be one of field_all, field_each, field_interaction/);
     expect(() => new BilinearInteraction(1, 2, 'field_all', new Rng(1))).toThrow(/at least 2 fields/);
+  });
+});
+
+describe('DLRM, MaskNet and EulerNet layers', () => {
+  it('dotInteraction: pair dots in upper-triangle order, gradients match finite differences', () => {
+    const x = randn([2, 4, 3], 12);
+    const e = (x as tf.Tensor3D).arraySync();
+    const y = tf.tidy(() => dotInteraction(x as tf.Tensor3D).arraySync());
+    const ys = tf.tidy(() => dotInteraction(x as tf.Tensor3D, true).arraySync());
+    expect(y[0].length).toBe(6);
+    expect(ys[0].length).toBe(10);
+    const dot = (b: number, i: number, j: number) => e[b][i].reduce((s, v, d) => s + v * e[b][j][d], 0);
+    for (let b = 0; b < 2; b++) {
+      let p = 0;
+      for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) expect(y[b][p++]).toBeCloseTo(dot(b, i, j), 5);
+      expect(ys[b][0]).toBeCloseTo(dot(b, 0, 0), 5);
+    }
+    expect(maxGradientError(null, [x], ([t]) => dotInteraction(t as tf.Tensor3D, true))).toBeLessThan(TOL);
+  });
+
+  it('MaskBlock: gradients match finite differences', () => {
+    const block = new MaskBlock(6, 4, 5, 1.5, new Rng(13));
+    const x = randn([3, 6], 14);
+    const v = randn([3, 4], 15);
+    expect(maxGradientError(block, [x, v], ([a, b]) => block.apply(a as tf.Tensor2D, b as tf.Tensor2D), { eps: 1e-3 })).toBeLessThan(5e-3); // ReLU kinks: a small step
+    expect(() => new MaskBlock(6, 4, 0, 1, new Rng(1))).toThrow(/blockDim/);
+    block.disposeParams();
+  });
+
+  it('EulerInteractionLayer: gradients match finite differences; without the implicit branch it multiplies fields with the learned exponents', () => {
+    const layer = new EulerInteractionLayer(3, 2, 2, { implicit: true }, new Rng(16));
+    const re = randn([2, 3, 2], 17);
+    const im = randn([2, 3, 2], 18);
+    expect(maxGradientError(layer, [re, im], ([r, p]) => {
+      const z = layer.apply({ re: r as tf.Tensor3D, im: p as tf.Tensor3D });
+      return tf.concat([z.re, z.im], 2);
+    }, { eps: 1e-3 })).toBeLessThan(5e-3); // ReLU kinks: a small step
+    layer.disposeParams();
+
+    // explicit branch alone: output k = prod_j z_j^{alpha_jk} * exp(delta) (complex power), checked for integer exponents
+    const explicit = new EulerInteractionLayer(2, 1, 1, { implicit: false }, new Rng(1));
+    const [orders, biasL, biasT] = explicit.namedParams().map(([, p]) => p.variable);
+    orders.assign(tf.tensor2d([[2], [1]]));
+    biasL.assign(tf.zeros([1, 1]));
+    biasT.assign(tf.zeros([1, 1]));
+    tf.tidy(() => {
+      // z_1 = 1 + 2i, z_2 = 3 - i: z_1^2 z_2 = (-3 + 4i)(3 - i) = -5 + 15i
+      const z = explicit.apply({ re: tf.tensor3d([[[1], [3]]]), im: tf.tensor3d([[[2], [-1]]]) });
+      expect(z.re.dataSync()[0]).toBeCloseTo(-5, 3);
+      expect(z.im.dataSync()[0]).toBeCloseTo(15, 3);
+    });
+    explicit.disposeParams();
   });
 });
