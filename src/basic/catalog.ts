@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createLoss, BUILTIN_LOSSES, LossSpec } from '../loss/pointwise';
+import { createGroupedLoss, GROUPED_LOSSES } from '../loss/grouped';
 import * as M from './metrics';
 import { Registry } from './registry';
 import { SparseOptimizerConfig } from './embedding/sparse-optimizer';
@@ -38,6 +39,8 @@ metrics.register('rmse', { fn: (y, p) => M.rmse(y, p), higherIsBetter: false });
 metrics.register('mae', { fn: (y, p) => M.mae(y, p), higherIsBetter: false });
 
 for (const name of BUILTIN_LOSSES) losses.register(name, (params) => createLoss(name, params));
+// ranking within request groups (needs compile's groupColumn)
+for (const name of GROUPED_LOSSES) losses.register(name, (params) => createGroupedLoss(name, params));
 
 function checkKeys(name: string, params: Record<string, number>, allowed: string[]): void {
   for (const k of Object.keys(params)) {

@@ -18,3 +18,5 @@ export { MaskNet } from './masknet';
 export type { MaskNetConfig } from './masknet';
 export { EulerNet } from './eulernet';
 export type { EulerNetConfig } from './eulernet';
+export { BST } from './bst';
+export type { BSTConfig } from './bst';
