@@ -25,6 +25,12 @@ import { DeepFM } from '../src/models/ranking/deepfm';
 import { DIN } from '../src/models/ranking/din';
 import { DIEN } from '../src/models/ranking/dien';
 import { LR, FM, FFM, AFM, NFM, PNN, WideDeep, XDeepFM, DCN } from '../src/models/ranking';
+import { AutoInt } from '../src/models/ranking/autoint';
+import { FiBiNET } from '../src/models/ranking/fibinet';
+import { DLRM } from '../src/models/ranking/dlrm';
+import { MaskNet } from '../src/models/ranking/masknet';
+import { EulerNet } from '../src/models/ranking/eulernet';
+import { BST } from '../src/models/ranking/bst';
 import { arg } from './lib/args';
 
 const BATCH = 1024;
@@ -194,6 +200,35 @@ const CASES: Case[] = [
     build: () => {
       const { t, base } = seqData(50);
       return { model: new DIEN(base), data: t.train };
+    },
+  },
+  // issue 13, part B: the same 7 fields x dim 16 (BST: the DIN data), default layer sizes
+  ...(
+    [
+      ['AutoInt (3 layers, 2 heads)', 'AutoInt', (f: SparseFeature[]) => new AutoInt({ sparseFeatures: f })],
+      ['AutoInt+ (+ MLP [256, 128])', 'AutoInt', (f: SparseFeature[]) => new AutoInt({ sparseFeatures: f, mlp: { dims: [256, 128] } })],
+      ['FiBiNET (field_interaction)', 'FiBiNET', (f: SparseFeature[]) => new FiBiNET({ sparseFeatures: f })],
+      ['FiBiNET (field_all)', 'FiBiNET', (f: SparseFeature[]) => new FiBiNET({ sparseFeatures: f, bilinearType: 'field_all' })],
+      ['DLRM (top [256, 128])', 'DLRM', (f: SparseFeature[]) => new DLRM({ sparseFeatures: f })],
+      ['MaskNet serial (3 x 64)', 'MaskNet', (f: SparseFeature[]) => new MaskNet({ sparseFeatures: f })],
+      ['MaskNet parallel (3 x 64, MLP)', 'MaskNet', (f: SparseFeature[]) => new MaskNet({ sparseFeatures: f, structure: 'parallel' })],
+      ['EulerNet ([F, F])', 'EulerNet', (f: SparseFeature[]) => new EulerNet({ sparseFeatures: f })],
+    ] as Array<[string, string, (f: SparseFeature[]) => BaseModel]>
+  ).map(([name, family, make]) => ({
+    name,
+    family,
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: make(features), data };
+    },
+  })),
+  {
+    name: 'BST L=20 (1 block, 2 heads)',
+    family: 'BST',
+    build: () => {
+      const { t, base } = seqData(20);
+      const { attention: _a, ...rest } = base;
+      return { model: new BST({ ...rest, mlp: { dims: [200, 80] } }), data: t.train };
     },
   },
 ];

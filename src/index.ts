@@ -47,3 +47,16 @@ export * from './loss/listwise';
 export { HSTU, SASRec, HSTURanker, SequentialRecommender, lengthBucketedBatches, HstuLayer, HstuEncoder, SasRecBlock, SequenceBatch, RelativeBias, PositionalEmbedding, LayerNorm, RankingAccumulator } from './models/generative';
 export type { HSTUConfig, SASRecConfig, HSTURankerConfig, SequentialRecommenderConfig, NextItemEvalOptions, HstuLayerConfig, HstuEncoderConfig, SasRecBlockConfig, RelativeBiasConfig } from './models/generative';
 export type { Recommendations as NextItemRecommendations } from './models/generative';
+// issue 13 part B: layers of AutoInt, FiBiNET, DLRM, MaskNet, EulerNet, BST; ranking losses within request groups
+export * from './basic/layers/self-attention';
+export * from './basic/layers/interacting-layer';
+export * from './basic/layers/senet';
+export * from './basic/layers/bilinear-interaction';
+export * from './basic/layers/dot-interaction';
+export * from './basic/layers/mask-block';
+export * from './basic/layers/euler-interaction';
+export * from './basic/layers/recency-embedding';
+export * from './loss/grouped';
+export { groupBatches } from './basic/data/group-batches';
+export { syntheticGroupedRanking } from './data/synthetic/grouped';
+export type { SyntheticGroupedRanking, SyntheticGroupedRankingOptions } from './data/synthetic/grouped';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-setup';
 import { createLoss, BUILTIN_LOSSES, LossSpec } from '../loss/pointwise';
+import { createGroupedLoss, GROUPED_LOSSES } from '../loss/grouped';
 import * as M from './metrics';
 import * as T from './threshold-metrics';
 import { GROUPED_METRICS, groupedMetricAt } from './grouped-metrics';
@@ -62,6 +63,8 @@ for (const name of GROUPED_METRICS) {
 }
 
 for (const name of BUILTIN_LOSSES) losses.register(name, (params) => createLoss(name, params));
+// ranking within request groups (needs compile's groupColumn)
+for (const name of GROUPED_LOSSES) losses.register(name, (params) => createGroupedLoss(name, params));
 
 function checkKeys(name: string, params: Record<string, number>, allowed: string[]): void {
   for (const k of Object.keys(params)) {

@@ -8,10 +8,12 @@ import { FeatureInput, FeatureInputOptions } from '../layers/feature-input';
 import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
+import { applyGroupedLoss, isGroupedLoss } from '../../loss/grouped';
 import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
 import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
 import { createTaskBalancer, TaskBalancer } from './task-balancing';
 import { taskMetrics } from './task-metrics';
+import { groupBatches } from '../data/group-batches';
 import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore, writeAtomically } from '../store';
@@ -185,7 +187,16 @@ export abstract class BaseModel extends Module {
    * retrieval and generative models override it (in-batch or sampled softmax, auxiliary losses).
    */
   protected trainingLoss(inputs: ModelInputs, labels: tf.Tensor2D, ctx: ForwardContext): tf.Scalar {
-    return this.totalLoss(this.forward(inputs, ctx), labels, this.requireCompiled('fit'));
+    const c = this.requireCompiled('fit');
+    return this.totalLoss(this.forward(inputs, ctx), labels, c, this.groupIdsOf(inputs.data, inputs.indices, c));
+  }
+
+  /** Group ids of the batch rows when a group-wise loss needs them (compile's groupColumn), else undefined. */
+  private groupIdsOf(data: Dataset, indices: Int32Array, c: Compiled): Int32Array | undefined {
+    const column = c.options.groupColumn;
+    if (!column || !c.lossSpecs.some(isGroupedLoss) || !data.columns.has(column)) return undefined;
+    const ids = data.column(column).data;
+    return Int32Array.from(indices, (i) => ids[i]);
   }
 
   /**
@@ -193,6 +204,9 @@ export abstract class BaseModel extends Module {
    * models override it to group rows of similar length so that a batch is not padded to the longest row overall.
    */
   protected trainBatches(data: Dataset, batchSize: number, opts: { shuffle: boolean; rng: Rng; dropLast?: boolean }): Iterable<Int32Array> {
+    const c = this.compiled;
+    // group-wise losses compare rows of one request: keep each group whole within a batch
+    if (c?.options.groupColumn && c.lossSpecs.some(isGroupedLoss)) return groupBatches(data.column(c.options.groupColumn).data as Int32Array, batchSize, opts);
     return indexBatches(data.numRows, batchSize, opts);
   }
 
@@ -234,6 +248,9 @@ export abstract class BaseModel extends Module {
       if (this.targets[t].type === 'regression' && spec.output === 'logit') {
         throw new Error(`compile: loss '${spec.name}' expects logits but target '${this.targets[t].name}' is a regression target`);
       }
+    });
+    lossSpecs.forEach((spec) => {
+      if (isGroupedLoss(spec) && !options.groupColumn) throw new Error(`compile: loss '${spec.name}' ranks rows within request groups; set groupColumn to the column of request (e.g. user or query) ids`);
     });
     const lossWeights = options.lossWeights ?? this.targets.map(() => 1);
     if (lossWeights.length !== T || lossWeights.some((w) => !(w >= 0))) throw new Error(`compile: lossWeights must be ${T} non-negative numbers`);
@@ -348,14 +365,15 @@ export abstract class BaseModel extends Module {
   }
 
   /** Weighted sum of per-target losses. */
-  protected totalLoss(outputs: tf.Tensor2D, labels: tf.Tensor2D, c: Compiled): tf.Scalar {
+  protected totalLoss(outputs: tf.Tensor2D, labels: tf.Tensor2D, c: Compiled, groupIds?: Int32Array): tf.Scalar {
     const T = this.targets.length;
     if (outputs.shape[1] !== T) throw new Error(`${this.modelName()}.forward returned ${outputs.shape[1]} columns, expected ${T} (one per target)`);
     const taskLosses: tf.Scalar[] = [];
     for (let t = 0; t < T; t++) {
       const o = T === 1 ? outputs : outputs.slice([0, t], [-1, 1]);
       const y = T === 1 ? labels : labels.slice([0, t], [-1, 1]);
-      const taskLoss = maskedTaskLoss(c.lossSpecs[t], o, y, c.ignoreLabels[t]);
+      const spec = c.lossSpecs[t];
+      const taskLoss = isGroupedLoss(spec) && groupIds ? applyGroupedLoss(spec.grouped, o, y, groupIds, spec.sortByLabel) : maskedTaskLoss(spec, o, y, c.ignoreLabels[t]);
       if (this.taskLossSink && T > 1) this.taskLossSink.push(tf.keep(taskLoss.clone()));
       taskLosses.push(taskLoss);
     }
@@ -476,7 +494,8 @@ export abstract class BaseModel extends Module {
         const tensors = blocks.map((b) => b.tensor());
         const inputs = this.buildInputs(data, indices, tensors, blocks, owned);
         const raw = this.forward(inputs, ctx);
-        const loss = withLoss && this.compiled ? this.totalLoss(raw, this.labelTensor(data, indices), this.compiled) : tf.scalar(NaN);
+        // group-wise losses see the groups as the sequential batches cut them
+        const loss = withLoss && this.compiled ? this.totalLoss(raw, this.labelTensor(data, indices), this.compiled, this.groupIdsOf(data, indices, this.compiled)) : tf.scalar(NaN);
         return [this.outputTransform(raw), loss];
       });
       const outputs = probs.dataSync() as Float32Array;

@@ -53,6 +53,57 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "outputDim": true
     }
   },
+  "AutoInt": {
+    "attention": {
+      "dropout": true,
+      "headDim": true,
+      "heads": true,
+      "residual": true
+    },
+    "denseFeatures": true,
+    "firstOrder": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numLayers": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
+  "BST": {
+    "behaviorFeature": {
+      "name": true
+    },
+    "contextFeatures": true,
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numBlocks": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targetItemFeature": {
+      "name": true
+    },
+    "targets": true,
+    "transformer": {
+      "dropout": true,
+      "ffnDim": true,
+      "headDim": true,
+      "heads": true,
+      "residualDropout": true
+    }
+  },
   "ComiRec": {
     "attentionDim": true,
     "behaviorFeature": true,
@@ -196,6 +247,28 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     },
     "targets": true
   },
+  "DLRM": {
+    "bottomMlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "denseFeatures": true,
+    "seed": true,
+    "selfInteraction": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "topMlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    }
+  },
   "DSSM": {
     "itemFeatures": true,
     "itemIdFeature": true,
@@ -265,6 +338,15 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "sparseFeatures": true,
     "targets": true
   },
+  "EulerNet": {
+    "denseFeatures": true,
+    "implicit": true,
+    "orderList": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
   "FFM": {
     "denseFeatures": true,
     "seed": true,
@@ -275,6 +357,22 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
   "FM": {
     "denseFeatures": true,
     "numericEmbedding": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true
+  },
+  "FiBiNET": {
+    "bilinearType": true,
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "reductionRatio": true,
     "seed": true,
     "sequenceFeatures": true,
     "sparseFeatures": true,
@@ -440,6 +538,24 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "dropout": true,
       "outputDim": true
     }
+  },
+  "MaskNet": {
+    "blockDim": true,
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "outputDim": true
+    },
+    "numBlocks": true,
+    "reductionRatio": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "structure": true,
+    "targets": true
   },
   "NFM": {
     "denseFeatures": true,

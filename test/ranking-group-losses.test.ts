@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { applyGroupedLoss, approxNdcg, groupBpr, GroupedLossFn, listMle, listNet } from '../src/loss/grouped';
+import { groupBatches } from '../src/basic/data/group-batches';
+import { syntheticGroupedRanking } from '../src/data/synthetic/grouped';
+import { DeepFM } from '../src/models/ranking/deepfm';
+import { Rng } from '../src/basic/random';
+import { maxGradientError } from './helpers/grad-check';
+
+beforeAll(async () => {
+  await initBackend({ log: false });
+});
+afterAll(async () => {
+  await shutdownBackend();
+});
+
+const groups = Int32Array.from([7, 7, 7, 2, 2, 9, 9, 9, 9, 5]);
+const labelsOf = () => tf.tensor2d([1, 0, 0, 0, 1, 1, 0, 1, 0, 0], [10, 1]);
+const scoresOf = () => tf.tensor2d([0.3, -0.2, 0.8, 1.1, -0.5, 0.1, 0.4, -0.9, 0.2, 0.6], [10, 1]);
+
+describe('group-wise ranking losses', () => {
+  const cases: Array<[string, GroupedLossFn, boolean]> = [
+    ['bpr', groupBpr, false],
+    ['listnet', listNet, false],
+    ['listmle', listMle, true],
+    ['approx_ndcg', approxNdcg(0.5), false],
+  ];
+  it.each(cases)('%s: gradients match finite differences', (_name, fn, sorted) => {
+    const labels = labelsOf();
+    const scores = scoresOf();
+    expect(maxGradientError(null, [scores], ([s]) => applyGroupedLoss(fn, s, labels, groups, sorted).reshape([1]))).toBeLessThan(2e-3);
+  });
+
+  it('match hand-computed values', () => {
+    const labels = labelsOf();
+    const scores = scoresOf();
+    const s = scores.dataSync();
+    const sp = (x: number) => Math.log1p(Math.exp(x));
+    // BPR pairs (pos, neg) within groups: g7 (0,1) (0,2); g2 (4,3); g9 (5,6) (5,8) (7,6) (7,8); g5 has none
+    const pairs = [[0, 1], [0, 2], [4, 3], [5, 6], [5, 8], [7, 6], [7, 8]];
+    const bpr = pairs.reduce((a, [i, j]) => a + sp(s[j] - s[i]), 0) / pairs.length;
+    // ListNet: -sum_i (y_i / sum y) log softmax(s)_i per group with a positive, averaged over such groups
+    const lsm = (idx: number[], i: number) => s[i] - Math.log(idx.reduce((a, j) => a + Math.exp(s[j]), 0));
+    const listnet = (-lsm([0, 1, 2], 0) - lsm([3, 4], 4) - 0.5 * (lsm([5, 6, 7, 8], 5) + lsm([5, 6, 7, 8], 7))) / 3;
+    // ListMLE: label order (ties in batch order): g7 0,1,2; g2 4,3; g9 5,7,6,8; per row, over groups with a positive
+    const mle = (order: number[]) => order.reduce((a, _i, k) => a - lsm(order.slice(k), order[k]), 0);
+    const listmle = (mle([0, 1, 2]) + mle([4, 3]) + mle([5, 7, 6, 8])) / 9;
+    const value = (fn: GroupedLossFn, sorted: boolean) => tf.tidy(() => applyGroupedLoss(fn, scores, labels, groups, sorted).dataSync()[0]);
+    expect(value(groupBpr, false)).toBeCloseTo(bpr, 5);
+    expect(value(listNet, false)).toBeCloseTo(listnet, 5);
+    expect(value(listMle, true)).toBeCloseTo(listmle, 5);
+    // ApproxNDCG tends to 1 - NDCG as the temperature goes to 0: g7 ranks its positive 2nd, g2 2nd, g9 at 3rd and 4th
+    const ndcg = [1 / Math.log2(3), 1 / Math.log2(3), (1 / 2 + 1 / Math.log2(5)) / (1 + 1 / Math.log2(3))];
+    expect(value(approxNdcg(1e-3), false)).toBeCloseTo(1 - (ndcg[0] + ndcg[1] + ndcg[2]) / 3, 3);
+  });
+
+  it('groupBatches keeps every group whole and covers every row once', () => {
+    const ids = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 7));
+    const seen = new Set<number>();
+    for (const b of groupBatches(ids, 20, { shuffle: true, rng: new Rng(1) })) {
+      expect(b.length).toBeLessThanOrEqual(21);
+      const inBatch = new Set(Array.from(b, (r) => ids[r]));
+      for (const g of inBatch) expect(Array.from(b).filter((r) => ids[r] === g).length).toBe(ids.filter((x) => x === g).length);
+      b.forEach((r) => seen.add(r));
+    }
+    expect(seen.size).toBe(100);
+  });
+
+  it('compile requires a groupColumn and names it', () => {
+    const t = syntheticGroupedRanking({ groups: 50 });
+    const m = new DeepFM({ sparseFeatures: t.sparseFeatures, mlp: { dims: [8] } });
+    expect(() => m.compile({ loss: 'listnet' })).toThrow(/loss 'listnet' ranks rows within request groups; set groupColumn/);
+    expect(() => m.compile({ loss: 'approx_ndcg', lossParams: { temp: 1 }, groupColumn: 'request' })).toThrow(/unknown parameter 'temp'.*temperature/);
+    m.dispose();
+  });
+});
+
+/** Mean NDCG@k over requests with at least one positive. */
+function meanNdcg(request: Int32Array, y: Float32Array, p: Float32Array, k = 10): number {
+  const byGroup = new Map<number, number[]>();
+  request.forEach((g, r) => (byGroup.get(g) ?? byGroup.set(g, []).get(g)!).push(r));
+  let sum = 0;
+  let n = 0;
+  for (const rows of byGroup.values()) {
+    const positives = rows.reduce((a, r) => a + y[r], 0);
+    if (positives === 0) continue;
+    const ranked = [...rows].sort((a, b) => p[b] - p[a] || a - b).slice(0, k);
+    const dcg = ranked.reduce((a, r, i) => a + y[r] / Math.log2(i + 2), 0);
+    let idcg = 0;
+    for (let i = 0; i < Math.min(positives, k); i++) idcg += 1 / Math.log2(i + 2);
+    sum += dcg / idcg;
+    n++;
+  }
+  return sum / n;
+}
+
+describe('grouped synthetic task: NDCG@10 per request', () => {
+  // measured (wasm, 1 thread, lr 1e-2): bce 0.5595, bpr 0.5943, listnet 0.5479, listmle 0.5304, approx_ndcg 0.5343
+  // (at lr 3e-3: bce 0.5605, bpr 0.5601, listnet 0.5409, listmle 0.5130, approx_ndcg 0.5490). Only BPR meets the
+  // issue's bar so far; the listwise losses trail BCE by 0.01-0.03 here and are reported, not asserted (issue 13 report).
+  it('BPR within requests beats pointwise BCE or matches it within 0.01; listwise losses are reported', async () => {
+    const t = syntheticGroupedRanking({ groups: 1500 });
+    const ndcg: Record<string, number> = {};
+    for (const loss of ['bce', 'bpr', 'listnet', 'listmle', 'approx_ndcg']) {
+      const m = new DeepFM({ sparseFeatures: t.sparseFeatures, mlp: { dims: [32] }, seed: 1 });
+      m.compile({ loss, lr: 1e-2, groupColumn: t.groupColumn });
+      await m.fit(t.train, { epochs: 4, batchSize: 200, verbose: 0 });
+      ndcg[loss] = meanNdcg(t.test.request as Int32Array, t.test.label as Float32Array, await m.predict(t.test));
+      m.dispose();
+    }
+    console.log(`NDCG@10 per request: ${Object.entries(ndcg).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+    expect(ndcg.bpr).toBeGreaterThan(ndcg.bce - 0.01);
+    // every loss learns the order far above chance (random ranking scores ~0.35 on this task)
+    for (const loss of ['listnet', 'listmle', 'approx_ndcg']) expect(ndcg[loss]).toBeGreaterThan(0.45);
+  });
+});
