@@ -15,6 +15,12 @@ export interface SparseOptimizerConfig {
   epsilon?: number;
   /** Adagrad's starting accumulator (tfjs default 0.1). */
   initialAccumulator?: number;
+  /**
+   * Adam only. true or absent: lazy Adam, a row moves only in steps where its id occurs (PyTorch SparseAdam).
+   * false: dense-equivalent Adam, rows keep moving on their momentum in between, replayed when next read
+   * (see adam-catch-up.ts); what `compile({ optimizer: 'adam' })` uses.
+   */
+  lazy?: boolean;
 }
 
 /** Floats stored per row for a table of width `dim`. */
