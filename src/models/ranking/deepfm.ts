@@ -10,7 +10,11 @@ import { models } from '../../basic/model/model-registry';
 
 /** DeepFM settings. */
 export interface DeepFMConfig extends BaseModelConfig {
-  /** Deep part; default { dims: [256, 128], activation: 'relu', dropout: 0 }. */
+  /**
+   * Deep part; default { dims: [256, 128], activation: 'relu', dropout: 0, init: 'fanIn' }. DeepFM defaults to
+   * PyTorch's fan-in initialisation: with Glorot's larger output weights the deep part's share of each shared
+   * embedding row's gradient swamps the FM term's (docs/embedding-optimizer.md).
+   */
   mlp?: MlpConfig;
   /** Keep the FM second-order term (default true); false with `firstOrder: false` leaves the deep part alone (an ablation). */
   fm?: boolean;
@@ -41,7 +45,7 @@ export class DeepFM extends BaseModel {
     this.useFm = config.fm ?? true;
     const firstOrder = config.firstOrder ?? true;
     this.input = this.addFeatureInput({ fields: this.useFm, linear: firstOrder });
-    const mlp = config.mlp ?? { dims: [256, 128] };
+    const mlp: MlpConfig = { init: 'fanIn', ...(config.mlp ?? { dims: [256, 128] }) };
     this.linear = firstOrder ? this.addChild('linear', new LinearTerm(this.denseDim(), this.initRng)) : null;
     this.deep = this.addChild('deep', new Mlp(this.input.flatWidth, { ...mlp, outputDim: this.targets.length }, this.initRng, 'DeepFM'));
   }
