@@ -72,10 +72,16 @@ function checkKeys(name: string, params: Record<string, number>, allowed: string
   }
 }
 
+/**
+ * Adam. Embedding tables get lazy Adam (rows move only when present, as PyTorch's SparseAdam) unless `lazy: 0`
+ * asks for dense-equivalent Adam (rows keep moving on momentum between their occurrences, as PyTorch's Adam on an
+ * nn.Embedding): see docs/embedding-optimizer.md.
+ */
 optimizers.register('adam', ({ lr, embeddingLr, params }) => {
-  checkKeys('adam', params, ['beta1', 'beta2', 'epsilon']);
-  const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7 } = params;
-  return { dense: tf.train.adam(lr, beta1, beta2, epsilon), sparse: { kind: 'adam', lr: embeddingLr, beta1, beta2, epsilon } };
+  checkKeys('adam', params, ['beta1', 'beta2', 'epsilon', 'lazy']);
+  const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, lazy = 1 } = params;
+  if (lazy !== 0 && lazy !== 1) throw new Error(`optimizer 'adam': lazy must be 0 (dense-equivalent embedding updates) or 1 (lazy, rows move only when present); got ${lazy}`);
+  return { dense: tf.train.adam(lr, beta1, beta2, epsilon), sparse: { kind: 'adam', lr: embeddingLr, beta1, beta2, epsilon, lazy: lazy === 1 } };
 });
 optimizers.register('adagrad', ({ lr, embeddingLr, params }) => {
   checkKeys('adagrad', params, ['initialAccumulator']);

@@ -38,6 +38,12 @@ export interface SparseOptimizerConfig {
   weightDecay?: number;
   /** FTRL's beta in the per-coordinate rate alpha / (beta + sqrt(n)) (default 1). */
   beta?: number;
+  /**
+   * Adam only. true or absent: lazy Adam, a row moves only in steps where its id occurs (PyTorch SparseAdam).
+   * false: dense-equivalent Adam, rows keep moving on their momentum in between, replayed when next read
+   * (see adam-catch-up.ts); what `compile({ optimizer: 'adam' })` uses.
+   */
+  lazy?: boolean;
 }
 
 const SLOTS: Record<SparseOptimizerKind, number> = { sgd: 0, momentum: 1, adagrad: 1, rmsprop: 2, adam: 2, adamw: 2, ftrl: 2 };

@@ -1,5 +1,6 @@
 import { Rng } from '../random';
-import { applySparseUpdate, initialSlotValue, rowStride, SparseOptimizerConfig } from './sparse-optimizer';
+import { applySparseUpdate, initialSlotValue, SparseOptimizerConfig } from './sparse-optimizer';
+import { CatchUpAdam, catchUpAdamUpdate, catchUpRow, catchUpSettings, isCatchUpAdam, stepSlot, stepView, tableStride } from './adam-catch-up';
 
 /** How new rows are filled. */
 export interface RowInitializer {
@@ -31,11 +32,14 @@ export class SparseTable {
   step = 0;
   stride: number;
   private optimizer: SparseOptimizerConfig;
+  /** Settings of dense-equivalent (catch-up) Adam, null for the other optimizers. */
+  private catchUp: CatchUpAdam | null;
 
   constructor(readonly spec: SparseTableSpec, optimizer: SparseOptimizerConfig = { kind: 'sgd', lr: 0 }) {
     if (!Number.isInteger(spec.rows) || spec.rows < 1) throw new Error(`table '${spec.name}': rows must be a positive integer (got ${spec.rows})`);
     this.optimizer = optimizer;
-    this.stride = rowStride(optimizer.kind, spec.dim);
+    this.catchUp = isCatchUpAdam(optimizer) ? catchUpSettings(optimizer) : null;
+    this.stride = tableStride(optimizer, spec.dim);
     this.initialized = new Uint8Array(spec.rows);
     this.initialized[0] = 1;
   }
@@ -67,7 +71,9 @@ export class SparseTable {
 
   /** Switch optimizer; weights are kept, optimizer state restarts when the layout changes. */
   setOptimizer(config: SparseOptimizerConfig): void {
-    const newStride = rowStride(config.kind, this.dim);
+    // pending momentum moves belong to the old settings
+    if (this.storage) this.syncAll();
+    const newStride = tableStride(config, this.dim);
     if (!this.storage) {
       this.stride = newStride;
       this.step = 0;
@@ -82,11 +88,13 @@ export class SparseTable {
         const n = r * newStride;
         for (let j = 0; j < this.dim; j++) data[n + j] = old[o + j];
         if (r !== 0 && slot !== 0) for (let j = this.dim; j < newStride; j++) data[n + j] = slot;
+        // catch-up Adam: the step slot restarts at 0 with the table's step (int32 0 has the bit pattern of 0.0)
       }
       this.stride = newStride;
       this.step = 0;
     }
     this.optimizer = config;
+    this.catchUp = isCatchUpAdam(config) ? catchUpSettings(config) : null;
   }
 
   private initRow(id: number): void {
@@ -105,6 +113,8 @@ export class SparseTable {
     }
     const slot = initialSlotValue(this.optimizer);
     if (slot !== 0) for (let j = dim; j < this.stride; j++) data[base + j] = slot;
+    // a new row has no momentum: it is up to date with the current step
+    if (this.catchUp) stepView(data)[base + stepSlot(dim)] = this.step;
     this.initialized[id] = 1;
   }
 
@@ -121,9 +131,31 @@ export class SparseTable {
     }
   }
 
+
+  /** Make row `id` readable: initialise it if new, apply the momentum moves it missed under catch-up Adam. */
+  private current(id: number): void {
+    if (!this.initialized[id]) this.initRow(id);
+    else if (this.catchUp && id !== 0) {
+      const data = this.data;
+      catchUpRow(this.catchUp, data, stepView(data), this.dim, this.stride, id, this.step);
+    }
+  }
+
+  /**
+   * Bring every initialised row up to date with the current step (catch-up Adam; a no-op otherwise), e.g. before
+   * reading `data` directly. Rows read through `addRowTo`, `copyRowTo` or `row` are always up to date.
+   */
+  syncAll(): void {
+    const cfg = this.catchUp;
+    if (!cfg || !this.storage) return;
+    const data = this.storage;
+    const steps = stepView(data);
+    for (let r = 1; r < this.rows; r++) if (this.initialized[r]) catchUpRow(cfg, data, steps, this.dim, this.stride, r, this.step);
+  }
+
   /** Add row `id` (initialising it if new) into `out` at `offset`. */
   addRowTo(id: number, out: Float32Array, offset: number): void {
-    if (!this.initialized[id]) this.initRow(id);
+    this.current(id);
     const base = id * this.stride;
     const data = this.data;
     for (let j = 0; j < this.dim; j++) out[offset + j] += data[base + j];
@@ -131,7 +163,7 @@ export class SparseTable {
 
   /** Copy row `id`'s weights into `out` at `offset`. */
   copyRowTo(id: number, out: Float32Array, offset: number): void {
-    if (!this.initialized[id]) this.initRow(id);
+    this.current(id);
     const base = id * this.stride;
     const data = this.data;
     for (let j = 0; j < this.dim; j++) out[offset + j] = data[base + j];
@@ -147,12 +179,15 @@ export class SparseTable {
   /** One optimizer step on `count` unique rows with summed gradients. Row 0 must not be among `ids`. */
   applyGradients(ids: Int32Array, grads: Float32Array, count: number, l2: number, l1 = 0): void {
     this.step++;
-    applySparseUpdate(this.optimizer, this.data, this.dim, ids, grads, count, this.step, l2, l1);
+    if (this.catchUp) catchUpAdamUpdate(this.catchUp, this.data, this.dim, this.stride, ids, grads, count, this.step, l2);
+    else applySparseUpdate(this.optimizer, this.data, this.dim, ids, grads, count, this.step, l2, l1);
   }
 
   /** Change the learning rate of the current optimizer (schedules); the row layout and state are kept. */
   setLearningRate(lr: number): void {
     this.optimizer = { ...this.optimizer, lr };
+    // catch-up Adam replays a row's missed steps at the rate current when the row is next read
+    if (this.catchUp) this.catchUp = { ...this.catchUp, lr };
   }
 
   /** Number of initialised rows (excluding padding). */

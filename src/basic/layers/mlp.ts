@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Activation, applyActivation } from './activation';
 import { BatchNorm } from './batch-norm';
-import { Dense } from './dense';
+import { Dense, DenseInit } from './dense';
 import { ForwardContext, Module } from './module';
 
 /** Settings of a multi-layer perceptron. */
@@ -17,6 +17,8 @@ export interface MlpConfig {
   batchNorm?: boolean;
   /** Width of a final linear layer without activation (e.g. 1 for a logit); omitted = no output layer. */
   outputDim?: number;
+  /** Initialisation of the linear maps: 'glorot' (default) or 'fanIn' (PyTorch's nn.Linear default), see DenseInit. */
+  init?: DenseInit;
 }
 
 /** Validate an MLP config with messages that name the offending field. */
@@ -26,6 +28,7 @@ export function checkMlpConfig(cfg: MlpConfig, owner: string): void {
     if (!Number.isInteger(d) || d < 1) throw new Error(`${owner}: mlp.dims[${i}] must be a positive integer (got ${d})`);
   });
   if (cfg.dropout !== undefined && !(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`${owner}: mlp.dropout must be in [0, 1) (got ${cfg.dropout})`);
+  if (cfg.init !== undefined && cfg.init !== 'glorot' && cfg.init !== 'fanIn') throw new Error(`${owner}: mlp.init must be 'glorot' or 'fanIn' (got '${String(cfg.init)}')`);
   if (cfg.outputDim !== undefined && (!Number.isInteger(cfg.outputDim) || cfg.outputDim < 1)) throw new Error(`${owner}: mlp.outputDim must be a positive integer (got ${cfg.outputDim})`);
 }
 
@@ -48,12 +51,12 @@ export class Mlp extends Module {
     cfg.dims.forEach((units, i) => {
       // with batch norm the activation must follow the normalisation, so the dense layer stays linear; its bias
       // would be cancelled by the normalisation (a zero gradient that Adam turns into noise-driven drift), so none
-      const dense = this.addChild(`${i}/dense`, new Dense(width, units, rng, cfg.batchNorm ? 'linear' : act, !cfg.batchNorm));
+      const dense = this.addChild(`${i}/dense`, new Dense(width, units, rng, cfg.batchNorm ? 'linear' : act, !cfg.batchNorm, cfg.init));
       const bn = cfg.batchNorm ? this.addChild(`${i}/bn`, new BatchNorm(units)) : null;
       this.layers.push({ dense, bn });
       width = units;
     });
-    this.output = cfg.outputDim ? this.addChild('out', new Dense(width, cfg.outputDim, rng)) : null;
+    this.output = cfg.outputDim ? this.addChild('out', new Dense(width, cfg.outputDim, rng, 'linear', true, cfg.init)) : null;
     this.outputWidth = cfg.outputDim ?? width;
   }
 

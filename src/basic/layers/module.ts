@@ -32,6 +32,14 @@ export const init = {
     for (let i = 0; i < n; i++) out[i] = rng.uniform(-limit, limit);
     return out;
   },
+  /** U(-1/sqrt(fanIn), 1/sqrt(fanIn)): PyTorch's default for nn.Linear weights and biases. */
+  fanInUniform(rng: Rng, shape: number[], fanIn: number): Float32Array {
+    const limit = 1 / Math.sqrt(fanIn);
+    const n = shape.reduce((a, b) => a * b, 1);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = rng.uniform(-limit, limit);
+    return out;
+  },
   normal(rng: Rng, shape: number[], std: number): Float32Array {
     const n = shape.reduce((a, b) => a * b, 1);
     const out = new Float32Array(n);

@@ -21,6 +21,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -32,6 +33,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -50,6 +52,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -67,6 +70,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numLayers": true,
@@ -86,6 +90,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numBlocks": true,
@@ -144,6 +149,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -154,6 +160,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numCrossLayers": true,
@@ -177,6 +184,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -197,6 +205,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "behaviorFeature": {
@@ -211,6 +220,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -237,6 +247,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -253,6 +264,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "denseFeatures": true,
@@ -266,6 +278,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -277,6 +290,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "listwiseLoss": true,
@@ -300,16 +314,20 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
   "DeepFM": {
     "denseFeatures": true,
+    "firstOrder": true,
+    "fm": true,
     "mlp": {
       "activation": true,
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -323,6 +341,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "cvrTower": {
@@ -330,6 +349,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "denseFeatures": true,
@@ -370,6 +390,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "reductionRatio": true,
@@ -402,6 +423,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "scenarioExperts": true,
@@ -416,6 +438,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -456,6 +479,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "heads": true,
@@ -497,6 +521,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "mode": true,
@@ -524,6 +549,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numExperts": true,
@@ -536,6 +562,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -547,6 +574,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numBlocks": true,
@@ -564,6 +592,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numericEmbedding": true,
@@ -590,6 +619,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -600,6 +630,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numLevels": true,
@@ -614,6 +645,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -624,6 +656,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numericEmbedding": true,
@@ -641,6 +674,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "gate": {
@@ -653,6 +687,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numExperts": true,
@@ -666,6 +701,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -718,6 +754,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numLower": true,
@@ -730,6 +767,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "upperDim": true
@@ -740,6 +778,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "denseFeatures": true,
@@ -752,6 +791,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     }
   },
@@ -764,6 +804,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "seed": true,
@@ -781,6 +822,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "mode": true,
@@ -809,6 +851,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "batchNorm": true,
       "dims": true,
       "dropout": true,
+      "init": true,
       "outputDim": true
     },
     "numericEmbedding": true,

@@ -109,6 +109,8 @@ export async function saveModelState(model: BaseModel, store: ModelStore, opts: 
     const file = `${tableFile(table.name)}.bin`;
     const initFile = `${tableFile(table.name)}.init`;
     // weights-only tables are saved as plain SGD tables (stride = dim), which the loader already understands
+    // weights-only files hold weights as read: rows under catch-up Adam first replay the steps they missed
+    if (weightsOnly) table.syncAll();
     const bytes = floatBytes(weightsOnly ? weightColumns(table.data, table.rows, table.dim, table.stride) : table.data);
     await store.writeBytes(file, bytes);
     await store.writeBytes(initFile, table.initialized);
