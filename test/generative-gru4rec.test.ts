@@ -52,7 +52,8 @@ describe('GRU4Rec', () => {
   });
 
   it('rejects settings it does not have and bad values, naming the field', () => {
-    expect(() => new GRU4Rec({ ...shared, heads: 2 } as never)).toThrow(/'heads' is not a GRU4Rec setting/);
+    expect(() => new GRU4Rec({ ...shared, heads: 2 } as never)).toThrow(/GRU4Rec options: unknown option 'heads'; valid: .*hiddenDim/);
+    expect(() => new GRU4Rec({ ...shared, timestampColumn: 'ts' } as never)).toThrow(/GRU4Rec options: unknown option 'timestampColumn'/);
     expect(() => new GRU4Rec({ ...shared, loss: 'top1' as 'softmax' })).toThrow(/loss must be 'softmax' or 'bpr-max' \(got 'top1'\)/);
     expect(() => new GRU4Rec({ ...shared, hiddenDim: 0 })).toThrow(/hiddenDim must be a positive integer/);
   });

@@ -39,9 +39,6 @@ export class GRU4Rec extends SequentialRecommender {
 
   constructor(config: GRU4RecConfig) {
     super({ blocks: 1, ...config });
-    for (const key of ['heads', 'timestampColumn', 'targetTimeColumn'] as const) {
-      if ((config as Record<string, unknown>)[key] !== undefined) throw new Error(`GRU4Rec: '${key}' is not a GRU4Rec setting (it has no attention and no time bias); remove it`);
-    }
     this.hiddenDim = config.hiddenDim ?? this.dim;
     if (!Number.isInteger(this.hiddenDim) || this.hiddenDim < 1) throw new Error(`GRU4Rec: hiddenDim must be a positive integer (got ${config.hiddenDim})`);
     this.loss = config.loss ?? 'softmax';

@@ -37,12 +37,16 @@ type UsearchModule = { Index: new (config: { dimensions: number; metric: string;
  * browsers, where only the exact index exists.
  */
 function usearch(): UsearchModule {
+  let mod: Partial<UsearchModule>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require('usearch') as UsearchModule;
+    mod = require('usearch') as UsearchModule;
   } catch (e) {
     throw new Error(`index 'hnsw' needs the usearch package (Node only; npm install usearch): ${(e as Error).message}. Use index: 'exact' otherwise.`);
   }
+  // browser bundles map usearch to an empty module (package.json "browser" field)
+  if (typeof mod.Index !== 'function') throw new Error("index 'hnsw' needs the native usearch package, which exists in Node only; use index: 'exact' in a browser");
+  return mod as UsearchModule;
 }
 
 export function resolveHnswParams(opts: HnswOptions = {}): HnswParams {
