@@ -611,6 +611,7 @@ export abstract class BaseModel extends Module {
       const taskSums = this.targets.map(() => 0);
       let taskSeen = 0;
       for await (const { data, indices } of batches(epoch)) {
+        if (this.savesInFlight.size) await Promise.all([...this.savesInFlight]);
         const loss = this.trainStep(data, indices, c);
         lossSum += loss * indices.length;
         if (this.lastTaskLosses) {
@@ -653,6 +654,7 @@ export abstract class BaseModel extends Module {
         await this.save(opts.checkpointDir);
       }
     }
+    if (this.savesInFlight.size) await Promise.all([...this.savesInFlight]);
     if (es && best) {
       history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
       if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
@@ -686,9 +688,23 @@ export abstract class BaseModel extends Module {
 
   /** Save config, weights, embedding tables and optimizer state to a directory (Node) or a ModelStore. */
   async save(target: string | ModelStore): Promise<void> {
-    const store = await resolveStore(target);
-    await writeAtomically(store, (s) => this.writeSave(s));
+    // registered before the first await: a save started from fit's onStep holds the next step back until it is
+    // written, so it never mixes weights of different steps
+    const run = (async () => writeAtomically(await resolveStore(target), (s) => this.writeSave(s)))();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.savesInFlight.add(settled);
+    try {
+      await run;
+    } finally {
+      this.savesInFlight.delete(settled);
+    }
   }
+
+  /** Saves started but not finished (fit waits for them between steps). */
+  private readonly savesInFlight = new Set<Promise<void>>();
 
   /** Write this model's files into one save transaction (subclasses add their own files after these). */
   protected async writeSave(store: ModelStore): Promise<void> {
