@@ -601,6 +601,7 @@ export abstract class BaseModel extends Module {
     const history: History = { epochs: [], stoppedEarly: false };
     let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
     let stale = 0;
+    const warnedNaN = new Set<string>();
     let stepsLeft = opts.maxSteps ?? Infinity;
     for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
       progress.startEpoch(epoch, epochs, Math.min(stepsPerEpoch, stepsLeft));
@@ -631,6 +632,12 @@ export abstract class BaseModel extends Module {
       // multi-target models also log each target's (unweighted) training loss, e.g. loss_click, loss_conversion
       if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
+      const undefinedMetrics = Object.keys(log).filter((k) => k.startsWith('val_') && Number.isNaN(log[k]) && !warnedNaN.has(k));
+      if (undefinedMetrics.length) {
+        undefinedMetrics.forEach((k) => warnedNaN.add(k));
+        // e.g. AUC on validation rows that are all of one class: the metric is undefined, not bad
+        console.warn(`${this.modelName()}: ${undefinedMetrics.join(', ')} is NaN at epoch ${epoch} (validation labels of a single class?); early stopping ignores NaN values`);
+      }
       history.epochs.push(log);
       const parts = Object.entries(log)
         .filter(([k]) => k !== 'epoch')
@@ -640,14 +647,16 @@ export abstract class BaseModel extends Module {
       if (es) {
         const value = log[es.monitor];
         if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
-        const improved = !best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta);
+        // a NaN metric never counts as an improvement, so no epoch is kept or restored because of it
+        const improved = !Number.isNaN(value) && (!best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta));
         if (improved) {
           best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
           stale = 0;
           if (opts.checkpointDir) await this.save(opts.checkpointDir);
         } else if (++stale >= es.patience) {
           history.stoppedEarly = true;
-          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
+          const bestText = best ? `best ${best.value.toFixed(5)} at epoch ${best.epoch}` : `no epoch had a defined ${es.monitor}`;
+          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); ${bestText}`);
           break;
         }
       } else if (opts.checkpointDir) {
