@@ -136,7 +136,7 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   // --quiet silences fit as well; a run file asking fit for silence (verbose: 0) gets no bars either
   const fitOptions: Record<string, unknown> = { ...(cfg.fit ?? {}), ...(opts.progress === false ? { verbose: 0 } : {}) };
   const progress = fitOptions.verbose !== 0;
-  await initBackend({ threads: cfg.threads ?? 1 });
+  await initBackend({ threads: cfg.threads ?? 1, log: opts.progress !== false });
   const processor = new DataProcessor(cfg.processor);
   const trainFile = resolveFrom(base, cfg.data.train);
   await fitProcessor(processor, trainFile, progress);
