@@ -38,3 +38,28 @@ describe('output without a terminal', () => {
     m.dispose();
   });
 });
+
+describe('CLI predict', () => {
+  it('writes the chosen id columns next to the scores, and prints a summary without --out', async () => {
+    const fs = await import('fs/promises');
+    const os = await import('os');
+    const path = await import('path');
+    const { trainFromConfig, predictRun, predictionSummary } = await import('../src/cli');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-cli-out-'));
+    try {
+      const run = await trainFromConfig(path.join(__dirname, 'fixtures/cli/run.yaml'), path.join(dir, 'run'), { progress: false });
+      const csv = path.join(dir, 'preds.csv');
+      const newRows = path.join(__dirname, 'fixtures/ctr/new_rows.csv');
+      const preds = await predictRun(run, newRows, csv, { progress: false, ids: ['user_id', 'item_id'] });
+      const lines = (await fs.readFile(csv, 'utf8')).trim().split('\n');
+      const raw = (await fs.readFile(newRows, 'utf8')).trim().split('\n');
+      expect(lines[0]).toBe('user_id,item_id,label');
+      expect(lines[1].split(',').slice(0, 2)).toEqual(raw[1].split(',').slice(0, 2)); // u64,i199
+      expect(lines.length).toBe(raw.length);
+      const summary = predictionSummary(preds);
+      expect(summary).toMatch(new RegExp(`^${raw.length - 1} rows scored \\(write them with --out FILE.csv\\)\\nlabel: mean 0\\.\\d{4} min 0\\.\\d{4} max 0\\.\\d{4}; first rows`));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
