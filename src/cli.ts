@@ -15,6 +15,7 @@ import { withTaskProgress } from './basic/progress';
 import type { ColumnarInput } from './basic/data/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
 import { FileStore } from './data/file-store';
+import { readAll } from './data/raw';
 import { suggestionText } from './basic/options-schema';
 import { renderRunReport } from './run-report';
 import './models/ranking';
@@ -134,7 +135,7 @@ export async function trainFromConfig(configFile: string, outOverride?: string, 
   // --quiet silences fit as well; a run file asking fit for silence (verbose: 0) gets no bars either
   const fitOptions: Record<string, unknown> = { ...(cfg.fit ?? {}), ...(opts.progress === false ? { verbose: 0 } : {}) };
   const progress = fitOptions.verbose !== 0;
-  await initBackend({ threads: cfg.threads ?? 1 });
+  await initBackend({ threads: cfg.threads ?? 1, log: opts.progress !== false });
   const processor = new DataProcessor(cfg.processor);
   const trainFile = resolveFrom(base, cfg.data.train);
   await fitProcessor(processor, trainFile, progress);
@@ -178,26 +179,56 @@ export async function evaluateRun(dir: string, dataFile: string, opts: CommandOp
 }
 
 /** Scores of a saved run on a file (labels not needed); writes a CSV with one column per target when `out` is set. */
-export async function predictRun(dir: string, dataFile: string, out?: string, opts: CommandOptions = {}): Promise<Record<string, Float32Array>> {
+export async function predictRun(dir: string, dataFile: string, out?: string, opts: CommandOptions & { ids?: string[] } = {}): Promise<Record<string, Float32Array>> {
   const progress = opts.progress !== false;
+  const ids = opts.ids ?? [];
   const { model, processor } = await loadRun(dir);
   const data = await encodeFile(processor, dataFile, progress, { labels: 'skip' });
   const preds = await withTaskProgress('predicting', { enabled: progress }, (bar) => model.predictTargets(data, { onProgress: (done, total) => bar.update(done, total) }));
   if (out) {
     const names = Object.keys(preds);
     const n = preds[names[0]].length;
-    const lines = [names.join(',')];
-    for (let i = 0; i < n; i++) lines.push(names.map((k) => preds[k][i]).join(','));
+    // raw values as in the file (a feature column's encoded ids would mean nothing to the reader)
+    const raw = ids.length ? (await readAll(dataFile, ids)).columns : {};
+    const idColumns = ids.map((c) => raw[c]);
+    const lines = [[...ids, ...names].map(csvCell).join(',')];
+    for (let i = 0; i < n; i++) lines.push([...idColumns.map((col) => csvCell(col[i])), ...names.map((k) => String(preds[k][i]))].join(','));
     await fs.writeFile(out, lines.join('\n') + '\n');
   }
   return preds;
+}
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** What `predict` prints without --out: row count and, per target, the spread of the scores and the first rows. */
+export function predictionSummary(preds: Record<string, Float32Array>): string {
+  const names = Object.keys(preds);
+  const n = names.length ? preds[names[0]].length : 0;
+  const lines = [`${n.toLocaleString('en-US')} rows scored (write them with --out FILE.csv)`];
+  for (const k of names) {
+    const v = preds[k];
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (let i = 0; i < v.length; i++) {
+      min = Math.min(min, v[i]);
+      max = Math.max(max, v[i]);
+      sum += v[i];
+    }
+    const head = Array.from(v.slice(0, 5)).map((x) => x.toFixed(4)).join(' ');
+    lines.push(`${k}: mean ${(sum / Math.max(v.length, 1)).toFixed(4)} min ${min.toFixed(4)} max ${max.toFixed(4)}; first rows ${head}${v.length > 5 ? ' ...' : ''}`);
+  }
+  return lines.join('\n');
 }
 
 /** Flags each command accepts: true takes a value, false is a switch. */
 const FLAGS: Record<string, Record<string, boolean>> = {
   train: { config: true, out: true, set: true, quiet: false },
   evaluate: { run: true, data: true, quiet: false },
-  predict: { run: true, data: true, out: true, quiet: false },
+  predict: { run: true, data: true, out: true, ids: true, quiet: false },
   export: { run: true, format: true, out: true, float16: false, quiet: false },
   report: { out: true, quiet: false },
 };
@@ -258,7 +289,7 @@ function option(args: string[], name: string, required: boolean): string | undef
 const USAGE = `usage:
   nextrec-ts train --config run.yaml [--out DIR] [--set key.path=value ...] [--quiet]
   nextrec-ts evaluate --run DIR --data FILE [--quiet]
-  nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--quiet]
+  nextrec-ts predict --run DIR --data FILE [--out FILE.csv] [--ids COL,COL] [--quiet]
   nextrec-ts report RUN_DIR... [--out curves.svg]      learning curves of runs (from their log.jsonl)
   nextrec-ts export --run DIR --format onnx [--out FILE.onnx] [--float16]
   nextrec-ts bench [--quick] [--only NAME] [--family F] [--data DATASET:PATH [--limit N]]   (repository checkout)
@@ -274,8 +305,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'evaluate') console.log(JSON.stringify(await evaluateRun(option(args, 'run', true)!, option(args, 'data', true)!, opts)));
     else if (command === 'predict') {
       const out = option(args, 'out', false);
-      const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, opts);
-      if (!out) for (const [k, v] of Object.entries(preds)) console.log(`${k}: ${Array.from(v.slice(0, 10)).map((x) => x.toFixed(4)).join(' ')}${v.length > 10 ? ' ...' : ''}`);
+      const ids = option(args, 'ids', false)?.split(',').map((s) => s.trim()).filter(Boolean);
+      const preds = await predictRun(option(args, 'run', true)!, option(args, 'data', true)!, out, { ...opts, ids });
+      if (!out) console.log(predictionSummary(preds));
     } else if (command === 'report') {
       const out = option(args, 'out', false) ?? 'curves.svg';
       const runs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--out');

@@ -56,7 +56,7 @@ describe('bad input gets a clear error', () => {
 
   it('wrong type in a row: the message gives the row (and the file line)', async () => {
     const csv = file('badnum.csv', [HEADER, 'a,1,1,1', 'b,2,2,0', 'c,abc,3,1'].join('\n') + '\n');
-    await expect(new DataProcessor(CONFIG).fit(csv)).rejects.toThrow(/badnum\.csv line 4 \(data row 3\): dense column 'price' holds "abc", which is not a number/);
+    await expect(new DataProcessor(CONFIG).fit(csv)).rejects.toThrow(/badnum\.csv line 4 \(data row 3\): dense column 'price' holds "abc", which is not a finite number/);
     const pq = await parquetFrom(csv, 'badnum.parquet');
     // pushed down to SQL, the row is still found
     await expect(new DataProcessor(CONFIG).fit(pq)).rejects.toThrow(/badnum\.parquet row 3: dense column 'price' holds "abc"/);

@@ -55,3 +55,24 @@ describe('non-finite training', () => {
     m.dispose();
   });
 });
+
+describe('NaN validation metrics', () => {
+  it('AUC on one-class validation warns, and early stopping never keeps or restores an epoch because of NaN', async () => {
+    const m = model();
+    m.compile({ lr: 0.01, metrics: ['auc'] });
+    const oneClass = { ...data(64), label: new Array(64).fill(1) };
+    const warnings: string[] = [];
+    const spy = jest.spyOn(console, 'warn').mockImplementation((msg: string) => void warnings.push(msg));
+    let history;
+    try {
+      history = await m.fit(data(), { epochs: 3, batchSize: 64, verbose: 0, validData: oneClass, earlyStopping: { monitor: 'val_auc', patience: 2 } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(history.epochs[0].val_auc).toBeNaN();
+    expect(warnings.join('\n')).toMatch(/val_auc is NaN at epoch 1 \(validation labels of a single class\?\); early stopping ignores NaN values/);
+    expect(history.best).toBeUndefined(); // before: epoch 1 kept as "best" with value NaN and restored at the end
+    expect(history.stoppedEarly).toBe(true);
+    m.dispose();
+  });
+});

@@ -113,3 +113,24 @@ describe('chunked loading', () => {
     m.dispose();
   });
 });
+
+describe('save() started from onStep while fit runs', () => {
+  it('writes the weights of that step, not a mix with later steps', async () => {
+    const rows = { item: Array.from({ length: 512 }, (_, i) => 1 + (i % 299)), label: Array.from({ length: 512 }, (_, i) => i % 2) };
+    const dir = path.join(tmp, 'onstep');
+    const m = tinyModel(300);
+    m.compile({ optimizer: 'adam', lr: 0.01 });
+    let pending: Promise<void> | null = null;
+    await m.fit(rows, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false, onStep: (s) => void (s.step === 3 && (pending = m.save(dir))) });
+    await pending;
+    // the same run stopped after 3 steps is the reference
+    const ref = tinyModel(300);
+    ref.compile({ optimizer: 'adam', lr: 0.01 });
+    await ref.fit(rows, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false, maxSteps: 3 });
+    const back = await DeepFM.load<DeepFM>(dir);
+    expect(back.internals().globalStep).toBe(3);
+    const probe = { item: [1, 5, 17, 200, 299] };
+    expect(Array.from(await back.predict(probe))).toEqual(Array.from(await ref.predict(probe)));
+    for (const x of [m, ref, back]) x.dispose();
+  });
+});

@@ -109,12 +109,12 @@ describe('processor and run files', () => {
     const spy = jest.spyOn(console, 'error').mockImplementation((msg: string) => void errors.push(msg));
     try {
       expect(await main(['train', '--confg', 'run.yaml'])).toBe(1);
-      expect(await main(['predict', '--run', 'r', '--data', 'd', '--ids'])).toBe(1);
+      expect(await main(['predict', '--run', 'r', '--data', 'd', '--idz', 'user'])).toBe(1);
     } finally {
       spy.mockRestore();
     }
     expect(errors[0]).toMatch(/unknown flag --confg for train; did you mean '--config'\?/);
-    expect(errors[1]).toMatch(/unknown flag --ids for predict/);
+    expect(errors[1]).toMatch(/unknown flag --idz for predict; did you mean '--ids'\?/);
   });
   it('a run whose fit section has a typo fails before training', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-strict-'));

@@ -97,11 +97,12 @@ class SilentProgress implements ProgressSink {
   message(): void {}
 }
 
-/** verbose 0: silent; 1: bar on a TTY, lines otherwise; 2: one line per epoch. */
+/** verbose 0: silent; 1: bar on a TTY, one line per epoch otherwise; 2: one line per epoch. */
 export function createProgress(verbose: 0 | 1 | 2): ProgressSink {
   if (verbose === 0) return new SilentProgress();
   if (verbose === 2) return new EpochProgress();
-  return isTTY() ? new BarProgress() : new LineProgress();
+  // without a terminal (CI logs, files, pipes) step lines would flood the log: one line per epoch
+  return isTTY() ? new BarProgress() : new EpochProgress();
 }
 
 /** Progress of one long step besides training (reading a file, scoring rows); see {@link taskProgress}. */

@@ -619,7 +619,7 @@ export class DataProcessor {
 
   private denseValue(d: NormDense, v: unknown, chunk: RawChunk, i: number): number | null {
     const x = parseNumber(v, this.naSet);
-    if (x === undefined) throw rowError(chunk, i, `dense column '${d.name}' holds ${showValue(v)}, which is not a number`);
+    if (x === undefined) throw rowError(chunk, i, `dense column '${d.name}' holds ${showValue(v)}, which is not a finite number`);
     return x;
   }
 
@@ -700,7 +700,7 @@ export class DataProcessor {
     }
     const x = parseNumber(v, this.naSet);
     if (x === null) throw rowError(chunk, i, `label '${l.name}' is missing`);
-    if (x === undefined) throw rowError(chunk, i, `label '${l.name}' holds ${showValue(v)}, which is not a number`);
+    if (x === undefined) throw rowError(chunk, i, `label '${l.name}' holds ${showValue(v)}, which is not a finite number`);
     if (l.threshold !== null) return x >= l.threshold ? 1 : 0;
     if (l.type === 'binary' && x !== 0 && x !== 1) {
       throw rowError(chunk, i, `label '${l.name}' is ${showValue(v)}, but a binary label must be 0 or 1 (declare type 'regression', or a threshold / positive values to map it)`);

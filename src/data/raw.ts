@@ -259,7 +259,10 @@ export function parseNumber(v: unknown, naValues: ReadonlySet<string>): number |
     const s = v.trim();
     if (naValues.has(s)) return null;
     // Number() alone would accept '0x1f', '1_0'-free forms like ' ', 'Infinity': only plain decimals are data
-    return NUMBER_PATTERN.test(s) ? Number(s) : undefined;
+    if (!NUMBER_PATTERN.test(s)) return undefined;
+    // '1e999' is a plain decimal that overflows to Infinity: as data it would poison a whole column's scaling
+    const x = Number(s);
+    return Number.isFinite(x) ? x : undefined;
   }
   return undefined;
 }

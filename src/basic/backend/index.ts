@@ -106,7 +106,8 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
       current = info;
       if (opts.log ?? true) {
         const extra = info.name === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'}, transposed-matMul fix ${info.matMulFix ? 'on' : 'off'})` : '';
-        console.log(`nextrec-ts: backend ${info.name} from ${info.provider}${extra}`);
+        // stderr: stdout carries results (metrics, predictions) that scripts parse
+        console.error(`nextrec-ts: backend ${info.name} from ${info.provider}${extra}`);
       }
       return info;
     });

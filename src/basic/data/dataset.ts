@@ -49,6 +49,8 @@ function toInt32(name: string, col: ColumnInput, n: number): Int32Array {
     if (typeof v !== 'number' || !Number.isInteger(v)) {
       throw new DataError(`column '${name}' row ${i}: expected an integer id, got ${JSON.stringify(v)}`);
     }
+    // Int32Array would wrap 3e9 to a negative number and the range check would then report the wrong id
+    if (v > 0x7fffffff || v < -0x80000000) throw new DataError(`column '${name}' row ${i}: id ${v} does not fit in 32 bits; remap ids to 1..vocabSize-1 (a DataProcessor does this)`);
     out[i] = v;
   }
   return out;
@@ -192,7 +194,15 @@ function rowCount(cols: ColumnarInput, features: readonly Feature[], labels: rea
     if (col == null || typeof col.length !== 'number') throw new DataError(`column '${f.name}' is not an array`);
     const firstItem = col[0];
     const jagged = Array.isArray(firstItem) || ArrayBuffer.isView(firstItem);
-    if (f.kind === 'sequence' && !jagged) check(f.name, col.length / f.maxLen);
+    if (f.kind === 'sequence' && !jagged) {
+      if (col.length > 0 && (typeof firstItem === 'string' || typeof col === 'string')) {
+        throw new DataError(`sequence column '${f.name}' row 0: expected a list of ids per row (e.g. [[3, 7], [5]]), got the string ${JSON.stringify(String(typeof col === 'string' ? col : firstItem)).slice(0, 40)}; encode text sequences with a DataProcessor`);
+      }
+      if (col.length % f.maxLen !== 0) {
+        throw new DataError(`sequence column '${f.name}': a flat column needs rows x maxLen (${f.maxLen}) values, got ${col.length}; or give one list of ids per row`);
+      }
+      check(f.name, col.length / f.maxLen);
+    }
     else if (f.kind === 'dense' && f.dim > 1 && !jagged) check(f.name, col.length / f.dim);
     else check(f.name, col.length);
   }

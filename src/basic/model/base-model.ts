@@ -724,6 +724,7 @@ export abstract class BaseModel extends Module {
     const history: History = { epochs: [], stoppedEarly: false };
     let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
     let stale = 0;
+    const warnedNaN = new Set<string>();
     let stepsLeft = opts.maxSteps ?? Infinity;
     for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
       progress.startEpoch(epoch, epochs, Math.min(stepsPerEpoch, stepsLeft));
@@ -734,6 +735,7 @@ export abstract class BaseModel extends Module {
       const taskSums = this.targets.map(() => 0);
       let taskSeen = 0;
       for await (const { data, indices } of batches(epoch)) {
+        if (this.savesInFlight.size) await Promise.all([...this.savesInFlight]);
         const loss = this.trainStep(data, indices, c);
         lossSum += loss * indices.length;
         if (this.lastTaskLosses) {
@@ -760,6 +762,12 @@ export abstract class BaseModel extends Module {
       if (taskSeen === seen) this.targets.forEach((t, k) => (log[`loss_${t.name}`] = taskSums[k] / seen));
       if (c.balancer.method !== 'fixed') c.balancer.weights().forEach((w, k) => (log[`weight_${this.targets[k].name}`] = w));
       if (valid) for (const [k, v] of Object.entries(this.evaluateBound(valid, validBatch))) log[`val_${k}`] = v;
+      const undefinedMetrics = Object.keys(log).filter((k) => k.startsWith('val_') && Number.isNaN(log[k]) && !warnedNaN.has(k));
+      if (undefinedMetrics.length) {
+        undefinedMetrics.forEach((k) => warnedNaN.add(k));
+        // e.g. AUC on validation rows that are all of one class: the metric is undefined, not bad
+        console.warn(`${this.modelName()}: ${undefinedMetrics.join(', ')} is NaN at epoch ${epoch} (validation labels of a single class?); early stopping ignores NaN values`);
+      }
       history.epochs.push(log);
       const parts = Object.entries(log)
         .filter(([k]) => k !== 'epoch')
@@ -779,7 +787,8 @@ export abstract class BaseModel extends Module {
       if (es) {
         const value = log[es.monitor];
         if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
-        const improved = !best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta);
+        // a NaN metric never counts as an improvement, so no epoch is kept or restored because of it
+        const improved = !Number.isNaN(value) && (!best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta));
         if (improved) {
           best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
           stale = 0;
@@ -788,13 +797,15 @@ export abstract class BaseModel extends Module {
         if (opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'last'));
         if (!improved && ++stale >= es.patience) {
           history.stoppedEarly = true;
-          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); best ${best!.value.toFixed(5)} at epoch ${best!.epoch}`);
+          const bestText = best ? `best ${best.value.toFixed(5)} at epoch ${best.epoch}` : `no epoch had a defined ${es.monitor}`;
+          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); ${bestText}`);
           break;
         }
       } else if (opts.checkpointDir) {
         await this.save(joinPath(opts.checkpointDir, 'last'));
       }
     }
+    if (this.savesInFlight.size) await Promise.all([...this.savesInFlight]);
     if (es && best) {
       history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
       if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
@@ -838,9 +849,23 @@ export abstract class BaseModel extends Module {
    */
   async save(target: string | ModelStore, opts: SaveOptions = {}): Promise<void> {
     checkOptionKeys('save options', opts, { weightsOnly: true });
-    const store = await resolveStore(target);
-    await writeAtomically(store, (s) => this.writeSave(s, opts));
+    // registered before the first await: a save started from fit's onStep holds the next step back until it is
+    // written, so it never mixes weights of different steps
+    const run = (async () => writeAtomically(await resolveStore(target), (s) => this.writeSave(s, opts)))();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.savesInFlight.add(settled);
+    try {
+      await run;
+    } finally {
+      this.savesInFlight.delete(settled);
+    }
   }
+
+  /** Saves started but not finished (fit waits for them between steps). */
+  private readonly savesInFlight = new Set<Promise<void>>();
 
   /** Write this model's files into one save transaction (subclasses add their own files after these). */
   protected async writeSave(store: ModelStore, opts: SaveOptions = {}): Promise<void> {

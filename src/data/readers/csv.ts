@@ -70,6 +70,12 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
 
   /** The file line of a 0-based data row, found by parsing up to it. */
   const locate = async (row: number): Promise<string> => {
+    const line = await lineOfRow(row);
+    return line >= 0 ? `${description} line ${line} (data row ${row + 1})` : `${description} data row ${row + 1}`;
+  };
+
+  /** The file line where a 0-based data row ends (-1 when the file has no such row). */
+  const lineOfRow = async (row: number): Promise<number> => {
     const target = row + (header === true ? 1 : 0);
     let seen = 0;
     let line = -1;
@@ -86,7 +92,7 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
     } finally {
       close();
     }
-    return line >= 0 ? `${description} line ${line} (data row ${row + 1})` : `${description} data row ${row + 1}`;
+    return line;
   };
 
   const wrap = (err: unknown): Error => {
@@ -164,6 +170,11 @@ export function csvSource(path: string, opts: CsvSourceOptions = {}): RawSource 
         }
       } catch (err) {
         if (err instanceof RowError) throw new RowError(await locate(err.sourceRow), err.detail, err.sourceRow);
+        if (err instanceof CsvError && err.code === 'CSV_QUOTE_NOT_CLOSED') {
+          // csv-parse reports the end of the file; the field opened right after the last complete record
+          const previous = rows > 0 ? await lineOfRow(rows - 1) : header === true ? 1 : 0;
+          throw new DataError(`${description} line ${previous + 1} (data row ${rows + 1}): a quoted field opens here and is never closed (${err.message})`);
+        }
         throw wrap(err);
       } finally {
         close();

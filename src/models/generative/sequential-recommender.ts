@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkedConfig } from '../../basic/model/option-checks';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
-import { BaseModelConfig, CompileOptions, DataInput } from '../../basic/model/types';
+import { BaseModelConfig, CompileOptions, DataInput, FitOptions, History } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
 import { detachedMax, SequenceBatch } from '../../basic/layers/attention';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
@@ -160,6 +160,20 @@ export abstract class SequentialRecommender extends BaseModel {
   /** As BaseModel.compile; the compiled metrics are not used (evaluate reports ranking metrics). */
   compile(options: CompileOptions = {}): this {
     return super.compile({ ...options, metrics: options.metrics ?? [] });
+  }
+
+  /** As BaseModel.fit; refuses data in which no history has a next item (the loss would be 0 and nothing learnt). */
+  async fit(train: DataInput, opts: FitOptions = {}): Promise<History> {
+    const ds = this.bindData(train, true);
+    const lengths = sequenceLengths(ds.column(this.history.name));
+    let longest = 0;
+    for (let i = 0; i < lengths.length; i++) longest = Math.max(longest, lengths[i]);
+    if (longest < 2) {
+      throw new DataError(
+        `${this.modelName()}: no training row of '${this.history.name}' has 2 or more items (longest: ${longest} over ${ds.numRows} rows), so there is no next-item pair to learn from; give each row its whole history, oldest first`,
+      );
+    }
+    return super.fit(ds, opts);
   }
 
   /** Bind features, plus the timestamp and target columns when present. */

@@ -72,6 +72,25 @@ export class ESMM extends MultiTaskModel {
     this.cvrTower = this.addChild('cvr', new Mlp(this.inputDim, { ...(config.cvrTower ?? { dims: [128, 64] }), outputDim: 1 }, this.initRng, 'ESMM cvrTower'));
   }
 
+  /**
+   * Bind as BaseModel does, and with labels check that the second label is click-AND-conversion: a conversion
+   * on an unclicked row contradicts pCTCVR = pCTR x pCVR and would be trained as an impossible target.
+   */
+  bindData(data: DataInput, withLabels: boolean): Dataset {
+    const ds = super.bindData(data, withLabels);
+    if (!withLabels) return ds;
+    const [click, conversion] = this.targets.map((t) => t.name);
+    if (!ds.columns.has(click) || !ds.columns.has(conversion)) return ds;
+    const c = ds.column(click).data;
+    const v = ds.column(conversion).data;
+    for (let i = 0; i < ds.numRows; i++) {
+      if (v[i] === 1 && c[i] !== 1) {
+        throw new Error(`ESMM: row ${i} has ${conversion} = 1 but ${click} = ${c[i]}; the second label must be click AND conversion (set it to 0 where ${click} is 0, or filter those rows)`);
+      }
+    }
+    return ds;
+  }
+
   /** Raw outputs [B, 2]: the CTR logit a and the CVR logit b (not one column per target; see outputTransform). */
   protected forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D {
     const x = this.flatInput(inputs);
