@@ -1,8 +1,8 @@
 /**
  * ONNX export: for every ranking and multi-task model in the registry, ONNX Runtime (onnxruntime-node) scores
  * the exported graph equal to tfjs within 1e-5, at a batch size other than the traced one; the file passes the
- * ONNX checker (Debian python3-onnx; skipped with a message where it is missing). Match and generative models
- * are not exported yet and say so.
+ * ONNX checker (Debian python3-onnx; skipped with a message where it is missing). Match models export their user
+ * tower and item matrix; generative models, HSTURanker and SDM are not exported yet and say so.
  */
 import * as os from 'os';
 import * as path from 'path';
