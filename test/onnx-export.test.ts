@@ -159,6 +159,23 @@ describe('ONNX export', () => {
     model.dispose();
   });
 
+  it('Atan2 (EulerNet phases; ONNX has none) is rebuilt with the right quadrant, also where x = 0', async () => {
+    const { OnnxGraphBuilder } = await import('../src/basic/onnx/graph');
+    const { translateKernel, OPSET } = await import('../src/basic/onnx/translate');
+    const { encodeOnnxModel, valueInfo, OnnxDataType } = await import('../src/basic/onnx/onnx-proto');
+    const g = new OnnxGraphBuilder(1, () => 'y');
+    const [out] = translateKernel(g, { kernelName: 'Atan2', attrs: {}, inputs: [], outputs: [] }, ['y', 'x']);
+    g.node('Identity', [out], {}, ['angle']);
+    const io = (n: string) => valueInfo(n, OnnxDataType.FLOAT, ['batch']);
+    const file = path.join(dir, 'atan2.onnx');
+    await fs.writeFile(file, encodeOnnxModel({ name: 'atan2', node: g.nodes, initializer: g.initializers, input: [io('y'), io('x')], output: [io('angle')] }, OPSET, '0.1.0'));
+    await fs.writeFile(`${file}.json`, JSON.stringify({ inputs: [{ name: 'y', dtype: 'float32', shape: ['batch'] }, { name: 'x', dtype: 'float32', shape: ['batch'] }], outputs: [{ name: 'angle', shape: ['batch'] }] }));
+    const y = Float32Array.from([1, 1, -1, -1, 0, 2, -2, 0, 0, 0.5]);
+    const x = Float32Array.from([1, -1, -1, 1, -3, 0, 0, 0, 4, -1e-3]);
+    const { values } = await ortScores(file, { y, x }, y.length);
+    y.forEach((yi, i) => expect(Math.abs(values[i] - Math.atan2(yi, x[i]))).toBeLessThan(1e-6));
+  });
+
   it('names what is not exportable: hashed features', async () => {
     const { DeepFM } = await import('../src/models/ranking/deepfm');
     const { SparseFeature } = await import('../src/basic/features');
