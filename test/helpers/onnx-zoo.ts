@@ -2,19 +2,23 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../../src/basic/features';
 import { Rng } from '../../src/basic/random';
 import { BaseModel } from '../../src/basic/model/base-model';
-import { DeepFM, DCNv2, DIN, DIEN } from '../../src/models/ranking';
-import { SharedBottom, MMoE, PLE, ESMM, POSO } from '../../src/models/multitask';
-import { DSSM, YouTubeDNN, MIND, MatchModel } from '../../src/models/match';
+import { DeepFM, DCNv2, DIN, DIEN, LR, FM, FFM, AFM, NFM, PNN, WideDeep, XDeepFM, DCN, AutoInt, FiBiNET, DLRM, MaskNet, EulerNet, BST } from '../../src/models/ranking';
+import { SharedBottom, MMoE, PLE, ESMM, POSO, CrossStitch, AITM, HMoE, PEPNet, APG, SNRTrans } from '../../src/models/multitask';
+import { DSSM, YouTubeDNN, MIND, ComiRec, MatchModel } from '../../src/models/match';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
 
 /** Small retrieval task (users with histories, 40 items) for the match models. */
 export const matchTask = () => syntheticRetrieval({ numUsers: 60, numItems: 40, numClusters: 4, clustersPerUser: [1, 2], historyLen: 5, trainPerUser: 4, testPerUser: 1, embeddingDim: 8, seed: 5 });
 
+type MatchTask = ReturnType<typeof matchTask>;
+
 /** Match models: exported as the user tower (user columns -> user vectors) plus the item embedding matrix. */
-export const MATCH_ZOO: Array<[string, (t: ReturnType<typeof matchTask>) => MatchModel]> = [
+export const MATCH_ZOO: Array<[string, (t: MatchTask) => MatchModel]> = [
   ['DSSM', (t) => new DSSM({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, userMlp: { dims: [16] }, itemMlp: { dims: [16] }, outputDim: 8, seed: 3 })],
   ['YouTubeDNN', (t) => new YouTubeDNN({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, mlp: { dims: [16] }, seed: 3 })],
   ['MIND', (t) => new MIND({ userFeatures: t.userFeatures, itemFeatures: t.itemFeatures, numInterests: 3, mlp: { dims: [16] }, seed: 3 })],
+  ['ComiRec', (t) => new ComiRec({ userFeatures: t.userFeatures.filter((f) => f.name === 'hist'), itemFeatures: t.itemFeatures, numInterests: 3, seed: 3 })],
+  ['ComiRec-DR', (t) => new ComiRec({ userFeatures: t.userFeatures.filter((f) => f.name === 'hist'), itemFeatures: t.itemFeatures, variant: 'dr', numInterests: 3, seed: 3 })],
 ];
 
 const item = { vocabSize: 40, embeddingDim: 8, embeddingName: 'item' };
@@ -62,4 +66,25 @@ export const RANKING_ZOO: Array<[string, () => BaseModel]> = [
   ['PLE', () => new PLE({ ...zooFeatures(), ...tasks, numLevels: 2, taskExperts: 1, sharedExperts: 2, expert: small, tower: { dims: [8] }, seed: 1 })],
   ['ESMM', () => new ESMM({ ...zooFeatures(), ctrTower: small, cvrTower: small, seed: 1 })],
   ['POSO', () => new POSO({ ...zooFeatures(), ...tasks, personalizationFeatures: ['segment', 'price'], mlp: small, seed: 1 })],
+  ['LR', () => new LR({ ...zooFeatures(), sequenceFeatures: [], seed: 1 })],
+  ['FM', () => new FM({ ...zooFeatures(), seed: 1 })],
+  ['FFM', () => new FFM({ ...zooFeatures(), sequenceFeatures: [], seed: 1 })],
+  ['AFM', () => new AFM({ ...zooFeatures(), attentionDim: 4, seed: 1 })],
+  ['NFM', () => new NFM({ ...zooFeatures(), mlp: small, seed: 1 })],
+  ['PNN', () => new PNN({ ...zooFeatures(), product: 'inner', mlp: small, seed: 1 })],
+  ['WideDeep', () => new WideDeep({ ...zooFeatures(), mlp: small, seed: 1 })],
+  ['xDeepFM', () => new XDeepFM({ ...zooFeatures(), cin: { layerSizes: [4, 4] }, mlp: small, seed: 1 })],
+  ['DCN', () => new DCN({ ...zooFeatures(), numCrossLayers: 2, mlp: small, seed: 1 })],
+  ['AutoInt', () => new AutoInt({ ...zooFeatures(), numLayers: 2, mlp: small, seed: 1 })],
+  ['FiBiNET', () => new FiBiNET({ ...zooFeatures(), reductionRatio: 2, mlp: small, seed: 1 })],
+  ['DLRM', () => new DLRM({ ...zooFeatures(), bottomMlp: { dims: [16] }, topMlp: small, seed: 1 })],
+  ['MaskNet', () => new MaskNet({ ...zooFeatures(), structure: 'parallel', numBlocks: 2, blockDim: 8, mlp: small, seed: 1 })],
+  ['EulerNet', () => new EulerNet({ ...zooFeatures(), orderList: [4, 4], seed: 1 })],
+  ['BST', () => new BST({ ...zooFeatures(), ...roles, numBlocks: 1, mlp: small, seed: 1 })],
+  ['CrossStitch', () => new CrossStitch({ ...zooFeatures(), ...tasks, column: { dims: [16, 8] }, seed: 1 })],
+  ['AITM', () => new AITM({ ...zooFeatures(), ...tasks, encoder: { dims: [16, 8] }, seed: 1 })],
+  ['HMoE', () => new HMoE({ ...zooFeatures(), ...tasks, scenarioFeature: 'segment', sharedExperts: 2, scenarioExperts: 1, expert: small, seed: 1 })],
+  ['PEPNet', () => new PEPNet({ ...zooFeatures(), ...tasks, domainFeatures: ['segment'], personalizationFeatures: ['user', 'price'], tower: small, gate: { dims: [8] }, seed: 1 } as ConstructorParameters<typeof PEPNet>[0])],
+  ['APG', () => new APG({ ...zooFeatures(), ...tasks, conditionFeatures: ['segment'], dims: [16, 8], rank: 4, seed: 1 })],
+  ['SNRTrans', () => new SNRTrans({ ...zooFeatures(), ...tasks, numLower: 2, lower: small, upperDim: 8, seed: 1 })],
 ];

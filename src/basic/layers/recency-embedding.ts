@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { customOp } from './custom-op';
 import { init, Module } from './module';
 
 /**
  * Learned embeddings of how far back a behaviour lies: the token t of a row with `len` real items gets row
  * len - t (1 = most recent), a target or non-sequence token row 0. Left-aligned histories of different lengths
  * then share one meaning per row ("k steps before the request"), which absolute positions lack.
- * The row lookup and its gradient's scatter-add run on the host (tf.gather's gradient is missing on wasm; the
- * table is tiny).
+ * The row lookup is a one-hot product (tf.gather's gradient is missing on wasm; the table is tiny).
  */
 export class RecencyEmbedding extends Module {
   readonly table: tf.Variable;
@@ -24,39 +22,25 @@ export class RecencyEmbedding extends Module {
   }
 
   /**
-   * Time-major [L, B, dim] offsets for histories of padded length L with real lengths `lengths` [B]; padded slots
-   * get row 0 too (their attention weight is zero anyway).
+   * Time-major [L, B, dim] offsets for left-aligned histories with 0/1 mask [B, L]; padded slots get row 0 too
+   * (their attention weight is zero anyway). The rows are picked by a one-hot product computed from the mask in
+   * tensor ops (exact: one nonzero term per row), so an exported graph (ONNX) derives them from the id column.
    */
-  forHistories(L: number, lengths: ArrayLike<number>): tf.Tensor3D {
+  forHistories(mask: tf.Tensor2D): tf.Tensor3D {
+    const [B, L] = mask.shape;
     if (L > this.maxLen) throw new Error(`RecencyEmbedding: history of ${L} positions exceeds maxLen ${this.maxLen}`);
-    const B = lengths.length;
-    const rows = new Int32Array(L * B);
-    for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) rows[t * B + b] = lengths[b] - t;
-    return gatherRows(this.table, rows, [L, B, this.dim]) as tf.Tensor3D;
+    const K = this.maxLen + 1;
+    return tf.tidy(() => {
+      const lengths = tf.sum(mask, 1).reshape([1, B]);
+      const steps = tf.range(0, L, 1, 'float32').reshape([L, 1]);
+      const rows = tf.mul(tf.sub(lengths, steps), tf.transpose(mask)); // [L, B]: len - t on real slots, 0 on padding
+      const oneHot = tf.cast(tf.equal(rows.reshape([L * B, 1]), tf.range(0, K, 1, 'float32').reshape([1, K])), 'float32');
+      return tf.matMul(oneHot, this.table).reshape([L, B, this.dim]) as tf.Tensor3D;
+    });
   }
 
   /** Row 0 (the request itself) as [1, 1, dim], to broadcast over target / non-sequence tokens. */
   present(): tf.Tensor3D {
     return tf.slice(this.table, [0, 0], [1, this.dim]).reshape([1, 1, this.dim]) as tf.Tensor3D;
   }
-}
-
-/** table[rows[i]] for every i, shaped `shape` (last axis = table width), differentiable in `table`. */
-function gatherRows(table: tf.Variable, rows: Int32Array, shape: number[]): tf.Tensor {
-  const [K, D] = table.shape;
-  const op = customOp(([w]) => {
-    const values = w.dataSync() as Float32Array;
-    const out = new Float32Array(rows.length * D);
-    for (let i = 0; i < rows.length; i++) out.set(values.subarray(rows[i] * D, rows[i] * D + D), i * D);
-    return {
-      value: tf.tensor(out, shape, 'float32'),
-      gradFunc: (dy: tf.Tensor) => {
-        const g = dy.dataSync() as Float32Array;
-        const acc = new Float32Array(K * D);
-        for (let i = 0; i < rows.length; i++) for (let d = 0; d < D; d++) acc[rows[i] * D + d] += g[i * D + d];
-        return tf.tensor2d(acc, [K, D]);
-      },
-    };
-  });
-  return op(table);
 }

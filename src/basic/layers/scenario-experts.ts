@@ -38,19 +38,22 @@ export class ScenarioExpertMixture extends Module {
     this.outputDim = this.experts.outputDim;
   }
 
-  /** Additive gate mask [B, E] for scenario ids (0 on allowed experts, a large negative number elsewhere). */
+  /**
+   * Additive gate mask [B, E] for scenario ids (0 on allowed experts, a large negative number elsewhere): rows of a
+   * per-scenario mask table gathered by id, so an exported graph (ONNX) computes it from the id column.
+   */
   mask(scenarioIds: ArrayLike<number>): tf.Tensor2D {
     const { sharedExperts, scenarioExperts } = this.cfg;
-    const B = scenarioIds.length;
     const E = this.numExperts;
-    const m = new Float32Array(B * E).fill(-1e9);
-    for (let b = 0; b < B; b++) {
-      const s = scenarioIds[b];
+    for (const s of Array.from(scenarioIds)) {
       if (!(s >= 0 && s < this.numScenarios)) throw new Error(`ScenarioExpertMixture: scenario id ${s} outside [0, ${this.numScenarios})`);
-      for (let k = 0; k < sharedExperts; k++) m[b * E + k] = 0;
-      for (let k = 0; k < scenarioExperts; k++) m[b * E + sharedExperts + s * scenarioExperts + k] = 0;
     }
-    return tf.tensor2d(m, [B, E]);
+    const table = new Float32Array(this.numScenarios * E).fill(-1e9);
+    for (let s = 0; s < this.numScenarios; s++) {
+      for (let k = 0; k < sharedExperts; k++) table[s * E + k] = 0;
+      for (let k = 0; k < scenarioExperts; k++) table[s * E + sharedExperts + s * scenarioExperts + k] = 0;
+    }
+    return tf.tidy(() => tf.gather(tf.tensor2d(table, [this.numScenarios, E]), tf.tensor1d(Int32Array.from(scenarioIds), 'int32')));
   }
 
   /** One mixed representation [B, H] per task. */

@@ -39,6 +39,20 @@ function onnxDtype(dtype: string): number {
   throw new OnnxExportError(`dtype '${dtype}' has no ONNX mapping here`);
 }
 
+/**
+ * atan2(y, x) (ONNX has no Atan2): atan(y / x), shifted by ±π where x < 0 (by the sign of y), and ±π/2 or 0 where
+ * x = 0; the ratio divides by 1 there so no NaN reaches the Where.
+ */
+function atan2(g: OnnxGraphBuilder, y: string, x: string): string {
+  const zero = g.floatConst([0], []);
+  const xIsZero = g.op('Equal', [x, zero]);
+  const safeX = g.op('Where', [xIsZero, g.floatConst([1], []), x]);
+  const base = g.op('Atan', [g.op('Div', [y, safeX])]);
+  const halfTurn = g.op('Where', [g.op('Less', [y, zero]), g.floatConst([-Math.PI], []), g.floatConst([Math.PI], [])]);
+  const shifted = g.op('Where', [g.op('Less', [x, zero]), g.op('Add', [base, halfTurn]), base]);
+  return g.op('Where', [xIsZero, g.op('Mul', [g.op('Sign', [y]), g.floatConst([Math.PI / 2], [])]), shifted]);
+}
+
 /** tfjs activation names of fused kernels. */
 function activation(g: OnnxGraphBuilder, x: string, act: unknown, alpha: unknown, prelu: string | undefined): string {
   switch (act ?? 'linear') {
@@ -113,6 +127,10 @@ const HANDLERS: Record<string, Handler> = {
   Abs: unary('Abs'),
   Softplus: unary('Softplus'),
   Erf: unary('Erf'),
+  Sin: unary('Sin'),
+  Cos: unary('Cos'),
+  Atan: unary('Atan'),
+  Atan2: (g, ins) => [atan2(g, ins[0], ins[1])],
   Sign: unary('Sign'),
   Floor: unary('Floor'),
   Ceil: unary('Ceil'),

@@ -54,8 +54,7 @@ export class BST extends BaseModel {
     const B = inputs.batchSize;
     const { items, mask } = this.input.sequence(inputs, this.behavior.name);
     const L = items.shape[1];
-    const lengths = lengthsOf(mask);
-    const history = tf.add(tf.transpose(items, [1, 0, 2]), this.recency.forHistories(L, lengths));
+    const history = tf.add(tf.transpose(items, [1, 0, 2]), this.recency.forHistories(mask));
     const target = tf.add(this.input.sparseEmbedding(inputs, this.target.name).expandDims(0), this.recency.present());
     let tokens = tf.concat([history, target], 0) as tf.Tensor3D; // [L + 1, B, D]
     const keyMask = tf.concat([tf.transpose(mask), tf.ones([1, B])], 0) as tf.Tensor2D;
@@ -66,19 +65,6 @@ export class BST extends BaseModel {
     const historyMean = tf.div(historySum, tf.maximum(tf.sum(mask, 1, true), 1));
     return this.mlp.apply(tf.concat([this.input.flat(inputs), targetOut, historyMean], 1) as tf.Tensor2D, ctx);
   }
-}
-
-/** Real lengths of left-aligned histories from their 0/1 mask [B, L]. */
-export function lengthsOf(mask: tf.Tensor2D): Int32Array {
-  const [B, L] = mask.shape;
-  const m = mask.dataSync();
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    let n = 0;
-    for (let t = 0; t < L; t++) n += m[b * L + t] > 0 ? 1 : 0;
-    out[b] = n;
-  }
-  return out;
 }
 
 models.register(BST.modelName, BST);
