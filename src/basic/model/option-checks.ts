@@ -1,18 +1,9 @@
 import { checkOptionKeys, KeySchema } from '../options-schema';
 import { COMPILE_OPTION_KEYS, FIT_OPTION_KEYS, INFERENCE_OPTION_KEYS, MODEL_OPTION_KEYS, STREAM_FIT_OPTION_KEYS } from './option-schemas.generated';
 
-/*
- * Options being added on other branches at the same time (issue 17: schedules, clipping, L1, task balancing,
- * ignored labels; issue 16/17: validation split and run log). Listed here so that strict checking accepts them
- * as soon as those branches merge; once their interfaces are in, regenerating option-schemas.generated.ts
- * covers them and these lines can go.
- */
-const PENDING_COMPILE_KEYS: KeySchema = { schedule: true, clipNorm: true, clipValue: true, l1: true, taskBalancing: true, ignoreLabel: true };
-const PENDING_FIT_KEYS: KeySchema = { validationSplit: true, validationSplitBy: true, runLog: true };
-
-export const COMPILE_KEYS: KeySchema = { ...COMPILE_OPTION_KEYS, ...PENDING_COMPILE_KEYS };
-export const FIT_KEYS: KeySchema = { ...FIT_OPTION_KEYS, ...PENDING_FIT_KEYS };
-export const STREAM_FIT_KEYS: KeySchema = { ...STREAM_FIT_OPTION_KEYS, ...PENDING_FIT_KEYS };
+export const COMPILE_KEYS: KeySchema = COMPILE_OPTION_KEYS;
+export const FIT_KEYS: KeySchema = FIT_OPTION_KEYS;
+export const STREAM_FIT_KEYS: KeySchema = STREAM_FIT_OPTION_KEYS;
 export const INFERENCE_KEYS: KeySchema = INFERENCE_OPTION_KEYS;
 
 /** The declared config keys of a model class, or null for a class registered outside the library. */
