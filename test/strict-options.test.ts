@@ -83,8 +83,13 @@ describe('compile, fit, evaluate and predict options', () => {
     expect(() => m.compile({ metrics: 'auc' } as never)).toThrow(/metrics must be a list of metric names, e.g. metrics: \['auc'\] \(got "auc"\)/);
     m.dispose();
   });
-  it('options being added on other branches are already known (schedule, clipNorm, ...)', () => {
-    for (const k of ['schedule', 'clipNorm', 'clipValue', 'l1', 'taskBalancing', 'ignoreLabel']) expect(COMPILE_KEYS[k]).toBe(true);
+  it('training controls are checked down to their nested keys (schedule, clipping, L1, task balancing, missing labels)', () => {
+    for (const k of ['clipNorm', 'clipValue', 'denseL1', 'embeddingL1', 'ignoreLabel', 'taskBalancing']) expect(COMPILE_KEYS[k]).toBeTruthy();
+    const m = new DeepFM({ sparseFeatures: [item], mlp: { dims: [4] } });
+    expect(() => m.compile({ schedule: { type: 'cosine', warmupStep: 10 } } as never)).toThrow(/compile options: unknown option 'schedule.warmupStep'; did you mean 'warmupSteps'/);
+    expect(() => m.compile({ l1: 1e-4 } as never)).toThrow(/compile options: unknown option 'l1'/);
+    expect(() => m.compile({ clipNorm: 1, schedule: { type: 'step', stepSize: 100, gamma: 0.5 } })).not.toThrow();
+    m.dispose();
   });
 });
 

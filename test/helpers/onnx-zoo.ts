@@ -41,6 +41,7 @@ export function zooData(rows: number, seed = 1): Record<string, Int32Array | Flo
     for (let j = 0; j < len; j++) hist[i * 6 + j] = 1 + Math.floor(rng.uniform(0, 39));
   }
   const label = () => Float32Array.from({ length: rows }, () => (rng.uniform(0, 1) < 0.3 ? 1 : 0));
+  const click = label();
   return {
     item: int(40),
     user: int(30),
@@ -49,9 +50,10 @@ export function zooData(rows: number, seed = 1): Record<string, Int32Array | Flo
     price: Float32Array.from({ length: rows }, () => rng.uniform(-1, 1)),
     ctx: Float32Array.from({ length: rows * 2 }, () => rng.uniform(-1, 1)),
     label: label(),
-    click: label(),
+    click,
     like: label(),
-    conversion: label(),
+    // a conversion needs a click (ESMM's second label is click AND conversion)
+    conversion: Float32Array.from(click, (c) => (c === 1 && rng.uniform(0, 1) < 0.5 ? 1 : 0)),
   };
 }
 
