@@ -3,39 +3,21 @@
  * deepfm-ctr data)?
  *   A. DeepFM (MLP [256, 128]) with a constant rate vs linear warmup + cosine decay, same base rate (1e-3),
  *      same epochs (3), batch 1024, one run per seed; test AUC.
- *   B. Logistic regression trained with FTRL-Proximal vs Adam. The model is resolved by name ('LR') from the
- *      model registry; until that model is merged, a first-order-only stand-in defined here (bias + one weight
- *      per id + dense weights: the same model) is used. Each optimizer's rate is picked on the validation split
- *      from a small grid; test AUC of the picked rate is reported.
+ *   B. Logistic regression (the registry's 'LR' model) trained with FTRL-Proximal vs Adam. Each optimizer's rate
+ *      is picked on the validation split from a small grid; test AUC of the picked rate is reported.
  *
  *   npx ts-node --transpile-only benchmarks/training-controls.ts [--part A|B|AB] [--seeds 7,8,9] [--rows 200000] [--epochs 3]
  */
-import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import { BaseModel, ModelInputs } from '../src/basic/model/base-model';
-import { BaseModelConfig, CompileOptions } from '../src/basic/model/types';
-import { LinearTerm } from '../src/basic/layers/linear';
+import { BaseModel } from '../src/basic/model/base-model';
+import { CompileOptions } from '../src/basic/model/types';
 import { models } from '../src/basic/model/model-registry';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import '../src/models/ranking';
 import { arg } from './lib/args';
-
-/** Logistic regression on every feature: what the registry's 'LR' model computes, for runs before it is merged. */
-class FirstOrderStandIn extends BaseModel {
-  static readonly modelName = 'FirstOrderStandIn';
-  private readonly linear: LinearTerm;
-  constructor(config: BaseModelConfig) {
-    super(config);
-    this.requestEmbedding({ key: 'linear', kind: 'stack', features: this.sparseFeatures.map((f) => f.name), variant: 'linear' });
-    this.linear = this.addChild('linear', new LinearTerm(this.denseDim(), this.initRng));
-  }
-  protected forward(inputs: ModelInputs): tf.Tensor2D {
-    return this.linear.apply(inputs.embeddings.linear as tf.Tensor3D, inputs.dense);
-  }
-}
 
 const rows = Number(arg('rows', '200000'));
 const epochs = Number(arg('epochs', '3'));
@@ -82,10 +64,10 @@ async function main(): Promise<void> {
     for (const [v, xs] of Object.entries(results)) console.log(`A. DeepFM test AUC, ${v}: ${fmt(xs)}`);
   }
   if (part.includes('B')) {
-    const lrModel = models.has('LR') ? models.resolve('LR') : FirstOrderStandIn;
+    const lrModel = models.resolve('LR');
     const grids: Record<string, CompileOptions[]> = {
       adam: [1e-3, 3e-3, 1e-2].map((lr) => ({ optimizer: 'adam', lr })),
-      ftrl: [0.5, 1, 2, 4].map((lr) => ({ optimizer: 'ftrl', lr, embeddingLr: lr })),
+      ftrl: [0.5, 1, 2, 4, 8, 16].map((lr) => ({ optimizer: 'ftrl', lr, embeddingLr: lr })),
     };
     const picked: Record<string, number[]> = { adam: [], ftrl: [] };
     for (const seed of seeds) {
