@@ -1,7 +1,7 @@
 /**
  * Every ```ts block in README.md and docs/*.md either runs or is marked as a deliberate fragment with
  * `<!-- not-run: reason -->` on the line before its fence. Runnable blocks run in this process, one after the
- * other, each in a fresh temporary working directory, with `from 'nextrec-ts'` (and the `./src/...` imports of
+ * other, each in a fresh temporary working directory holding the files of test/fixtures/docs, with `from 'nextrec-ts'` (and the `./src/...` imports of
  * in-repository examples) resolved to this repository's sources.
  */
 import * as fs from 'fs';
@@ -12,6 +12,8 @@ import { transformSync } from 'esbuild';
 
 const REPO = path.resolve(__dirname, '..');
 const NOT_RUN = /^<!--\s*not-run:\s*(\S[^>]*?)\s*-->$/;
+/** Small input files the examples read by name (train.csv, new_rows.csv), copied into each block's directory. */
+const FIXTURES = path.join(REPO, 'test/fixtures/docs');
 
 interface DocBlock {
   file: string;
@@ -84,6 +86,7 @@ function runBlockInChild(block: DocBlock, dir: string): void {
 async function runBlock(block: DocBlock): Promise<void> {
   if (/from 'onnxruntime-node'/.test(block.code)) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrec-doc-'));
+    fs.cpSync(FIXTURES, dir, { recursive: true });
     try {
       runBlockInChild(block, dir);
     } finally {
@@ -94,6 +97,7 @@ async function runBlock(block: DocBlock): Promise<void> {
   const mod: { exports: { run?: () => Promise<void> } } = { exports: {} };
   new Function('exports', 'require', 'module', 'process', toModule(block.code))(mod.exports, requireFor, mod, blockProcess);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrec-doc-'));
+  fs.cpSync(FIXTURES, dir, { recursive: true });
   const cwd = process.cwd();
   const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   process.chdir(dir);
@@ -110,6 +114,10 @@ describe('code blocks in README.md and docs/*.md', () => {
   it('finds the blocks, and every not-run marker gives a reason', () => {
     expect(BLOCKS.length).toBeGreaterThan(20);
     expect(BLOCKS.filter((b) => b.notRun === undefined).length).toBeGreaterThan(5);
+    const malformed = FILES.flatMap((f) => fs.readFileSync(path.join(REPO, f), 'utf8').split('\n')
+      .map((l, i) => ({ at: `${f}:${i + 1}`, l: l.trim() }))
+      .filter(({ l }) => /<!--\s*not-run/.test(l) && !NOT_RUN.test(l)).map(({ at }) => at));
+    expect(malformed).toEqual([]);
   });
 
   it('rejects a block that does not run (the check can fail)', async () => {
