@@ -41,9 +41,19 @@ describe('npm pack + install into a project outside the repository', () => {
   it('packs dist/ with every entry point, and a fresh project imports, trains and predicts', () => {
     const packDir = path.join(tmp, 'pack');
     fs.mkdirSync(packDir);
+    // pack a copy of the package sources so that the build does not leave a dist/ in the checkout (bin/ prefers a
+    // dist/ when there is one, and it would go stale as src/ changes)
+    const source = path.join(tmp, 'source');
+    fs.mkdirSync(source);
+    for (const entry of fs.readdirSync(REPO)) {
+      if (/^(package\.json|tsconfig(\.build)?\.json|README\.md|LICENSE.*|src|bin)$/.test(entry)) {
+        fs.cpSync(path.join(REPO, entry), path.join(source, entry), { recursive: true });
+      }
+    }
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(source, 'node_modules'));
     // prepack runs `npm run build`, so this also checks that dist/ compiles from tsconfig.build.json
     const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], {
-      cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
+      cwd: source, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20,
     });
     const info = JSON.parse(packed.slice(packed.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const tarball = path.join(packDir, info[0].filename);
