@@ -15,7 +15,7 @@
 import { writeFileSync, mkdirSync } from 'fs';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import type { ColumnarInput } from '../src/basic/data/dataset';
+import type { ColumnarInput } from '../src/basic/dataset/dataset';
 import type { BaseModel } from '../src/basic/model/base-model';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { DCNv2 } from '../src/models/ranking/dcnv2';

@@ -11,7 +11,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SparseFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { BaseModel } from '../src/basic/model/base-model';
-import { ColumnarInput } from '../src/basic/data/dataset';
+import { ColumnarInput } from '../src/basic/dataset/dataset';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { AITM, APG, CrossStitch, ESMM, HMoE, MMoE, PEPNet, PLE, POSO, SharedBottom, SNRTrans } from '../src/models/multitask';
 import { arg } from './lib/args';

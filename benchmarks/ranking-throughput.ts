@@ -18,7 +18,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SparseFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { BaseModel } from '../src/basic/model/base-model';
-import { ColumnarInput } from '../src/basic/data/dataset';
+import { ColumnarInput } from '../src/basic/dataset/dataset';
 import { syntheticInterestSequence } from '../src/data/synthetic/interest-sequence';
 import { DCNv2 } from '../src/models/ranking/dcnv2';
 import { DeepFM } from '../src/models/ranking/deepfm';

@@ -15,7 +15,7 @@ export * from './basic/store';
 export * from './basic/fetch-store';
 export * from './basic/model/base-model';
 export * from './basic/model/types';
-export * from './basic/data/dataset';
+export * from './basic/dataset/dataset';
 export * from './models/ranking';
 export * from './models/match';
 export * from './models/multitask';

@@ -12,7 +12,7 @@ import { initBackend, shutdownBackend } from './basic/backend';
 import { BaseModel } from './basic/model/base-model';
 import { models } from './basic/model/model-registry';
 import { withTaskProgress } from './basic/progress';
-import type { ColumnarInput } from './basic/data/dataset';
+import type { ColumnarInput } from './basic/dataset/dataset';
 import { DataProcessor, DataProcessorConfig, StreamOptions } from './data/processor';
 import { FileStore } from './data/file-store';
 import { readAll } from './data/raw';

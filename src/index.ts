@@ -57,6 +57,6 @@ export * from './basic/layers/mask-block';
 export * from './basic/layers/euler-interaction';
 export * from './basic/layers/recency-embedding';
 export * from './loss/grouped';
-export { groupBatches } from './basic/data/group-batches';
+export { groupBatches } from './basic/dataset/group-batches';
 export { syntheticGroupedRanking } from './data/synthetic/grouped';
 export type { SyntheticGroupedRanking, SyntheticGroupedRankingOptions } from './data/synthetic/grouped';

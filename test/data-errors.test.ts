@@ -3,7 +3,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DataProcessor, DataProcessorConfig } from '../src/data/processor';
-import { DataError } from '../src/basic/data/dataset';
+import { DataError } from '../src/basic/dataset/dataset';
 import { parquetSource } from '../src/data/readers/duckdb';
 import { csvSource } from '../src/data/readers/csv';
 

@@ -14,7 +14,7 @@ import {
   CRITEO_SPARSE,
 } from '../src/data/loaders';
 import { DataProcessor } from '../src/data/processor';
-import { Dataset } from '../src/basic/data/dataset';
+import { Dataset } from '../src/basic/dataset/dataset';
 
 const FX = path.join(__dirname, 'fixtures');
 let empty: string;

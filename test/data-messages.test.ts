@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { DataProcessor } from '../src/data/processor';
-import { Dataset } from '../src/basic/data/dataset';
+import { Dataset } from '../src/basic/dataset/dataset';
 import { SequenceFeature, SparseFeature } from '../src/basic/features';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { DataProcessor } from '../src/data/processor';
-import { Dataset } from '../src/basic/data/dataset';
+import { Dataset } from '../src/basic/dataset/dataset';
 import { MemoryStore } from '../src/basic/store';
 import { hashString } from '../src/data/raw';
 

@@ -5,8 +5,8 @@ import { DataProcessor, DataProcessorConfig } from '../src/data/processor';
 import { csvSource } from '../src/data/readers/csv';
 import { duckdbSource, parquetSource } from '../src/data/readers/duckdb';
 import { jsonlSource } from '../src/data/readers/jsonl';
-import { bufferedBatches, concatColumns } from '../src/basic/data/stream';
-import { Dataset, ColumnarInput } from '../src/basic/data/dataset';
+import { bufferedBatches, concatColumns } from '../src/basic/dataset/stream';
+import { Dataset, ColumnarInput } from '../src/basic/dataset/dataset';
 import { Rng } from '../src/basic/random';
 import { DuckDBInstance } from '@duckdb/node-api';
 

@@ -6,8 +6,8 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { Rng } from '../src/basic/random';
 import { SparseFeature } from '../src/basic/features';
-import { ColumnarInput, Dataset } from '../src/basic/data/dataset';
-import { BatchSource, bufferedBatches } from '../src/basic/data/stream';
+import { ColumnarInput, Dataset } from '../src/basic/dataset/dataset';
+import { BatchSource, bufferedBatches } from '../src/basic/dataset/stream';
 import { DataProcessor } from '../src/data/processor';
 import { syntheticCtrStream } from '../src/data/synthetic/ctr-stream';
 

@@ -1,6 +1,6 @@
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../src/data/synthetic/next-item';
-import { Dataset } from '../src/basic/data/dataset';
+import { Dataset } from '../src/basic/dataset/dataset';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 import { syntheticFunnel } from '../src/data/synthetic/funnel';
 import { syntheticTwoTasks } from '../src/data/synthetic/multitask';

@@ -5,7 +5,7 @@ import { MemoryStore } from '../src/basic/store';
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
 import { SDM } from '../src/models/match/sdm';
 import { MatchModel } from '../src/models/match/match-model';
-import { ColumnarInput } from '../src/basic/data/dataset';
+import { ColumnarInput } from '../src/basic/dataset/dataset';
 
 beforeAll(async () => {
   await initBackend({ log: false });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { applyGroupedLoss, approxNdcg, groupBpr, GroupedLossFn, listMle, listNet } from '../src/loss/grouped';
-import { groupBatches } from '../src/basic/data/group-batches';
+import { groupBatches } from '../src/basic/dataset/group-batches';
 import { syntheticGroupedRanking } from '../src/data/synthetic/grouped';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { Rng } from '../src/basic/random';

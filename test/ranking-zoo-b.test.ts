@@ -3,7 +3,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { BaseModel } from '../src/basic/model/base-model';
 import { models } from '../src/basic/model/model-registry';
 import { MemoryStore } from '../src/basic/store';
-import { ColumnarInput } from '../src/basic/data/dataset';
+import { ColumnarInput } from '../src/basic/dataset/dataset';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 import { syntheticInterestSequence } from '../src/data/synthetic/interest-sequence';
 import '../src/models/ranking';

@@ -3,7 +3,7 @@ import { SparseTable } from '../src/basic/embedding/sparse-table';
 import { EmbeddingCollection } from '../src/basic/embedding/embedding-collection';
 import { IdAccumulator } from '../src/basic/embedding/id-accumulator';
 import { SparseFeature, SequenceFeature } from '../src/basic/features';
-import { Dataset } from '../src/basic/data/dataset';
+import { Dataset } from '../src/basic/dataset/dataset';
 import { hashBucket } from '../src/basic/embedding/hashing';
 
 beforeAll(async () => {

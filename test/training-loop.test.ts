@@ -5,7 +5,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { BaseModel } from '../src/basic/model/base-model';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
-import { splitForValidation } from '../src/basic/data/validation-split';
+import { splitForValidation } from '../src/basic/dataset/validation-split';
 import { MemoryRunLog, parseRunLog } from '../src/basic/run-log';
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { SequenceFeature } from '../../src/basic/features';
 import { auc } from '../../src/basic/metrics';
-import type { ColumnarInput } from '../../src/basic/data/dataset';
+import type { ColumnarInput } from '../../src/basic/dataset/dataset';
 import { DataProcessor, DataProcessorConfig } from '../../src/data/processor';
 import {
   DataSplit,

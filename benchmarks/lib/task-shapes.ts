@@ -4,7 +4,7 @@
  * retrieval ranked over the full catalogue (HR@k, NDCG@k, MRR).
  */
 import type { BaseModel } from '../../src/basic/model/base-model';
-import type { ColumnarInput } from '../../src/basic/data/dataset';
+import type { ColumnarInput } from '../../src/basic/dataset/dataset';
 import { auc } from '../../src/basic/metrics';
 
 /** A prepared leaderboard task. */

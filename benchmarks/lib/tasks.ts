@@ -4,7 +4,7 @@
  * Real datasets read from local files are in file-tasks.ts.
  */
 import type { BaseModel } from '../../src/basic/model/base-model';
-import type { ColumnarInput } from '../../src/basic/data/dataset';
+import type { ColumnarInput } from '../../src/basic/dataset/dataset';
 import { auc } from '../../src/basic/metrics';
 import { syntheticCtr } from '../../src/data/synthetic/ctr';
 import { syntheticCross3 } from '../../src/data/synthetic/cross3';

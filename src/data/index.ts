@@ -1,6 +1,6 @@
-export * from '../basic/data/dataset';
+export * from '../basic/dataset/dataset';
 export * from './raw';
-export * from '../basic/data/stream';
+export * from '../basic/dataset/stream';
 export * from './processor';
 export { csvSource } from './readers/csv';
 export type { CsvSourceOptions } from './readers/csv';

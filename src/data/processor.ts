@@ -2,7 +2,7 @@ import { suggestionText } from '../basic/options-schema';
 import { DenseFeature, SequenceFeature, SequencePooling, SparseFeature } from '../basic/features';
 import type { ModelStore } from '../basic/store';
 import type { TargetSpec } from '../basic/model/types';
-import { ColumnarInput, DataError } from '../basic/data/dataset';
+import { ColumnarInput, DataError } from '../basic/dataset/dataset';
 import {
   DataSourceInput,
   refineRowError,
@@ -21,8 +21,8 @@ import {
   showValue,
   toRawSource,
 } from './raw';
-import type { BatchSource } from '../basic/data/stream';
-import { concatColumns } from '../basic/data/stream';
+import type { BatchSource } from '../basic/dataset/stream';
+import { concatColumns } from '../basic/dataset/stream';
 
 /** How a dense column is scaled: (x-mean)/std, (x-min)/(max-min), log(1+max(x,0)), or left as is. */
 export type ScalerKind = 'standard' | 'minmax' | 'log' | 'none';

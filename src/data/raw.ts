@@ -1,4 +1,4 @@
-import { DataError } from '../basic/data/dataset';
+import { DataError } from '../basic/dataset/dataset';
 import { fmix32 } from '../basic/embedding/hashing';
 
 /**

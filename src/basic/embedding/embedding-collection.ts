@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../tfjs-setup';
 import { EmbeddedFeatureType, Feature } from '../features';
-import { Dataset } from '../data/dataset';
+import { Dataset } from '../dataset/dataset';
 import { hashBucket } from './hashing';
 import { IdAccumulator } from './id-accumulator';
 import { SparseOptimizerConfig } from './sparse-optimizer';

@@ -9,12 +9,12 @@ import { Rng } from '../random';
 import { losses, metrics, MetricSpec, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { applyGroupedLoss, isGroupedLoss } from '../../loss/grouped';
-import { Dataset, indexBatches, LabelSpec } from '../data/dataset';
+import { Dataset, indexBatches, LabelSpec } from '../dataset/dataset';
 import { maskedTaskLoss, resolveIgnoreLabels } from './missing-labels';
 import { createTaskBalancer, TaskBalancer } from './task-balancing';
 import { taskMetrics } from './task-metrics';
-import { groupBatches } from '../data/group-batches';
-import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../data/stream';
+import { groupBatches } from '../dataset/group-batches';
+import { BatchSource, bufferedBatches, defaultShuffleBuffer, StreamFitOptions } from '../dataset/stream';
 import { createProgress, ProgressSink } from '../progress';
 import { ModelStore, writeAtomically } from '../store';
 import { checkOptionKeys } from '../options-schema';
@@ -25,7 +25,7 @@ export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
 import { TrainingControls } from '../optim/training-controls';
 import { formatSummary, probeColumns, summaryRows } from './summary';
-import { splitForValidation, ValidationSplitBy } from '../data/validation-split';
+import { splitForValidation, ValidationSplitBy } from '../dataset/validation-split';
 import type { RunLogRecord, RunLogSink } from '../run-log';
 
 /**
@@ -634,7 +634,7 @@ export abstract class BaseModel extends Module {
     return this.trainLoop('fit', c, opts, epochs, batchSize, steps, createProgress(opts.verbose ?? 1), batches, valid);
   }
 
-  /** Rows of `fit({ validationSplit })` (see basic/data/validation-split.ts). */
+  /** Rows of `fit({ validationSplit })` (see basic/dataset/validation-split.ts). */
   private validationSplit(raw: DataInput, data: Dataset, opts: FitOptions): { train: Int32Array; valid: Int32Array } {
     const by: ValidationSplitBy = opts.validationSplitBy ?? 'random';
     let column: ArrayLike<number> | undefined;

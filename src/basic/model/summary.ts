@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../layers/module';
 import type { EmbeddingCollection } from '../embedding/embedding-collection';
 import type { Feature } from '../features';
-import type { ColumnarInput } from '../data/dataset';
+import type { ColumnarInput } from '../dataset/dataset';
 
 /** One row of a model summary. */
 export interface SummaryRow {

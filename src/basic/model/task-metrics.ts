@@ -1,5 +1,5 @@
 import { metrics, MetricOptions } from '../catalog';
-import { isIgnoredLabel } from '../data/dataset';
+import { isIgnoredLabel } from '../dataset/dataset';
 
 /** What `taskMetrics` needs about one target. */
 export interface MetricTask {

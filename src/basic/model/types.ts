@@ -1,6 +1,6 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../features';
 import { LossSpec } from '../../loss/pointwise';
-import { ColumnarInput, Dataset } from '../data/dataset';
+import { ColumnarInput, Dataset } from '../dataset/dataset';
 import type { ScheduleSpec } from '../optim/schedules';
 import type { RunLogSink } from '../run-log';
 import { TaskBalancingOption } from './task-balancing';

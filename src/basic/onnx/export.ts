@@ -14,7 +14,7 @@ import type { BaseModel, ModelInputs, OnnxExport, OnnxExportOptions } from '../m
 import type { ForwardContext } from '../layers/module';
 import type { EmbeddingBlock, EmbeddingRequest } from '../embedding/embedding-collection';
 import type { SparseTable } from '../embedding/sparse-table';
-import type { Dataset } from '../data/dataset';
+import type { Dataset } from '../dataset/dataset';
 import { OnnxDataType, OnnxValueInfo, encodeOnnxModel, valueInfo } from './onnx-proto';
 import { OnnxExportError, OnnxGraphBuilder } from './graph';
 import { traceBackend, traceKernels, TracedKernel } from './trace';

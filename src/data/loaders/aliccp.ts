@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'fs';
 import * as path from 'path';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { csvSource } from '../readers/csv';
 import { readTable, requireFiles, RawTable } from './common';
 import { TabularDataset } from './tabular';

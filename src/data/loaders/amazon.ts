@@ -1,4 +1,4 @@
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { csvSource } from '../readers/csv';
 import { jsonlSource } from '../readers/jsonl';
 import { readTable, requireFiles, toNumberColumn } from './common';

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'fs';
 import * as path from 'path';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { RawSource, RawTable } from '../raw';
 
 export type { RawTable };

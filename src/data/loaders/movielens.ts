@@ -1,4 +1,4 @@
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { csvSource } from '../readers/csv';
 import { readTable, requireFiles, toNumberColumn, RawTable } from './common';
 import { InteractionDataset } from './interactions';

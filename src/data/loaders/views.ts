@@ -1,5 +1,5 @@
 import { Rng } from '../../basic/random';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { keyOf } from '../raw';
 import { RawTable, tableColumn, takeRows } from './common';
 

@@ -1,6 +1,6 @@
 import { createReadStream, promises as fs } from 'fs';
 import { CsvError, parse } from 'csv-parse';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { ChunkOptions, DEFAULT_CHUNK_ROWS, RawChunk, RawSource, RowError } from '../raw';
 
 /** Options of {@link csvSource}. */

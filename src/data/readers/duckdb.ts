@@ -1,6 +1,6 @@
 import { existsSync } from 'fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { ChunkOptions, DEFAULT_CHUNK_ROWS, NumericStats, RawChunk, RawSource, StatsProvider, ValueCountSpec } from '../raw';
 
 /** Options of {@link duckdbSource}. Give exactly one of parquet, csv, query. */

@@ -1,6 +1,6 @@
 import { createReadStream } from 'fs';
 import { createInterface } from 'readline';
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { ChunkOptions, DEFAULT_CHUNK_ROWS, RawChunk, RawSource } from '../raw';
 import { assertFile } from './csv';
 

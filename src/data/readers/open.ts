@@ -1,4 +1,4 @@
-import { DataError } from '../../basic/data/dataset';
+import { DataError } from '../../basic/dataset/dataset';
 import { RawSource } from '../raw';
 import { csvSource } from './csv';
 import { parquetSource } from './duckdb';

@@ -1,6 +1,6 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
-import { ColumnarInput } from '../../basic/data/dataset';
+import { ColumnarInput } from '../../basic/dataset/dataset';
 import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** How strongly a returning user's personal taste drives clicks, by activity level (heavier users are pickier). */

@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
-import { ColumnarInput } from '../../basic/data/dataset';
-import type { BatchSource } from '../../basic/data/stream';
+import { ColumnarInput } from '../../basic/dataset/dataset';
+import type { BatchSource } from '../../basic/dataset/stream';
 import { sigmoid, ZipfSampler } from './common';
 
 /** Options of {@link syntheticCtrStream}. */

@@ -1,7 +1,7 @@
 import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { auc } from '../../basic/metrics';
-import { ColumnarInput } from '../../basic/data/dataset';
+import { ColumnarInput } from '../../basic/dataset/dataset';
 import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
 
 /** Options of {@link syntheticCtr}. */

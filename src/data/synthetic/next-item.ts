@@ -1,6 +1,6 @@
 import { Rng, sampleCategorical } from '../../basic/random';
 import { SequenceFeature, SparseFeature } from '../../basic/features';
-import { ColumnarInput } from '../../basic/data/dataset';
+import { ColumnarInput } from '../../basic/dataset/dataset';
 
 /** Options of {@link syntheticNextItem}. */
 export interface SyntheticNextItemOptions {

@@ -1,4 +1,4 @@
-import { BoundColumn, DataError, Dataset } from '../../basic/data/dataset';
+import { BoundColumn, DataError, Dataset } from '../../basic/dataset/dataset';
 import { DataInput } from '../../basic/model/types';
 import { Rng } from '../../basic/random';
 

@@ -11,7 +11,7 @@ import { SequenceFeature } from '../../basic/features';
 import { metrics } from '../../basic/catalog';
 import { models } from '../../basic/model/model-registry';
 import { Rng } from '../../basic/random';
-import { DataError, Dataset } from '../../basic/data/dataset';
+import { DataError, Dataset } from '../../basic/dataset/dataset';
 import { unitRms } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, rawColumn, sequenceLengths, timeMajorIds } from './batching';
 

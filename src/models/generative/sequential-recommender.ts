@@ -8,7 +8,7 @@ import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
 import { SequenceFeature } from '../../basic/features';
 import { Rng } from '../../basic/random';
 import { RankingAccumulator } from '../../basic/sequence-metrics';
-import { DataError, Dataset } from '../../basic/data/dataset';
+import { DataError, Dataset } from '../../basic/dataset/dataset';
 import { l2Normalize } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, maxLength, rawColumn, sequenceLengths, timeMajorIds } from './batching';
 

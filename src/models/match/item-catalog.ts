@@ -1,4 +1,4 @@
-import { ColumnarInput, Dataset } from '../../basic/data/dataset';
+import { ColumnarInput, Dataset } from '../../basic/dataset/dataset';
 import { Feature, SparseFeature } from '../../basic/features';
 import { bytesToFloats, checksum, ModelStore } from '../../basic/store';
 

@@ -1,4 +1,4 @@
-import { Dataset } from '../../basic/data/dataset';
+import { Dataset } from '../../basic/dataset/dataset';
 import { Rng } from '../../basic/random';
 import { ItemCatalog } from './item-catalog';
 

@@ -5,7 +5,7 @@ import { ForwardContext } from '../../basic/layers/module';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { productLogit } from '../../basic/layers/log-prob';
 import { Rng } from '../../basic/random';
-import { Dataset } from '../../basic/data/dataset';
+import { Dataset } from '../../basic/dataset/dataset';
 import { metrics } from '../../basic/catalog';
 import { models } from '../../basic/model/model-registry';
 import { MultiTaskConfig, MultiTaskModel } from './common';

@@ -8,7 +8,7 @@ import { GRU } from '../../basic/layers/gru';
 import { TargetAttention, TargetAttentionConfig } from '../../basic/layers/target-attention';
 import { models } from '../../basic/model/model-registry';
 import { bceWithLogits } from '../../loss/pointwise';
-import { Dataset } from '../../basic/data/dataset';
+import { Dataset } from '../../basic/dataset/dataset';
 import { BehaviorContext, BehaviorRoleConfig, resolveBehaviorRoles } from './behavior-context';
 
 /** How the interest evolving layer uses the attention scores a_t (DIEN paper, section 4.3). */

@@ -8,7 +8,7 @@ import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { SparseFeature } from '../../basic/features';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
 import { crossKey } from '../../basic/embedding/feature-cross';
-import { Dataset } from '../../basic/data/dataset';
+import { Dataset } from '../../basic/dataset/dataset';
 import { models } from '../../basic/model/model-registry';
 
 /** Wide & Deep settings. */
