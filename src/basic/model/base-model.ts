@@ -23,6 +23,12 @@ import { restoreModelState, saveModelState, snapshotState, restoreSnapshot, Mode
 
 export type { SaveOptions } from './persistence';
 import { encodeConfig } from './config-codec';
+import { joinPath, openRunLog, resolveStore } from './node-adapters';
+import { checkLoopOptions, gradientsFinite } from './step-checks';
+import { onnxExporterOrThrow, OnnxExport, OnnxExportOptions } from './onnx-hook';
+
+export { setOnnxExporter } from './onnx-hook';
+export type { OnnxExport, OnnxExportOptions } from './onnx-hook';
 import { TrainingControls } from '../optim/training-controls';
 import { formatSummary, probeColumns, summaryRows } from './summary';
 import { splitForValidation, ValidationSplitBy } from '../dataset/validation-split';
@@ -883,8 +889,7 @@ export abstract class BaseModel extends Module {
    * the Node entry ('nextrec-ts') installs; `import 'nextrec-ts/dist/basic/onnx'` does too.
    */
   async toOnnx(opts: OnnxExportOptions = {}): Promise<OnnxExport> {
-    if (!onnxExporter) throw new Error("toOnnx/exportOnnx: the ONNX exporter is not loaded; import it from 'nextrec-ts' (the Node entry) or src/basic/onnx");
-    return onnxExporter(this, opts);
+    return onnxExporterOrThrow()(this, opts);
   }
 
   /**
@@ -961,34 +966,6 @@ function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
   for (const a of items) yield f(a);
 }
 
-function checkLoopOptions(what: string, opts: { epochs?: number; batchSize?: number }): { epochs: number; batchSize: number } {
-  const epochs = opts.epochs ?? 1;
-  const batchSize = opts.batchSize ?? 1024;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`${what}: epochs must be a positive integer (got ${opts.epochs})`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${what}: batchSize must be a positive integer (got ${opts.batchSize})`);
-  return { epochs, batchSize };
-}
-
-/** One host read for all dense gradients (a sum is finite only if every term is), then the embedding gradients. */
-function gradientsFinite(dense: tf.Tensor[], blocks: Float32Array[]): boolean {
-  if (dense.length) {
-    const total = tf.tidy(() => tf.addN(dense.map((g) => tf.sum(tf.abs(g)))));
-    const v = total.dataSync()[0];
-    total.dispose();
-    if (!Number.isFinite(v)) {
-      // a huge but finite sum can overflow: check one tensor at a time before calling it non-finite
-      for (const g of dense) {
-        const ok = tf.tidy(() => tf.all(tf.isFinite(g)));
-        const finite = ok.dataSync()[0] === 1;
-        ok.dispose();
-        if (!finite) return false;
-      }
-    }
-  }
-  for (const b of blocks) for (let i = 0; i < b.length; i++) if (!Number.isFinite(b[i])) return false;
-  return true;
-}
-
 /** Fail early with a usable message instead of tfjs' internal one when no backend has been initialised yet. */
 function assertBackendReady(): void {
   try {
@@ -996,51 +973,4 @@ function assertBackendReady(): void {
   } catch {
     throw new Error("no tfjs backend is ready: call `await initBackend()` (from 'nextrec-ts') before creating models");
   }
-}
-
-/** A run log sink from fit's `runLog` option: a JSONL file path (Node only) or a sink. */
-function openRunLog(target: string | RunLogSink | undefined): RunLogSink | null {
-  if (target === undefined) return null;
-  if (typeof target !== 'string') {
-    if (!target || typeof target.write !== 'function') throw new Error('fit: runLog must be a file path or an object with a write(record) method');
-    return target;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { JsonlRunLog } = require('../../data/run-log-file') as typeof import('../../data/run-log-file');
-  return new JsonlRunLog(target);
-}
-
-/** `dir/name` for a checkpoint folder (string paths only: a ModelStore is not accepted as checkpointDir). */
-function joinPath(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
-}
-
-/** What {@link BaseModel.toOnnx} returns. */
-export interface OnnxExport {
-  bytes: Uint8Array;
-  signature: {
-    inputs: Array<{ name: string; dtype: 'int32' | 'float32'; shape: Array<number | 'batch'> }>;
-    outputs: Array<{ name: string; shape: Array<number | 'batch'>; columns?: string[] }>;
-  };
-}
-
-/** Options of {@link BaseModel.toOnnx}. */
-export interface OnnxExportOptions {
-  /** Store embedding tables as float16 (half the file; cast back to float32 in the graph). Default false. */
-  float16Tables?: boolean;
-}
-
-let onnxExporter: ((model: BaseModel, opts: OnnxExportOptions) => Promise<OnnxExport>) | null = null;
-
-/** Install the ONNX exporter (src/basic/onnx does this; kept out of BaseModel so browser bundles skip it). */
-export function setOnnxExporter(fn: (model: BaseModel, opts: OnnxExportOptions) => Promise<OnnxExport>): void {
-  onnxExporter = fn;
-}
-
-async function resolveStore(target: string | ModelStore): Promise<ModelStore> {
-  if (typeof target !== 'string') return target;
-  // the file store is Node-only; requiring it lazily keeps the core loadable in browsers
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { FileStore } = require('../../data/file-store') as typeof import('../../data/file-store');
-  return new FileStore(target);
 }

@@ -10,7 +10,8 @@
  * inputs (row 0 is padding and exports as zeros, as the host lookup skips it).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BaseModel, ModelInputs, OnnxExport, OnnxExportOptions } from '../model/base-model';
+import type { BaseModel, ModelInputs } from '../model/base-model';
+import type { OnnxExport, OnnxExportOptions } from '../model/onnx-hook';
 import type { ForwardContext } from '../layers/module';
 import type { EmbeddingBlock, EmbeddingRequest } from '../embedding/embedding-collection';
 import type { SparseTable } from '../embedding/sparse-table';

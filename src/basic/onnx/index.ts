@@ -2,7 +2,7 @@
  * ONNX export (Node entry; browser bundles leave it out). Importing this module installs the exporter behind
  * `model.toOnnx()` / `model.exportOnnx(path)`.
  */
-import { setOnnxExporter } from '../model/base-model';
+import { setOnnxExporter } from '../model/onnx-hook';
 import { rankingModelToOnnx } from './export';
 
 export { rankingModelToOnnx } from './export';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkedConfig } from '../../basic/model/option-checks';
+import { resolveStore } from '../../basic/model/node-adapters';
 import { BaseModel, ModelInputs, SaveOptions } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput, FitOptions, History } from '../../basic/model/types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature } from '../../basic/features';
@@ -925,14 +926,6 @@ function hasColumns(data: DataInput, names: string[]): boolean {
 
 async function* countingChunks<T, U>(chunks: AsyncIterable<T>, onChunk: (chunk: T) => U): AsyncGenerator<U> {
   for await (const c of chunks) yield onChunk(c);
-}
-
-async function resolveStore(target: string | ModelStore): Promise<ModelStore> {
-  if (typeof target !== 'string') return target;
-  // the file store is Node-only; requiring it lazily keeps the model code loadable in browsers
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { FileStore } = require('../../data/file-store') as typeof import('../../data/file-store');
-  return new FileStore(target);
 }
 
 /** The HNSW adapter loads a native package: required on first use so the core stays loadable in browsers. */
