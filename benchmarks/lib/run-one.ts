@@ -6,6 +6,7 @@ import { BenchConfig } from './config';
 import { makeTask } from './tasks';
 import type { BenchTask } from './task-shapes';
 import { buildFileTask, DataRef, FileTaskOptions } from './file-tasks';
+import { modelOptionKeys } from '../../src/basic/model/option-checks';
 
 /** One leaderboard row. */
 export interface BenchResult {
@@ -44,7 +45,7 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
     task = makeTask(config.data.synthetic, options);
   }
   const Cls = lib.modelRegistry.resolve(config.model);
-  const model = new Cls({ ...task.modelArgs, ...(config.params ?? {}) });
+  const model = new Cls({ ...argsDeclaredBy(config.model, task.modelArgs), ...(config.params ?? {}) });
   model.compile(config.compile ?? {});
   const fitOpts = { ...(config.fit ?? {}), ...(quick ? config.quickFit ?? {} : {}) };
   const t0 = performance.now();
@@ -82,4 +83,13 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
   model.dispose();
   await lib.shutdownBackend();
   return result;
+}
+
+/**
+ * A task offers feature roles (behaviorFeature, targetItemFeature, ...) to the models that read them; a model whose
+ * config does not declare a key gets none of it, so the strict option check still applies to the config's params.
+ */
+function argsDeclaredBy(modelName: string, args: Record<string, unknown>): Record<string, unknown> {
+  const declared = modelOptionKeys(modelName);
+  return declared ? Object.fromEntries(Object.entries(args).filter(([k]) => k in declared)) : args;
 }
