@@ -1,0 +1,13 @@
+{
+  "targets": [
+    {
+      "target_name": "nextrec_native",
+      "sources": ["native/nextrec_native.cc"],
+      "defines": ["<!@(node native/detect.js defines)", "NAPI_VERSION=8"],
+      "include_dirs": ["<!@(node native/detect.js includes)"],
+      "libraries": ["<!@(node native/detect.js libs)"],
+      "cflags_cc": ["-O2", "-std=c++17"],
+      "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O2", "-std=c++17"] }
+    }
+  ]
+}

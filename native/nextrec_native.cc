@@ -1,0 +1,212 @@
+// nextrec-ts optional native kernels: a row-major sgemm with a bias + activation epilogue that works in place on
+// Float32Array views of the tfjs wasm heap (no copies). Built at install when oneDNN or OpenBLAS is present; the
+// TypeScript adapter (src/basic/backend/native.ts) registers it over the wasm matMul kernels.
+#include <node_api.h>
+#include <dlfcn.h>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#if defined(NEXTREC_USE_DNNL)
+#include <oneapi/dnnl/dnnl.h>
+#elif defined(NEXTREC_USE_OPENBLAS)
+// declared here rather than through cblas.h, whose location differs between distributions
+extern "C" {
+enum { NEXTREC_CBLAS_ROW_MAJOR = 101, NEXTREC_CBLAS_NO_TRANS = 111, NEXTREC_CBLAS_TRANS = 112 };
+void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+void openblas_set_num_threads(int n);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+#else
+#error "define NEXTREC_USE_DNNL or NEXTREC_USE_OPENBLAS (native/detect.js chooses)"
+#endif
+
+namespace {
+
+// Activation codes shared with native.ts (ACTIVATION_CODES).
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kElu = 4, kLeakyRelu = 5 };
+
+// C[m x n] = op(A)[m x k] * op(B)[k x n], all row-major and contiguous.
+bool Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  if (k == 0) {
+    std::memset(c, 0, sizeof(float) * m * n);
+    return true;
+  }
+  const int64_t lda = transA ? m : k;
+  const int64_t ldb = transB ? k : n;
+#if defined(NEXTREC_USE_DNNL)
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n) == dnnl_success;
+#else
+  cblas_sgemm(NEXTREC_CBLAS_ROW_MAJOR, transA ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS,
+              transB ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b,
+              (int)ldb, 0.0f, c, (int)n);
+  return true;
+#endif
+}
+
+inline float Activate(float x, int act, float alpha) {
+  switch (act) {
+    case kRelu: return x > 0.0f ? x : 0.0f;
+    case kRelu6: return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
+    case kSigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case kElu: return x > 0.0f ? x : std::expm1(x);
+    case kLeakyRelu: return x < 0.0f ? alpha * x : x;
+    default: return x;
+  }
+}
+
+napi_value Throw(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, ("nextrec native sgemm: " + message).c_str());
+  return nullptr;
+}
+
+bool Floats(napi_env env, napi_value v, float** data, size_t* length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &raw, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+bool Int(napi_env env, napi_value v, int64_t* out) { return napi_get_value_int64(env, v, out) == napi_ok; }
+
+// sgemm(a, b, c, batch, m, n, k, transA, transB, strideA, strideB,
+//       bias | null, biasStrideBatch, biasStrideRow, biasStrideCol, activation, leakyAlpha)
+// a, b, c: Float32Array views; strideA/strideB: elements between batch items (0 broadcasts one matrix).
+// The bias element added to c[p][i][j] is bias[p*sb + i*sr + j*sc] (strides 0 broadcast).
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 17;
+  napi_value argv[17];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 17) {
+    return Throw(env, "expected 17 arguments");
+  }
+  float *a, *b, *c, *bias = nullptr;
+  size_t na, nb, nc, nbias = 0;
+  if (!Floats(env, argv[0], &a, &na) || !Floats(env, argv[1], &b, &nb) || !Floats(env, argv[2], &c, &nc)) {
+    return Throw(env, "a, b and c must be Float32Arrays");
+  }
+  int64_t batch, m, n, k, strideA, strideB, sb = 0, sr = 0, sc = 0, act;
+  bool ta = false, tb = false;
+  if (!Int(env, argv[3], &batch) || !Int(env, argv[4], &m) || !Int(env, argv[5], &n) || !Int(env, argv[6], &k) ||
+      napi_get_value_bool(env, argv[7], &ta) != napi_ok || napi_get_value_bool(env, argv[8], &tb) != napi_ok ||
+      !Int(env, argv[9], &strideA) || !Int(env, argv[10], &strideB) || !Int(env, argv[15], &act)) {
+    return Throw(env, "bad size, transpose or activation argument");
+  }
+  napi_valuetype bias_type;
+  napi_typeof(env, argv[11], &bias_type);
+  if (bias_type != napi_null && bias_type != napi_undefined) {
+    if (!Floats(env, argv[11], &bias, &nbias) || !Int(env, argv[12], &sb) || !Int(env, argv[13], &sr) ||
+        !Int(env, argv[14], &sc)) {
+      return Throw(env, "bias must be a Float32Array with integer strides");
+    }
+  }
+  double alpha = 0;
+  napi_get_value_double(env, argv[16], &alpha);
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || strideA < 0 || strideB < 0) return Throw(env, "negative size");
+  // bounds: a kernel bug must raise here, never write outside the views into the wasm heap
+  auto fits = [](int64_t stride, int64_t count, int64_t item, size_t length) {
+    return count == 0 || item == 0 || (count - 1) * stride + item <= (int64_t)length;
+  };
+  if (!fits(strideA, batch, m * k, na) || !fits(strideB, batch, k * n, nb) || batch * m * n > (int64_t)nc) {
+    return Throw(env, "a view is shorter than the shapes need");
+  }
+  if (bias && batch * m * n > 0 && (batch - 1) * sb + (m - 1) * sr + (n - 1) * sc >= (int64_t)nbias) {
+    return Throw(env, "bias view is shorter than its strides need");
+  }
+  const int64_t plane = m * n;
+  for (int64_t p = 0; p < batch; p++) {
+    float* cp = c + p * plane;
+    if (!Gemm(ta, tb, m, n, k, a + p * strideA, b + p * strideB, cp)) return Throw(env, "the BLAS call failed");
+    if (bias == nullptr && act == kLinear) continue;
+    const float al = (float)alpha;
+    for (int64_t i = 0; i < m; i++) {
+      float* row = cp + i * n;
+      const float* brow = bias ? bias + p * sb + i * sr : nullptr;
+      if (brow) {
+        if (sc == 1) {
+          for (int64_t j = 0; j < n; j++) row[j] += brow[j];
+        } else {
+          for (int64_t j = 0; j < n; j++) row[j] += brow[j * sc];
+        }
+      }
+      if (act == kRelu) {
+        for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+      } else if (act != kLinear) {
+        for (int64_t j = 0; j < n; j++) row[j] = Activate(row[j], (int)act, al);
+      }
+    }
+  }
+  return nullptr;
+}
+
+// The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int64_t threads = 1;
+  if (argc < 1 || !Int(env, argv[0], &threads) || threads < 1) return Throw(env, "threads must be a positive integer");
+#if defined(NEXTREC_USE_DNNL)
+  // oneDNN's OpenMP runtime is a dependency already loaded with the addon; find it without linking it ourselves
+  const char* libs[] = {"libgomp.so.1", "libomp.so", "libomp.dylib", "libiomp5.so"};
+  for (const char* lib : libs) {
+    void* handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle) continue;
+    auto set = reinterpret_cast<void (*)(int)>(dlsym(handle, "omp_set_num_threads"));
+    if (set) set((int)threads);
+    dlclose(handle);
+    if (set) break;
+  }
+#else
+  openblas_set_num_threads((int)threads);
+#endif
+  return nullptr;
+}
+
+// { library: 'oneDNN' | 'OpenBLAS', version, detail }
+napi_value Info(napi_env env, napi_callback_info) {
+  std::string library, version, detail;
+#if defined(NEXTREC_USE_DNNL)
+  const dnnl_version_t* v = dnnl_version();
+  library = "oneDNN";
+  version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  detail = v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : (v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB" : "sequential");
+#else
+  library = "OpenBLAS";
+  std::string config = openblas_get_config();
+  // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY ..." -> "0.3.21"
+  size_t start = config.find(' ');
+  size_t end = start == std::string::npos ? std::string::npos : config.find(' ', start + 1);
+  version = start == std::string::npos ? config : config.substr(start + 1, end - start - 1);
+  detail = std::string("core ") + openblas_get_corename();
+#endif
+  napi_value out, value;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, library.c_str(), library.size(), &value);
+  napi_set_named_property(env, out, "library", value);
+  napi_create_string_utf8(env, version.c_str(), version.size(), &value);
+  napi_set_named_property(env, out, "version", value);
+  napi_create_string_utf8(env, detail.c_str(), detail.size(), &value);
+  napi_set_named_property(env, out, "detail", value);
+  return out;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, nullptr, &fn);
+  napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, nullptr, &fn);
+  napi_set_named_property(env, exports, "setThreads", fn);
+  napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn);
+  napi_set_named_property(env, exports, "info", fn);
+  return exports;
+}
