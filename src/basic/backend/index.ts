@@ -8,8 +8,11 @@ import { applyWasmPaths, startWasm, WasmPaths } from './wasm';
 
 export type { WasmPaths } from './wasm';
 
-/** Which compute backend to use: 'auto' tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+/**
+ * Which compute backend to use: 'auto' tries tfjs-node-gpu, tfjs-node, wasm (+ the native matMul kernels when
+ * built), cpu in that order; 'wasm' is wasm without the native kernels; 'native' is wasm with them, or an error.
+ */
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'native' | 'cpu';
 
 /** Options of {@link initBackend}. */
 export interface BackendOptions {
@@ -34,6 +37,8 @@ export interface BackendInfo {
   threads: number;
   /** Whether the wasm transposed-matMul fix is active. */
   matMulFix: boolean;
+  /** The library under the native matMul kernels (e.g. 'oneDNN 2.6') when they replace the wasm ones. */
+  native?: string;
 }
 
 let current: BackendInfo | null = null;
@@ -59,7 +64,7 @@ function tryLoadNative(pkg: string): boolean {
 function envChoice(): BackendChoice | undefined {
   const v = typeof process !== 'undefined' ? process.env?.NEXTREC_BACKEND : undefined;
   if (!v) return undefined;
-  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(v)) throw new Error(`NEXTREC_BACKEND must be one of auto, tensorflow, wasm, cpu (got '${v}')`);
+  if (!['auto', 'tensorflow', 'wasm', 'native', 'cpu'].includes(v)) throw new Error(`NEXTREC_BACKEND must be one of auto, tensorflow, wasm, native, cpu (got '${v}')`);
   return v as BackendChoice;
 }
 
@@ -80,14 +85,16 @@ async function select(opts: BackendOptions): Promise<BackendInfo> {
     }
     if (choice === 'tensorflow') throw new Error('backend "tensorflow" requested but neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node could be loaded');
   }
-  if (choice === 'auto' || choice === 'wasm') {
+  if (choice === 'auto' || choice === 'wasm' || choice === 'native') {
     applyWasmPaths(opts.wasmPaths);
     if (threads > 1) configureWasmThreads({ threads });
     try {
       const fix = await startWasm(opts);
-      return { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', threads: activeWasmThreads(), matMulFix: fix };
+      // the optional native matMul kernels (Node-only adapter, required lazily; see native.ts)
+      const native = choice === 'wasm' ? undefined : (require('./native') as typeof import('./native')).attachNativeKernels(choice === 'native', activeWasmThreads());
+      return { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', threads: activeWasmThreads(), matMulFix: fix, ...(native ? { native } : {}) };
     } catch (err) {
-      if (choice === 'wasm') throw err;
+      if (choice !== 'auto') throw err;
       console.warn(`nextrec-ts: ${(err as Error).message}; falling back to the (20-30x slower) cpu backend`);
     }
   }
@@ -105,7 +112,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     pending = select(opts).then((info) => {
       current = info;
       if (opts.log ?? true) {
-        const extra = info.name === 'wasm' ? ` (${info.threads} thread${info.threads === 1 ? '' : 's'}, transposed-matMul fix ${info.matMulFix ? 'on' : 'off'})` : '';
+        const extra = info.name === 'wasm' ? `${info.native ? ` + native sgemm (${info.native})` : ''} (${info.threads} thread${info.threads === 1 ? '' : 's'}, transposed-matMul fix ${info.matMulFix ? 'on' : 'off'})` : '';
         // stderr: stdout carries results (metrics, predictions) that scripts parse
         console.error(`nextrec-ts: backend ${info.name} from ${info.provider}${extra}`);
       }
