@@ -1,0 +1,262 @@
+/**
+ * The optional native matMul kernels (src/basic/backend/native.ts, native/nextrec_native.cc) against the wasm and
+ * cpu kernels, a saved DeepFM's predictions across engines, and NEXTREC_BACKEND. Skips, saying why, when the
+ * addon is not built (no C++ toolchain or no oneDNN/OpenBLAS development files at install).
+ */
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+import { promises as fs } from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, shutdownBackend } from '../src/basic/backend';
+import {
+  loadNativeAddon, nativeKernelsInfo, nativeKernelsUnavailableReason, profileMatMulKernels, setNativeKernelsEnabled,
+} from '../src/basic/backend/native';
+import { DeepFM } from '../src/models/ranking/deepfm';
+import { syntheticCtr } from '../src/data/synthetic/ctr';
+
+const REPO = path.resolve(__dirname, '..');
+const unavailable = nativeKernelsUnavailableReason();
+if (unavailable) console.warn(`native-kernels.test: skipped, ${unavailable}`);
+const describeNative = unavailable ? describe.skip : describe;
+
+function seeded(shape: number[], seed: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5), shape);
+}
+
+function maxRelErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  expect(got.length).toBe(ref.length);
+  let err = 0;
+  for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+  return err;
+}
+
+/**
+ * Run `f` natively, on the wasm kernels and on cpu; the native result must match both and use only the addon.
+ * `withWasm` false: compare with cpu only, for inputs the stock wasm kernel does not handle.
+ */
+async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true): Promise<void> {
+  const run = () => {
+    const t = tf.tidy(f);
+    const out = { shape: t.shape, values: t.dataSync().slice() };
+    t.dispose();
+    return out;
+  };
+  await tf.setBackend('cpu');
+  const cpu = run();
+  await tf.setBackend('wasm');
+  setNativeKernelsEnabled(false);
+  const wasm = withWasm ? run() : null;
+  setNativeKernelsEnabled(true);
+  profileMatMulKernels(true);
+  const native = run();
+  const prof = profileMatMulKernels(false)!;
+  expect(prof.native.calls).toBeGreaterThan(0);
+  expect(prof.fallback.calls).toBe(0);
+  expect(native.shape).toEqual(cpu.shape);
+  if (wasm) expect(maxRelErr(native.values, wasm.values)).toBeLessThan(tol);
+  expect(maxRelErr(native.values, cpu.values)).toBeLessThan(tol);
+}
+
+describeNative('native matMul kernels', () => {
+  beforeAll(async () => {
+    const info = await initBackend({ log: false });
+    expect(info.name).toBe('wasm');
+    expect(info.native).toMatch(/^(oneDNN|OpenBLAS) \d+\.\d+$/);
+    expect(nativeKernelsInfo()?.label).toBe(info.native);
+  });
+  afterAll(async () => {
+    setNativeKernelsEnabled(true);
+    await shutdownBackend();
+  });
+
+  const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+  for (const [ta, tb] of TRANSPOSES) {
+    it(`matMul transposeA=${ta} transposeB=${tb}: 2-D, batched and broadcast batches`, async () => {
+      for (const [m, k, n] of [[1, 1, 1], [19, 37, 23], [64, 3, 130], [257, 96, 5]]) {
+        const a = (batch: number[]) => seeded([...batch, ...(ta ? [k, m] : [m, k])], m + k);
+        const b = (batch: number[]) => seeded([...batch, ...(tb ? [n, k] : [k, n])], n + 7);
+        await agree(() => tf.matMul(a([]), b([]), ta, tb));
+        await agree(() => tf.matMul(a([3]), b([3]), ta, tb));
+        await agree(() => tf.matMul(a([2, 3]), b([2, 3]), ta, tb));
+        await agree(() => tf.matMul(a([2, 3]), b([1]), ta, tb));
+        await agree(() => tf.matMul(a([1]), b([4]), ta, tb));
+        await agree(() => tf.matMul(a([]), b([2, 2]), ta, tb));
+      }
+    });
+    // the stock wasm _FusedMatMul takes only a rank-1 bias, and adds it wrongly to batched products (from the second
+    // batch item on: off by 0.66 here, against cpu); the native kernel broadcasts any bias as tfjs-core does, so
+    // batched products with a bias are checked against cpu alone
+    it(`fused matMul transposeA=${ta} transposeB=${tb}: every bias shape and activation`, async () => {
+      const [m, k, n] = [29, 41, 17];
+      const a = (batch: number[]) => seeded([...batch, ...(ta ? [k, m] : [m, k])], 1) as tf.Tensor3D;
+      const b = (batch: number[]) => seeded([...batch, ...(tb ? [n, k] : [k, n])], 2) as tf.Tensor3D;
+      const activations = ['linear', 'relu', 'relu6', 'sigmoid', 'elu', 'leakyrelu'] as const;
+      for (const activation of activations) {
+        for (const biasShape of [null, [n], [1], [1, n], [m, 1], [m, n], [3, m, n], [3, 1, n], [1, 1, n]]) {
+          const wasmHandles = biasShape === null;
+          await agree(
+            () =>
+              tf.fused.matMul({
+                a: a([3]), b: b([3]), transposeA: ta, transposeB: tb, activation, leakyreluAlpha: 0.13,
+                bias: biasShape ? seeded(biasShape, 3) : undefined,
+              }),
+            1e-5,
+            wasmHandles,
+          );
+        }
+        await agree(() => tf.fused.matMul({ a: a([]) as never, b: b([]) as never, transposeA: ta, transposeB: tb, activation, bias: seeded([n], 4) }));
+      }
+    });
+  }
+
+  it('a training-sized product (1024 x 416 x 256) and dense-layer gradients match', async () => {
+    await agree(() => tf.matMul(seeded([1024, 416], 5), seeded([416, 256], 6)), 1e-4);
+    await agree(() => {
+      const g = tf.grads((x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) =>
+        tf.sum(tf.square(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias, activation: 'relu' }))),
+      );
+      const grads = g([seeded([300, 65], 7), seeded([65, 33], 8), seeded([33], 9)]);
+      return tf.concat(grads.map((t) => t.flatten()));
+    }, 1e-4);
+  });
+
+  it('what the addon does not cover goes to the wasm kernel (prelu, [2,1] x [1,3] batches) and stays correct', async () => {
+    const cases: Array<() => tf.Tensor> = [
+      () => tf.fused.matMul({ a: seeded([8, 5], 1) as tf.Tensor2D, b: seeded([5, 6], 2) as tf.Tensor2D, activation: 'prelu', preluActivationWeights: seeded([6], 3) }),
+      () => tf.matMul(seeded([2, 1, 4, 5], 1), seeded([1, 3, 5, 6], 2)),
+    ];
+    for (const f of cases) {
+      await tf.setBackend('cpu');
+      const ref = tf.tidy(f);
+      const refValues = ref.dataSync().slice();
+      ref.dispose();
+      await tf.setBackend('wasm');
+      profileMatMulKernels(true);
+      const got = tf.tidy(f);
+      const prof = profileMatMulKernels(false)!;
+      expect(prof.native.calls).toBe(0);
+      expect(prof.fallback.calls).toBe(1);
+      expect(maxRelErr(got.dataSync(), refValues)).toBeLessThan(1e-5);
+      got.dispose();
+    }
+    // int32 products reach the wasm kernel, which raises its own message
+    expect(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32'), tf.tensor2d([[5, 6], [7, 8]], undefined, 'int32'))).toThrow(/non-float32/);
+    // a shape mismatch still raises tfjs's own message
+    expect(() => tf.matMul(seeded([3, 4], 1), seeded([5, 2], 2))).toThrow(/inner shapes/);
+  });
+
+  it('the addon refuses views shorter than the shapes (never writes outside the wasm tensors)', () => {
+    const addon = loadNativeAddon()!;
+    const small = new Float32Array(6);
+    expect(() => addon.sgemm(small, small, small, 1, 3, 3, 3, false, false, 0, 0, null, 0, 0, 0, 0, 0)).toThrow(/view is shorter than the shapes need/);
+    expect(() => addon.sgemm(small, small, new Float32Array(4), 1, 2, 2, 3, false, false, 0, 0, new Float32Array(1), 0, 0, 1, 0, 0)).toThrow(/bias view is shorter/);
+  });
+
+  it('leaks no tensors and no wasm memory over repeated products', () => {
+    const a = seeded([64, 32], 1);
+    const b = seeded([32, 16], 2);
+    const once = () => tf.tidy(() => tf.sum(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: tf.ones([16]), activation: 'relu' })).dataSync());
+    once();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    for (let i = 0; i < 20; i++) once();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    a.dispose();
+    b.dispose();
+  });
+
+  it("a saved DeepFM's predictions agree within 1e-6 across the native and wasm engines", async () => {
+    const d = syntheticCtr({ rows: 3000, seed: 5 });
+    const model = new DeepFM({ sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, mlp: { dims: [32, 16], batchNorm: true }, seed: 5 });
+    model.compile({ optimizer: 'adam', lr: 3e-3 });
+    await model.fit(d.train, { epochs: 1, batchSize: 256, verbose: 0 });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-native-'));
+    try {
+      await model.save(dir);
+      const loaded = await DeepFM.load<DeepFM>(dir);
+      setNativeKernelsEnabled(false);
+      const wasm = await loaded.predict(d.test);
+      setNativeKernelsEnabled(true);
+      profileMatMulKernels(true);
+      const native = await loaded.predict(d.test);
+      expect(profileMatMulKernels(false)!.native.calls).toBeGreaterThan(0);
+      let maxDiff = 0;
+      for (let i = 0; i < wasm.length; i++) maxDiff = Math.max(maxDiff, Math.abs(native[i] - wasm[i]));
+      expect(maxDiff).toBeLessThan(1e-6);
+      // and the engines were not both trivially constant
+      expect(Math.max(...native) - Math.min(...native)).toBeGreaterThan(0.05);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** initBackend in a fresh process (the backend is process-global): its info or error, and its log line. */
+function probe(env: Record<string, string>, script = ''): { info?: Record<string, unknown>; error?: string; log: string; extra?: unknown } {
+  const code = `
+    const tf = require('@tensorflow/tfjs-core');
+    const { initBackend, shutdownBackend } = require('./src/basic/backend');
+    initBackend().then(async (info) => {
+      let extra = null;
+      ${script}
+      await shutdownBackend();
+      process.stdout.write(JSON.stringify({ info, extra }));
+    }, (err) => process.stdout.write(JSON.stringify({ error: err.message })));`;
+  const clean = { ...process.env };
+  for (const k of ['NEXTREC_BACKEND', 'NEXTREC_THREADS', 'NEXTREC_NATIVE_ADDON']) delete clean[k];
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', code], {
+    cwd: REPO, encoding: 'utf8', env: { ...clean, ...env }, maxBuffer: 16 << 20,
+  });
+  if (r.status !== 0) throw new Error(`probe failed (exit ${r.status}): ${r.stderr}`);
+  return { ...JSON.parse(r.stdout), log: r.stderr };
+}
+
+describe('NEXTREC_BACKEND and the native kernels', () => {
+  (unavailable ? it.skip : it)('unset: wasm + native sgemm, named in the log; wasm: the native kernels stay off', () => {
+    const auto = probe({});
+    expect(auto.info).toMatchObject({ name: 'wasm', native: nativeKernelsInfo()?.label ?? expect.any(String) });
+    expect(auto.log).toMatch(/backend wasm from @tensorflow\/tfjs-backend-wasm \+ native sgemm \((oneDNN|OpenBLAS) \d+\.\d+\)/);
+    const wasm = probe({ NEXTREC_BACKEND: 'wasm' });
+    expect(wasm.info).toMatchObject({ name: 'wasm' });
+    expect(wasm.info!.native).toBeUndefined();
+    expect(wasm.log).not.toMatch(/native/);
+  });
+
+  (unavailable ? it.skip : it)('native with 2 wasm threads (shared wasm memory) computes the same product', () => {
+    const r = probe({ NEXTREC_BACKEND: 'native', NEXTREC_THREADS: '2' }, `
+      const { profileMatMulKernels } = require('./src/basic/backend/native');
+      const a = tf.tensor2d(Float32Array.from({ length: 96 * 40 }, (_, i) => Math.sin(i)), [96, 40]);
+      const b = tf.tensor2d(Float32Array.from({ length: 40 * 24 }, (_, i) => Math.cos(i)), [40, 24]);
+      profileMatMulKernels(true);
+      const c = tf.matMul(a, b, false, false).dataSync();
+      const calls = profileMatMulKernels(false).native.calls;
+      const av = a.dataSync(), bv = b.dataSync();
+      let err = 0;
+      for (let i = 0; i < 96; i++) for (let j = 0; j < 24; j++) {
+        let s = 0; for (let p = 0; p < 40; p++) s += av[i * 40 + p] * bv[p * 24 + j];
+        err = Math.max(err, Math.abs(s - c[i * 24 + j]));
+      }
+      extra = { err, calls };`);
+    expect(r.error).toBeUndefined();
+    expect(r.info).toMatchObject({ name: 'wasm', threads: 2 });
+    expect(r.info!.native).toBeDefined();
+    expect(r.extra).toMatchObject({ calls: 1 });
+    expect((r.extra as { err: number }).err).toBeLessThan(1e-4);
+  });
+
+  it('native without the addon fails with the fix; unset falls back to wasm quietly', () => {
+    const missing = path.join(os.tmpdir(), 'no-such-dir', 'nextrec_native.node');
+    const forced = probe({ NEXTREC_BACKEND: 'native', NEXTREC_NATIVE_ADDON: missing });
+    expect(forced.error).toMatch(/backend "native" requested but the native kernels are unavailable: the native addon is not built/);
+    expect(forced.error).toMatch(/apt-get install libdnnl-dev/);
+    expect(forced.error).toMatch(/Unset NEXTREC_BACKEND/);
+    const auto = probe({ NEXTREC_NATIVE_ADDON: missing });
+    expect(auto.info).toMatchObject({ name: 'wasm' });
+    expect(auto.info!.native).toBeUndefined();
+    const bad = probe({ NEXTREC_BACKEND: 'nativ' });
+    expect(bad.error).toMatch(/NEXTREC_BACKEND must be one of auto, tensorflow, wasm, native, cpu \(got 'nativ'\)/);
+  });
+});
