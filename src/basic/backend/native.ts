@@ -30,10 +30,19 @@ export interface NativeKernelsInfo {
   label: string;
 }
 
+/** Calls, floating-point operations, wall-clock ms and process CPU ms of one kind of matMul kernel. */
+export interface KernelTally {
+  calls: number;
+  flops: number;
+  ms: number;
+  /** Process CPU time: steadier than wall-clock time on a shared machine. */
+  cpuMs: number;
+}
+
 /** Time and work of the matMul kernels since profiling was switched on (see {@link profileMatMulKernels}). */
 export interface MatMulProfile {
-  native: { calls: number; flops: number; ms: number };
-  fallback: { calls: number; flops: number; ms: number };
+  native: KernelTally;
+  fallback: KernelTally;
 }
 
 interface WasmBackendLike {
@@ -170,8 +179,7 @@ function nativeMatMul(lib: NativeAddon, args: KernelArgs, fused: boolean): tf.Te
     else return null;
     biasStrides = [batchStride, strides[strides.length - 2], strides[strides.length - 1]];
   }
-  const timed = profile !== null;
-  const t0 = timed ? performance.now() : 0;
+  const clock = profile ? startClock() : null;
   const out = args.backend.makeOutput(outShape, 'float32');
   if (batch * m * n > 0) {
     // views are taken after makeOutput: an allocation may grow the heap and detach earlier views
@@ -185,14 +193,20 @@ function nativeMatMul(lib: NativeAddon, args: KernelArgs, fused: boolean): tf.Te
       Number(args.attrs.leakyreluAlpha ?? 0.2),
     );
   }
-  if (timed) record(profile!.native, 2 * batch * m * n * k, performance.now() - t0);
+  if (clock) record(profile!.native, 2 * batch * m * n * k, clock);
   return out;
 }
 
-function record(slot: { calls: number; flops: number; ms: number }, flops: number, ms: number): void {
+function startClock(): { wall: number; cpu: NodeJS.CpuUsage } {
+  return { wall: performance.now(), cpu: process.cpuUsage() };
+}
+
+function record(slot: KernelTally, flops: number, clock: { wall: number; cpu: NodeJS.CpuUsage }): void {
+  const cpu = process.cpuUsage(clock.cpu);
   slot.calls++;
   slot.flops += flops;
-  slot.ms += ms;
+  slot.ms += performance.now() - clock.wall;
+  slot.cpuMs += (cpu.user + cpu.system) / 1000;
 }
 
 /** 2 * outputs * k: the multiply-adds of a matMul whose output has `outShape`. */
@@ -223,9 +237,9 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
         if (out) return out;
       }
       if (!profile) return fallback(args);
-      const t0 = performance.now();
+      const clock = startClock();
       const out = fallback(args);
-      record(profile.fallback, matMulFlops(args, out.shape), performance.now() - t0);
+      record(profile.fallback, matMulFlops(args, out.shape), clock);
       return out;
     };
     tf.unregisterKernel(name, 'wasm');
@@ -260,7 +274,8 @@ export function nativeKernelsActive(): boolean {
  */
 export function profileMatMulKernels(on: boolean): MatMulProfile | null {
   const sofar = profile;
-  profile = on ? { native: { calls: 0, flops: 0, ms: 0 }, fallback: { calls: 0, flops: 0, ms: 0 } } : null;
+  const zero = (): KernelTally => ({ calls: 0, flops: 0, ms: 0, cpuMs: 0 });
+  profile = on ? { native: zero(), fallback: zero() } : null;
   return sofar;
 }
 
