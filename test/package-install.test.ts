@@ -46,7 +46,7 @@ describe('npm pack + install into a project outside the repository', () => {
     const source = path.join(tmp, 'source');
     fs.mkdirSync(source);
     for (const entry of fs.readdirSync(REPO)) {
-      if (/^(package\.json|tsconfig(\.build)?\.json|README\.md|LICENSE.*|src|bin)$/.test(entry)) {
+      if (/^(package\.json|tsconfig(\.build)?\.json|README\.md|LICENSE.*|src|bin|native|binding\.gyp)$/.test(entry)) {
         fs.cpSync(path.join(REPO, entry), path.join(source, entry), { recursive: true });
       }
     }
@@ -61,6 +61,9 @@ describe('npm pack + install into a project outside the repository', () => {
     const listed = new Set(info[0].files.map((f) => f.path));
     expect(listed.has('dist/index.js')).toBe(true);
     expect([...listed].some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
+    // what the install script needs to build the optional native kernels on the user's machine
+    for (const f of ['binding.gyp', 'native/install.js', 'native/detect.js', 'native/nextrec_native.cc']) expect(listed.has(f)).toBe(true);
+    expect(listed.has('dist/basic/backend/native.browser.js')).toBe(true);
 
     const project = path.join(tmp, 'project');
     const installed = path.join(project, 'node_modules', 'nextrec-ts');
