@@ -56,7 +56,9 @@ function main() {
     say('native kernels built (build/Release/nextrec_native.node)');
     return;
   }
-  const reason = (log.match(/nextrec-ts native kernels: (.*)/) || log.match(/(?:error|Error)[: ].*/) || ['', 'see build/native-build.log'])[1] || 'see build/native-build.log';
+  // the most telling line: our detection's message, the compiler's first error, or node-gyp's own
+  const found = [/nextrec-ts native kernels: (.*)/, /(fatal error: .*|error: .*)/, /gyp ERR! stack Error: (.*)/].map((re) => re.exec(log)).find(Boolean);
+  const reason = found ? `${found[1]}; log in build/native-build.log` : 'see build/native-build.log';
   say(`native kernels not built (${reason.trim().slice(0, 200)}); using the wasm kernels`);
 }
 
