@@ -96,7 +96,7 @@ export function loadNativeAddon(): NativeAddon | null {
   const file = addonPath();
   const fs = require('fs') as typeof import('fs');
   if (!fs.existsSync(file)) {
-    loadError = `the native addon is not built (${file} is missing; install oneDNN — Debian/Ubuntu: apt-get install libdnnl-dev, macOS: brew install onednn — and a C++ compiler, then run npm rebuild nextrec-ts)`;
+    loadError = `the native addon is not built (${file} is missing; install oneDNN — Debian/Ubuntu: apt-get install libdnnl-dev, macOS: brew install onednn — and a C++ compiler, then run npm rebuild nextrec-ts, or node native/install.js in a checkout; the last build's log is build/native-build.log)`;
     return addon;
   }
   const setCore = process.env.OPENBLAS_CORETYPE === undefined ? openBlasCoreType() : null;
