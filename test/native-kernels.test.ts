@@ -260,3 +260,25 @@ describe('NEXTREC_BACKEND and the native kernels', () => {
     expect(bad.error).toMatch(/NEXTREC_BACKEND must be one of auto, tensorflow, wasm, native, cpu \(got 'nativ'\)/);
   });
 });
+
+describe('the install hook', () => {
+  it('never fails the install: a build that cannot find its BLAS prints one line and exits 0', async () => {
+    // a copy, so that node-gyp's clean of build/ leaves this checkout's addon alone
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-native-install-'));
+    try {
+      await fs.cp(path.join(REPO, 'native'), path.join(dir, 'native'), { recursive: true });
+      await fs.copyFile(path.join(REPO, 'binding.gyp'), path.join(dir, 'binding.gyp'));
+      const r = spawnSync(process.execPath, [path.join(dir, 'native', 'install.js')], {
+        cwd: dir, encoding: 'utf8', env: { ...process.env, NEXTREC_NATIVE_BLAS: 'no-such-blas' },
+      });
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      // either node-gyp is missing here, or the detection step names the bad setting
+      expect(lines[0]).toMatch(/^nextrec-ts: native kernels not built \((node-gyp not found|NEXTREC_NATIVE_BLAS must be 'onednn' or 'openblas' \(got 'no-such-blas'\).*)\); using the wasm kernels$/);
+      expect(await fs.stat(path.join(dir, 'build', 'Release', 'nextrec_native.node')).catch(() => null)).toBeNull();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
