@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hasHostKernel, HostKernel, registerHostKernel } from './host-kernel';
 
 /**
  * Training-mode batch normalisation over the batch axis of [B, C], fused with its activation, as one kernel forward
@@ -92,73 +93,22 @@ export function batchNormActBackward(
   }
 }
 
-/** How a kernel reads its float32 inputs and allocates outputs on one backend. */
-interface BufferAccess {
-  read(info: tf.TensorInfo): Float32Array;
-  /** Allocate all outputs first, then views on all buffers (a wasm allocation may move the heap). */
-  alloc(shapes: number[][]): { infos: tf.TensorInfo[]; views: () => Float32Array[] };
-}
+const forwardKernel: HostKernel<Attrs> = (inputs, attrs, io) => {
+  const [rows, cols] = inputs.x.shape;
+  const out = io.alloc([[rows, cols], [cols], [cols]]);
+  const [y, mean, variance] = out.views();
+  batchNormActForward(io.read(inputs.x), io.read(inputs.gamma), io.read(inputs.beta), rows, cols, attrs, y, mean, variance);
+  return out.infos;
+};
 
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-interface CpuLike {
-  readSync(dataId: object): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function wasmAccess(backend: WasmLike): BufferAccess {
-  return {
-    read: (info) => backend.typedArrayFromHeap(info),
-    alloc: (shapes) => {
-      const infos = shapes.map((s) => backend.makeOutput(s, 'float32'));
-      return { infos, views: () => infos.map((i) => backend.typedArrayFromHeap(i)) };
-    },
-  };
-}
-
-function cpuAccess(backend: CpuLike): BufferAccess {
-  return {
-    read: (info) => backend.readSync(info.dataId) as Float32Array,
-    alloc: (shapes) => {
-      const arrays = shapes.map((s) => new Float32Array(s.reduce((p, d) => p * d, 1)));
-      const infos = shapes.map((s, i) => backend.makeTensorInfo(s, 'float32', arrays[i]));
-      return { infos, views: () => arrays };
-    },
-  };
-}
-
-function checkFloat(inputs: Record<string, tf.TensorInfo>): void {
-  for (const [name, t] of Object.entries(inputs)) {
-    if (t.dtype !== 'float32') throw new Error(`${BATCH_NORM_ACT}: input '${name}' must be float32 (got ${t.dtype})`);
-  }
-}
-
-function forwardKernel(access: (backend: unknown) => BufferAccess): tf.KernelFunc {
-  return (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Attrs }) => {
-    checkFloat(inputs);
-    const io = access(backend);
-    const [rows, cols] = inputs.x.shape;
-    const out = io.alloc([[rows, cols], [cols], [cols]]);
-    const [y, mean, variance] = out.views();
-    batchNormActForward(io.read(inputs.x), io.read(inputs.gamma), io.read(inputs.beta), rows, cols, attrs, y, mean, variance);
-    return out.infos;
-  }) as unknown as tf.KernelFunc;
-}
-
-function backwardKernel(access: (backend: unknown) => BufferAccess): tf.KernelFunc {
-  return (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Attrs }) => {
-    checkFloat(inputs);
-    const io = access(backend);
-    const [rows, cols] = inputs.x.shape;
-    const out = io.alloc([[rows, cols], [cols], [cols]]);
-    const [dx, dgamma, dbeta] = out.views();
-    const r = (k: string) => io.read(inputs[k]);
-    batchNormActBackward(r('dy'), r('x'), r('gamma'), r('beta'), r('mean'), r('variance'), rows, cols, attrs, dx, dgamma, dbeta);
-    return out.infos;
-  }) as unknown as tf.KernelFunc;
-}
+const backwardKernel: HostKernel<Attrs> = (inputs, attrs, io) => {
+  const [rows, cols] = inputs.x.shape;
+  const out = io.alloc([[rows, cols], [cols], [cols]]);
+  const [dx, dgamma, dbeta] = out.views();
+  const r = (k: string) => io.read(inputs[k]);
+  batchNormActBackward(r('dy'), r('x'), r('gamma'), r('beta'), r('mean'), r('variance'), rows, cols, attrs, dx, dgamma, dbeta);
+  return out.infos;
+};
 
 let registered = false;
 
@@ -166,14 +116,8 @@ let registered = false;
 export function registerBatchNormAct(): void {
   if (registered) return;
   registered = true;
-  const backends: [string, (b: unknown) => BufferAccess][] = [
-    ['wasm', (b) => wasmAccess(b as WasmLike)],
-    ['cpu', (b) => cpuAccess(b as CpuLike)],
-  ];
-  for (const [backendName, access] of backends) {
-    if (!tf.getKernel(BATCH_NORM_ACT, backendName)) tf.registerKernel({ kernelName: BATCH_NORM_ACT, backendName, kernelFunc: forwardKernel(access) });
-    if (!tf.getKernel(BATCH_NORM_ACT_GRAD, backendName)) tf.registerKernel({ kernelName: BATCH_NORM_ACT_GRAD, backendName, kernelFunc: backwardKernel(access) });
-  }
+  registerHostKernel(BATCH_NORM_ACT, forwardKernel);
+  registerHostKernel(BATCH_NORM_ACT_GRAD, backwardKernel);
   tf.registerGradient({
     kernelName: BATCH_NORM_ACT,
     inputsToSave: ['x', 'gamma', 'beta'],
@@ -191,7 +135,7 @@ export function registerBatchNormAct(): void {
 /** Whether the current backend has the fused kernels. */
 export function hasBatchNormAct(): boolean {
   registerBatchNormAct();
-  return tf.getKernel(BATCH_NORM_ACT, tf.getBackend()) !== undefined;
+  return hasHostKernel(BATCH_NORM_ACT);
 }
 
 /** The fused training-mode batch norm + activation: y [B, C] and the batch mean and (biased) variance [C]. */
