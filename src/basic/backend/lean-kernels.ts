@@ -58,6 +58,33 @@ export function tileInto(x: Typed, out: Typed, shape: number[], reps: number[]):
   else fill(0, 0, 0);
 }
 
+/** The parts of tfjs-core's engine the shared-buffer clone uses (internal API, pinned by test/lean-engine.test.ts). */
+interface EngineInternals {
+  backendName: string;
+  backend: { incRef(dataId: object): void };
+  state: { activeScope: { name: string }; tensorInfo: Map<object, { backend: unknown }> };
+  clone(x: tf.Tensor): tf.Tensor;
+  makeTensorFromDataId(dataId: object, shape: number[], dtype: tf.DataType): tf.Tensor;
+  addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: (dy: tf.Tensor) => Record<string, () => tf.Tensor>, saved: tf.Tensor[], attrs: object): void;
+}
+
+/**
+ * The engine clones each tensor it saves for the backward pass through the Identity kernel: one kernel dispatch
+ * per saved tensor (61 per DeepFM step) even when Identity shares the buffer. On wasm, with the lean engine on,
+ * the clone becomes a new tensor handle on the same reference-counted buffer with the same tape entry.
+ */
+function installSharedClone(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const original = engine.clone.bind(engine);
+  engine.clone = (x: tf.Tensor): tf.Tensor => {
+    if (!leanEngineOn() || engine.backendName !== 'wasm' || x.dtype === 'string' || engine.state.tensorInfo.get(x.dataId)?.backend !== engine.backend) return original(x);
+    const y = engine.makeTensorFromDataId(x.dataId, x.shape, x.dtype);
+    engine.backend.incRef(x.dataId);
+    engine.addTapeNode(engine.state.activeScope.name, { x }, [y], (dy) => ({ x: () => tf.cast(dy, 'float32') }), [], {});
+    return y;
+  };
+}
+
 let installed = false;
 
 /** Replace Identity and Tile on 'wasm' (idempotent); both defer to the original kernels while the switch is off. */
@@ -84,5 +111,6 @@ export function installLeanKernels(): boolean {
     return out;
   });
   installed = ok1 && ok2;
+  if (installed) installSharedClone();
   return installed;
 }
