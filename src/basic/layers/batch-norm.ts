@@ -50,7 +50,19 @@ export class BatchNorm extends Module {
     const meanKept = tf.keep(mean.clone());
     const varKept = tf.keep(variance.clone());
     ctx.deferred.push((apply) => {
-      if (apply) {
+      if (apply && leanEngineOn()) {
+        // on the host: C floats each, four small kernels per statistic otherwise (float32 rounding as tfjs' ops)
+        tf.tidy(() => {
+          for (const [moving, batch] of [[this.movingMean, meanKept], [this.movingVar, varKept]] as const) {
+            const f = Math.fround;
+            const m = moving.dataSync();
+            const b = batch.dataSync();
+            const keep = f(this.momentum);
+            const take = f(1 - this.momentum);
+            moving.assign(tf.tensor1d(Float32Array.from(m, (v, i) => f(v * keep) + f(b[i] * take))));
+          }
+        });
+      } else if (apply) {
         tf.tidy(() => {
           this.movingMean.assign(tf.add(tf.mul(this.movingMean, this.momentum), tf.mul(meanKept, 1 - this.momentum)));
           this.movingVar.assign(tf.add(tf.mul(this.movingVar, this.momentum), tf.mul(varKept, 1 - this.momentum)));
