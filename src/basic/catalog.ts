@@ -8,6 +8,7 @@ import { GROUPED_METRICS, groupedMetricAt } from './grouped-metrics';
 import { Registry } from './registry';
 import { SparseOptimizerConfig } from './embedding/sparse-optimizer';
 import { AdamWOptimizer, FtrlOptimizer } from './optim/dense-optimizers';
+import { FusedAdagradOptimizer, FusedAdamOptimizer, FusedSGDOptimizer } from './optim/fused-dense-optimizers';
 
 /** Settings of metrics that take them (from compile). */
 export interface MetricOptions {
@@ -81,16 +82,16 @@ optimizers.register('adam', ({ lr, embeddingLr, params }) => {
   checkKeys('adam', params, ['beta1', 'beta2', 'epsilon', 'lazy']);
   const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, lazy = 1 } = params;
   if (lazy !== 0 && lazy !== 1) throw new Error(`optimizer 'adam': lazy must be 0 (dense-equivalent embedding updates) or 1 (lazy, rows move only when present); got ${lazy}`);
-  return { dense: tf.train.adam(lr, beta1, beta2, epsilon), sparse: { kind: 'adam', lr: embeddingLr, beta1, beta2, epsilon, lazy: lazy === 1 } };
+  return { dense: new FusedAdamOptimizer(lr, beta1, beta2, epsilon), sparse: { kind: 'adam', lr: embeddingLr, beta1, beta2, epsilon, lazy: lazy === 1 } };
 });
 optimizers.register('adagrad', ({ lr, embeddingLr, params }) => {
   checkKeys('adagrad', params, ['initialAccumulator']);
   const { initialAccumulator = 0.1 } = params;
-  return { dense: tf.train.adagrad(lr, initialAccumulator), sparse: { kind: 'adagrad', lr: embeddingLr, initialAccumulator } };
+  return { dense: new FusedAdagradOptimizer(lr, initialAccumulator), sparse: { kind: 'adagrad', lr: embeddingLr, initialAccumulator } };
 });
 optimizers.register('sgd', ({ lr, embeddingLr, params }) => {
   checkKeys('sgd', params, []);
-  return { dense: tf.train.sgd(lr), sparse: { kind: 'sgd', lr: embeddingLr } };
+  return { dense: new FusedSGDOptimizer(lr), sparse: { kind: 'sgd', lr: embeddingLr } };
 });
 optimizers.register('momentum', ({ lr, embeddingLr, params }) => {
   checkKeys('momentum', params, ['momentum', 'nesterov']);

@@ -131,3 +131,5 @@ export function backendInfo(): BackendInfo | null {
 export async function shutdownBackend(): Promise<void> {
   await shutdownWasmThreads();
 }
+
+export { setLeanEngine, leanEngineOn } from './lean-switch';

@@ -7,6 +7,9 @@ import '../tfjs-setup';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installMatMulTransposeFix } from './matmul-transpose-fix';
 import { installFastKernels } from './wasm-fast-kernels';
+import { installLeanGradients } from './lean-gradients';
+import { installLeanKernels } from './lean-kernels';
+import { setLeanEngine } from './lean-switch';
 
 /**
  * Where the tfjs wasm binaries are fetched from: a URL prefix ending in '/' (the three files
@@ -32,7 +35,10 @@ export function applyWasmPaths(paths: WasmPaths | undefined): void {
  * the underlying reason when the binaries cannot be loaded (tfjs itself only logs it and answers false).
  */
 export async function startWasm(opts: { kernelFixes?: boolean }): Promise<boolean> {
-  const fix = (opts.kernelFixes ?? true) && installMatMulTransposeFix() && installFastKernels();
+  const fix = (opts.kernelFixes ?? true) && installMatMulTransposeFix() && installFastKernels() && installLeanKernels();
+  // the lean engine (shared-buffer clones, loop reductions, fused layers and optimizer update) is part of the fixes
+  if (fix) installLeanGradients();
+  else setLeanEngine(false);
   const logged: string[] = [];
   // tf.setBackend swallows the loader's error and only warns; keep its text for our own message.
   const warn = console.warn;

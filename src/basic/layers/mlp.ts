@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { Activation, applyActivation } from './activation';
+import { Activation } from './activation';
 import { BatchNorm } from './batch-norm';
 import { Dense, DenseInit } from './dense';
 import { ForwardContext, Module } from './module';
@@ -66,7 +66,7 @@ export class Mlp extends Module {
     let h: tf.Tensor2D = x;
     for (const { dense, bn } of this.layers) {
       h = dense.apply(h) as tf.Tensor2D;
-      if (bn) h = applyActivation(bn.apply(h, ctx), act) as tf.Tensor2D;
+      if (bn) h = bn.apply(h, ctx, act);
       if (ctx.training && rate > 0) h = tf.dropout(h, rate, undefined, ctx.rng.seed()) as tf.Tensor2D;
     }
     return this.output ? (this.output.apply(h) as tf.Tensor2D) : h;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { leanEngineOn } from '../backend/lean-switch';
 
 /** The epochs and batch size of a training loop, defaulted and validated (errors name the calling method). */
 export function checkLoopOptions(what: string, opts: { epochs?: number; batchSize?: number }): { epochs: number; batchSize: number } {
@@ -11,7 +12,13 @@ export function checkLoopOptions(what: string, opts: { epochs?: number; batchSiz
 
 /** One host read for all dense gradients (a sum is finite only if every term is), then the embedding gradients. */
 export function gradientsFinite(dense: tf.Tensor[], blocks: Float32Array[]): boolean {
-  if (dense.length) {
+  if (dense.length && leanEngineOn()) {
+    // one host pass over the values (a copy out of the heap) instead of an Abs and a Sum kernel per gradient
+    for (const g of dense) {
+      const v = g.dataSync() as Float32Array;
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+    }
+  } else if (dense.length) {
     const total = tf.tidy(() => tf.addN(dense.map((g) => tf.sum(tf.abs(g)))));
     const v = total.dataSync()[0];
     total.dispose();

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { HostKernel, registerHostKernel } from './host-kernel';
+
+/**
+ * One kernel per parameter for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a
+ * chain of ~12 (Adam), 6 (Adagrad) or 2 (SGD) elementwise kernels per variable. The loops follow tfjs' formulas
+ * term by term (rounding each stored state to float32), so trajectories agree with tfjs' optimizers to float
+ * rounding and their saved state stays interchangeable.
+ */
+export const ADAM_UPDATE = 'NextrecAdamUpdate';
+export const ADAGRAD_UPDATE = 'NextrecAdagradUpdate';
+export const SGD_UPDATE = 'NextrecSgdUpdate';
+
+export interface AdamAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 - beta1^t and 1 - beta2^t for this step t. */
+  correction1: number;
+  correction2: number;
+}
+
+/** Adam: m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2, w' = w - lr (m'/c1) / (sqrt(v'/c2) + eps). */
+export function adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, a: AdamAttrs, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array): void {
+  const f = Math.fround;
+  const b1 = f(a.beta1);
+  const b2 = f(a.beta2);
+  const ob1 = f(1 - a.beta1);
+  const ob2 = f(1 - a.beta2);
+  const c1 = f(a.correction1);
+  const c2 = f(a.correction2);
+  const eps = f(a.epsilon);
+  const negLr = f(-a.lr);
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const mi = f(f(m[i] * b1) + f(gi * ob1));
+    const vi = f(f(v[i] * b2) + f(f(gi * gi) * ob2));
+    mOut[i] = mi;
+    vOut[i] = vi;
+    wOut[i] = w[i] + f(f(f(mi / c1) / f(f(Math.sqrt(f(vi / c2))) + eps)) * negLr);
+  }
+}
+
+/** Adagrad: acc' = acc + g^2, w' = w - lr g / sqrt(acc' + eps). */
+export function adagradUpdate(w: Float32Array, g: Float32Array, acc: Float32Array, a: { lr: number; epsilon: number }, wOut: Float32Array, accOut: Float32Array): void {
+  const f = Math.fround;
+  const eps = f(a.epsilon);
+  const negLr = f(-a.lr);
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const ai = f(acc[i] + f(gi * gi));
+    accOut[i] = ai;
+    wOut[i] = w[i] + f(f(gi / f(Math.sqrt(f(ai + eps)))) * negLr);
+  }
+}
+
+/** SGD: w' = w - lr g. */
+export function sgdUpdate(w: Float32Array, g: Float32Array, a: { lr: number }, wOut: Float32Array): void {
+  const c = Math.fround(-a.lr);
+  for (let i = 0; i < w.length; i++) wOut[i] = w[i] + Math.fround(c * g[i]);
+}
+
+const adam: HostKernel<AdamAttrs> = (inputs, attrs, io) => {
+  const shape = inputs.w.shape;
+  const out = io.alloc([shape, shape, shape]);
+  const [w, m, v] = out.views();
+  adamUpdate(io.read(inputs.w), io.read(inputs.g), io.read(inputs.m), io.read(inputs.v), attrs, w, m, v);
+  return out.infos;
+};
+const adagrad: HostKernel<{ lr: number; epsilon: number }> = (inputs, attrs, io) => {
+  const shape = inputs.w.shape;
+  const out = io.alloc([shape, shape]);
+  const [w, acc] = out.views();
+  adagradUpdate(io.read(inputs.w), io.read(inputs.g), io.read(inputs.acc), attrs, w, acc);
+  return out.infos;
+};
+const sgd: HostKernel<{ lr: number }> = (inputs, attrs, io) => {
+  const out = io.alloc([inputs.w.shape]);
+  sgdUpdate(io.read(inputs.w), io.read(inputs.g), attrs, out.views()[0]);
+  return out.infos;
+};
+
+let registered = false;
+
+/** Register the update kernels on 'wasm' and 'cpu' (idempotent). */
+export function registerOptimizerKernels(): void {
+  if (registered) return;
+  registered = true;
+  registerHostKernel(ADAM_UPDATE, adam);
+  registerHostKernel(ADAGRAD_UPDATE, adagrad);
+  registerHostKernel(SGD_UPDATE, sgd);
+}
+
+/** Run an update kernel; returns its outputs (new weights first). */
+export function runUpdate(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap);
+  return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+}
