@@ -8,6 +8,8 @@
  * Prints each comparison per seed and its smallest margin, and writes benchmarks/results/multitask-mechanisms.json.
  *
  *   npx ts-node --transpile-only benchmarks/multitask-mechanisms.ts [--epochs 4] [--seeds 1,2,3] [--only funnel|scenario]
+ *     [--funnel '{"denseScale":3}'] [--scenarios '{"scenarioShares":[0.5,0.3,0.2]}']
+ * --funnel / --scenarios override generator options of the presets (variants; such runs write no results file).
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -20,7 +22,7 @@ import { AITM, APG, HMoE, MMoE, PEPNet, SharedBottom } from '../src/models/multi
 import { arg } from './lib/args';
 
 /** The funnel of the AITM comparison (see docs/models-multitask.md: the classic funnel is embedding-bound). */
-export const FUNNEL: SyntheticFunnelOptions = { rows: 30000, ctrBias: -1.5, users: 500, items: 500, denseScale: 3 };
+export const FUNNEL: SyntheticFunnelOptions = { rows: 30000, ctrBias: -1.5, users: 500, items: 500, denseScale: 5, denseDirections: 4 };
 /** The multi-scenario task of the HMoE / PEPNet / APG comparison. */
 export const SCENARIOS: SyntheticMultiScenarioOptions = { rows: 12000, scenarioShares: [0.3, 0.2, 0.15, 0.15, 0.1, 0.1] };
 
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
   const epochs = Number(arg('epochs', '4'));
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
   const only = arg('only', '');
+  const funnelOptions: SyntheticFunnelOptions = { ...FUNNEL, ...JSON.parse(arg('funnel', '{}')) };
+  const scenarioOptions: SyntheticMultiScenarioOptions = { ...SCENARIOS, ...JSON.parse(arg('scenarios', '{}')) };
+  const variant = process.argv.includes('--funnel') || process.argv.includes('--scenarios');
   const rows: Row[] = [];
   const add = (r: Omit<Row, 'diff'>) => {
     rows.push({ ...r, diff: r.auc - r.baselineAuc });
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
   };
   for (const seed of seeds) {
     if (only !== 'scenario') {
-      const d = syntheticFunnel({ ...FUNNEL, seed });
+      const d = syntheticFunnel({ ...funnelOptions, seed });
       const base = { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: ['click', 'conversion'], seed, tower: { dims: [16] } };
       const y = d.test.conversion as Float32Array;
       const score = async (m: BaseModel) => auc(y, (await m.predictTargets(d.test)).conversion);
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       add({ task: 'funnel (last stage AUC)', seed, baseline: 'SharedBottom', baselineAuc: sb, model: 'AITM', auc: aitm });
     }
     if (only !== 'funnel') {
-      const d = syntheticMultiScenario({ ...SCENARIOS, seed });
+      const d = syntheticMultiScenario({ ...scenarioOptions, seed });
       const base = { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: d.taskNames, seed, tower: { dims: [16] } };
       const score = async (m: BaseModel) => {
         const r = await m.evaluate(d.test);
@@ -73,16 +78,25 @@ async function main(): Promise<void> {
       }
     }
   }
-  const summary: Record<string, { min: number; mean: number; seeds: number }> = {};
-  for (const r of rows) {
-    const key = `${r.model} vs ${r.baseline}`;
-    const diffs = rows.filter((o) => o.model === r.model && o.baseline === r.baseline).map((o) => o.diff);
-    summary[key] = { min: Math.min(...diffs), mean: diffs.reduce((a, b) => a + b, 0) / diffs.length, seeds: diffs.length };
+  const summarise = (all: Row[]) => {
+    const summary: Record<string, { min: number; mean: number; seeds: number }> = {};
+    for (const r of all) {
+      const diffs = all.filter((o) => o.model === r.model && o.baseline === r.baseline).map((o) => o.diff);
+      summary[`${r.model} vs ${r.baseline}`] = { min: Math.min(...diffs), mean: diffs.reduce((a, b) => a + b, 0) / diffs.length, seeds: diffs.length };
+    }
+    return summary;
+  };
+  for (const [k, v] of Object.entries(summarise(rows))) console.log(`${k}: smallest margin ${v.min.toFixed(4)}, mean ${v.mean.toFixed(4)} over ${v.seeds} seeds`);
+  if (!variant) {
+    // a partial run (--only) keeps the other comparison's rows of the previous results file
+    const out = path.join(__dirname, 'results', 'multitask-mechanisms.json');
+    const previous: { rows?: Row[] } = await fs.readFile(out, 'utf8').then((t) => JSON.parse(t), () => ({}));
+    const ran = new Set(rows.map((r) => r.task));
+    const all = [...(previous.rows ?? []).filter((r) => !ran.has(r.task)), ...rows];
+    const record = { command: 'npx ts-node --transpile-only benchmarks/multitask-mechanisms.ts', epochs, seeds, funnel: FUNNEL, scenarios: SCENARIOS, rows: all, summary: summarise(all) };
+    await fs.writeFile(out, JSON.stringify(record, null, 2) + '\n');
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
   }
-  for (const [k, v] of Object.entries(summary)) console.log(`${k}: smallest margin ${v.min.toFixed(4)}, mean ${v.mean.toFixed(4)} over ${v.seeds} seeds`);
-  const out = path.join(__dirname, 'results', 'multitask-mechanisms.json');
-  await fs.writeFile(out, JSON.stringify({ command: `benchmarks/multitask-mechanisms.ts ${process.argv.slice(2).join(' ')}`.trim(), epochs, funnel: FUNNEL, scenarios: SCENARIOS, rows, summary }, null, 2) + '\n');
-  console.log(`wrote ${path.relative(process.cwd(), out)}`);
   await shutdownBackend();
 }
 
