@@ -22,7 +22,7 @@ import { AITM, APG, HMoE, MMoE, PEPNet, SharedBottom } from '../src/models/multi
 import { arg } from './lib/args';
 
 /** The funnel of the AITM comparison (see docs/models-multitask.md: the classic funnel is embedding-bound). */
-export const FUNNEL: SyntheticFunnelOptions = { rows: 30000, ctrBias: -1.5, users: 500, items: 500, denseScale: 5, denseDirections: 4 };
+export const FUNNEL: SyntheticFunnelOptions = { rows: 60000, ctrBias: -1.5, users: 500, items: 500, denseScale: 5, denseDirections: 4 };
 /** The multi-scenario task of the HMoE / PEPNet / APG comparison. */
 export const SCENARIOS: SyntheticMultiScenarioOptions = { rows: 12000, scenarioShares: [0.3, 0.2, 0.15, 0.15, 0.1, 0.1] };
 
