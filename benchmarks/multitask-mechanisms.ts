@@ -1,40 +1,65 @@
 /**
- * Does each multi-task model's mechanism show on the synthetic task built for it? Per seed (3 seeds):
- *  - funnel (syntheticFunnel): last-stage (click-and-conversion) test AUC, AITM vs Shared-Bottom;
- *  - multi-scenario (syntheticMultiScenario): mean per-scenario, per-task test AUC, HMoE / PEPNet / APG vs MMoE.
- * npx ts-node --transpile-only benchmarks/multitask-mechanisms.ts [--rows 10000] [--epochs 4] [--only funnel|scenario]
+ * Does each multi-task model's mechanism show on the synthetic task built for it? Per seed (3 seeds; the seed draws
+ * the data and the model's initialisation):
+ *  - funnel: last-stage (click-and-conversion) test AUC, AITM vs Shared-Bottom, on the funnel with stage-specific
+ *    non-linear dense responses (FUNNEL below);
+ *  - scenario: mean per-scenario, per-task test AUC, HMoE / PEPNet / APG vs MMoE, on six scenarios of unequal size
+ *    (SCENARIOS below).
+ * Prints each comparison per seed and its smallest margin, and writes benchmarks/results/multitask-mechanisms.json.
+ *
+ *   npx ts-node --transpile-only benchmarks/multitask-mechanisms.ts [--epochs 4] [--seeds 1,2,3] [--only funnel|scenario]
+ *     [--funnel '{"denseScale":3}'] [--scenarios '{"scenarioShares":[0.5,0.3,0.2]}']
+ * --funnel / --scenarios override generator options of the presets (variants; such runs write no results file).
  */
+import { promises as fs } from 'fs';
+import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { auc } from '../src/basic/metrics';
 import { BaseModel } from '../src/basic/model/base-model';
-import { syntheticFunnel } from '../src/data/synthetic/funnel';
-import { syntheticMultiScenario } from '../src/data/synthetic/multi-scenario';
+import { syntheticFunnel, SyntheticFunnelOptions } from '../src/data/synthetic/funnel';
+import { syntheticMultiScenario, SyntheticMultiScenarioOptions } from '../src/data/synthetic/multi-scenario';
 import { AITM, APG, HMoE, MMoE, PEPNet, SharedBottom } from '../src/models/multitask';
 import { arg } from './lib/args';
 
-async function main() {
+/** The funnel of the AITM comparison (see docs/models-multitask.md: the classic funnel is embedding-bound). */
+export const FUNNEL: SyntheticFunnelOptions = { rows: 60000, ctrBias: -1.5, users: 500, items: 500, denseScale: 5, denseDirections: 4 };
+/** The multi-scenario task of the HMoE / PEPNet / APG comparison. */
+export const SCENARIOS: SyntheticMultiScenarioOptions = { rows: 12000, scenarioShares: [0.3, 0.2, 0.15, 0.15, 0.1, 0.1] };
+
+type Row = { task: string; seed: number; baseline: string; baselineAuc: number; model: string; auc: number; diff: number };
+
+async function fitScore(m: BaseModel, train: Record<string, unknown>, epochs: number, score: (m: BaseModel) => Promise<number>): Promise<number> {
+  await m.fit(train as never, { epochs, batchSize: 256, verbose: 0 });
+  const s = await score(m);
+  m.dispose();
+  return s;
+}
+
+async function main(): Promise<void> {
   await initBackend({ log: false });
-  const rows = Number(arg('rows', '10000'));
   const epochs = Number(arg('epochs', '4'));
+  const seeds = arg('seeds', '1,2,3').split(',').map(Number);
   const only = arg('only', '');
-  const fitScore = async (m: BaseModel, train: Record<string, unknown>, score: (m: BaseModel) => Promise<number>) => {
-    await m.fit(train as never, { epochs, batchSize: 256, verbose: 0 });
-    const s = await score(m);
-    m.dispose();
-    return s;
+  const funnelOptions: SyntheticFunnelOptions = { ...FUNNEL, ...JSON.parse(arg('funnel', '{}')) };
+  const scenarioOptions: SyntheticMultiScenarioOptions = { ...SCENARIOS, ...JSON.parse(arg('scenarios', '{}')) };
+  const variant = process.argv.includes('--funnel') || process.argv.includes('--scenarios');
+  const rows: Row[] = [];
+  const add = (r: Omit<Row, 'diff'>) => {
+    rows.push({ ...r, diff: r.auc - r.baselineAuc });
+    console.log(`${r.task} seed ${r.seed}: ${r.baseline} ${r.baselineAuc.toFixed(4)} -> ${r.model} ${r.auc.toFixed(4)} (${r.auc - r.baselineAuc >= 0 ? '+' : ''}${(r.auc - r.baselineAuc).toFixed(4)})`);
   };
-  for (const seed of [1, 2, 3]) {
+  for (const seed of seeds) {
     if (only !== 'scenario') {
-      const d = syntheticFunnel({ rows: rows * 3, seed, ctrBias: -1.5 });
+      const d = syntheticFunnel({ ...funnelOptions, seed });
       const base = { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: ['click', 'conversion'], seed, tower: { dims: [16] } };
       const y = d.test.conversion as Float32Array;
       const score = async (m: BaseModel) => auc(y, (await m.predictTargets(d.test)).conversion);
-      const sb = await fitScore(new SharedBottom({ ...base, bottom: { dims: [64, 32] } }).compile({ lr: 3e-3 }), d.train, score);
-      const aitm = await fitScore(new AITM({ ...base, encoder: { dims: [64, 32] } }).compile({ lr: 3e-3 }), d.train, score);
-      console.log(`funnel seed ${seed}: last-stage AUC SharedBottom ${sb.toFixed(4)} AITM ${aitm.toFixed(4)} (diff ${(aitm - sb).toFixed(4)}; oracle ${auc(y, d.oracle.test.pctcvr).toFixed(4)})`);
+      const sb = await fitScore(new SharedBottom({ ...base, bottom: { dims: [64, 32] } }).compile({ lr: 3e-3 }), d.train, epochs, score);
+      const aitm = await fitScore(new AITM({ ...base, encoder: { dims: [64, 32] } }).compile({ lr: 3e-3 }), d.train, epochs, score);
+      add({ task: 'funnel (last stage AUC)', seed, baseline: 'SharedBottom', baselineAuc: sb, model: 'AITM', auc: aitm });
     }
     if (only !== 'funnel') {
-      const d = syntheticMultiScenario({ rows, seed });
+      const d = syntheticMultiScenario({ ...scenarioOptions, seed });
       const base = { sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, targets: d.taskNames, seed, tower: { dims: [16] } };
       const score = async (m: BaseModel) => {
         const r = await m.evaluate(d.test);
@@ -42,19 +67,37 @@ async function main() {
         return keys.reduce((a, k) => a + r[k], 0) / keys.length;
       };
       const compile = { lr: 3e-3, scenarioColumn: d.scenarioColumn };
-      const mmoe = await fitScore(new MMoE({ ...base, numExperts: 4, expert: { dims: [32, 16] } }).compile(compile), d.train, score);
-      const parts = [`MMoE ${mmoe.toFixed(4)}`];
+      const mmoe = await fitScore(new MMoE({ ...base, numExperts: 4, expert: { dims: [32, 16] } }).compile(compile), d.train, epochs, score);
       for (const [name, m] of [
         ['HMoE', new HMoE({ ...base, scenarioFeature: d.scenarioColumn, sharedExperts: 2, scenarioExperts: 1, expert: { dims: [32, 16] } })],
-        ['PEPNet', new PEPNet({ ...base, domainFeatures: [d.scenarioColumn], personalizationFeatures: [d.scenarioColumn], tower: { dims: [32, 16] } })],
+        ['PEPNet', new PEPNet({ ...base, domainFeatures: [d.scenarioColumn], personalizationFeatures: [d.scenarioColumn], tower: { dims: [64, 32] } })],
         ['APG', new APG({ ...base, conditionFeatures: [d.scenarioColumn], dims: [32, 16], rank: 16 })],
       ] as const) {
-        const s = await fitScore(m.compile(compile), d.train, score);
-        parts.push(`${name} ${s.toFixed(4)} (${s - mmoe >= 0 ? '+' : ''}${(s - mmoe).toFixed(4)})`);
+        const s = await fitScore(m.compile(compile), d.train, epochs, score);
+        add({ task: 'multi-scenario (mean per-scenario AUC)', seed, baseline: 'MMoE', baselineAuc: mmoe, model: name, auc: s });
       }
-      console.log(`multi-scenario seed ${seed}: mean per-scenario AUC ${parts.join(', ')}`);
     }
+  }
+  const summarise = (all: Row[]) => {
+    const summary: Record<string, { min: number; mean: number; seeds: number }> = {};
+    for (const r of all) {
+      const diffs = all.filter((o) => o.model === r.model && o.baseline === r.baseline).map((o) => o.diff);
+      summary[`${r.model} vs ${r.baseline}`] = { min: Math.min(...diffs), mean: diffs.reduce((a, b) => a + b, 0) / diffs.length, seeds: diffs.length };
+    }
+    return summary;
+  };
+  for (const [k, v] of Object.entries(summarise(rows))) console.log(`${k}: smallest margin ${v.min.toFixed(4)}, mean ${v.mean.toFixed(4)} over ${v.seeds} seeds`);
+  if (!variant) {
+    // a partial run (--only) keeps the other comparison's rows of the previous results file
+    const out = path.join(__dirname, 'results', 'multitask-mechanisms.json');
+    const previous: { rows?: Row[] } = await fs.readFile(out, 'utf8').then((t) => JSON.parse(t), () => ({}));
+    const ran = new Set(rows.map((r) => r.task));
+    const all = [...(previous.rows ?? []).filter((r) => !ran.has(r.task)), ...rows];
+    const record = { command: 'npx ts-node --transpile-only benchmarks/multitask-mechanisms.ts', epochs, seeds, funnel: FUNNEL, scenarios: SCENARIOS, rows: all, summary: summarise(all) };
+    await fs.writeFile(out, JSON.stringify(record, null, 2) + '\n');
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
   }
   await shutdownBackend();
 }
-main();
+
+if (require.main === module) main();

@@ -6,7 +6,12 @@
  * are shared and noisy: compare rows of one run, not runs.
  *
  *   npx ts-node --transpile-only benchmarks/multitask-throughput.ts [--steps 20] [--threads 1] [--only SharedBottom,MMoE,...]
+ *
+ * A full run (no --only) also writes benchmarks/results/multitask-throughput.json.
  */
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SparseFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
@@ -70,6 +75,13 @@ async function main(): Promise<void> {
   }
   const widths = table[0].map((_, j) => Math.max(...table.map((r) => r[j].length)));
   for (const r of table) console.log(r.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join('  '));
+  if (!only) {
+    const out = path.join(__dirname, 'results', 'multitask-throughput.json');
+    const rowsOut = table.slice(1).map(([model, params, wall, cpu, sps]) => ({ model, denseParams: Number(params.replace(/,/g, '')), msPerStepWall: Number(wall), msPerStepCpu: Number(cpu), samplesPerSecWall: Number(sps.replace(/,/g, '')) }));
+    const meta = { backend: info.name, threads: info.threads, batch: BATCH, steps, cpus: os.cpus().length, loadAverage: os.loadavg().map((v) => Number(v.toFixed(2))), date: new Date().toISOString() };
+    await fs.writeFile(out, JSON.stringify({ ...meta, rows: rowsOut }, null, 2) + '\n');
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  }
   await shutdownBackend();
 }
 

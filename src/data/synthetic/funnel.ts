@@ -26,6 +26,19 @@ export interface SyntheticFunnelOptions {
   ctrBias?: number;
   /** Intercept of the conversion logit (sets the post-click conversion rate; default -1). */
   cvrBias?: number;
+  /**
+   * Weight of a non-linear dense response per stage (default 0: off, the classic funnel). Above 0, `denseCount`
+   * extra dense columns x2.. are drawn and each stage's logit adds c / sqrt(M) sum_{m<M} r(<w_stage,m, x>) with
+   * r(a) = 0.5 a + mean_k sin(alpha_k a + beta_k) (MMoE's synthetic response), so the stages need different
+   * non-linear features of the same input.
+   */
+  denseScale?: number;
+  /** Extra dense columns for the non-linear response (default 8; used when denseScale > 0). */
+  denseCount?: number;
+  /** Dense directions per stage (default 3; used when denseScale > 0). */
+  denseDirections?: number;
+  /** Correlation of the conversion stage's dense directions with the click stage's (default 0; used when denseScale > 0). */
+  denseCorrelation?: number;
   /** Embedding width declared on the returned features (default 8). */
   embeddingDim?: number;
   /** Default 0.1. */
@@ -87,8 +100,17 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
     embeddingDim = 8,
     validFraction = 0.1,
     testFraction = 0.2,
+    denseScale = 0,
+    denseCount = 8,
+    denseDirections = 3,
+    denseCorrelation = 0,
   } = opts;
   requireRows('syntheticFunnel', rows);
+  if (!(denseScale >= 0)) throw new Error(`syntheticFunnel: denseScale must be >= 0 (got ${denseScale})`);
+  if (!(denseCorrelation >= -1 && denseCorrelation <= 1)) throw new Error(`syntheticFunnel: denseCorrelation must be in [-1, 1] (got ${denseCorrelation})`);
+  for (const [name, v] of [['denseCount', denseCount], ['denseDirections', denseDirections]] as const) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`syntheticFunnel: ${name} must be a positive integer (got ${v})`);
+  }
   for (const [name, v] of [['itemCorrelation', itemCorrelation], ['affinityCorrelation', affinityCorrelation], ['userCorrelation', userCorrelation]] as const) {
     if (!(v >= -1 && v <= 1)) throw new Error(`syntheticFunnel: ${name} must be in [-1, 1] (got ${v})`);
   }
@@ -112,6 +134,16 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
   const wV = [-0.2, 0.5];
   const userSampler = new ZipfSampler(users, 0.8);
   const itemSampler = new ZipfSampler(items, itemZipf);
+  // drawn only when the dense response is on, so the classic funnel's random stream (and data) is unchanged
+  const E = denseScale > 0 ? denseCount : 0;
+  const dirScale = 1.5 / Math.sqrt(Math.max(E, 1));
+  const wClick = Array.from({ length: E > 0 ? denseDirections : 0 }, () => vec(E, dirScale));
+  const wConv = wClick.map((w) => mixed(w, denseCorrelation, dirScale));
+  const alphas = [1, 1.7, 2.9];
+  const betas = E > 0 ? alphas.map(() => rng.uniform(0, Math.PI)) : [];
+  const response = (a: number) => 0.5 * a + alphas.reduce((sum, al, m) => sum + Math.sin(al * a + betas[m]), 0) / alphas.length;
+  const extra = Array.from({ length: E }, () => new Float32Array(rows));
+  const xe = new Float64Array(E);
 
   const col = {
     user_id: new Int32Array(rows),
@@ -142,8 +174,16 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
       dotV += zUser[u * K + a] * av;
     }
     const hourEffect = 0.3 * Math.sin((2 * Math.PI * hour) / 24);
-    const zc = ctrBias + uC[u] + iC[i] + kC[c] + 2 * dotC + wC[0] * x0 + wC[1] * x1 + hourEffect;
-    const zv = cvrBias + uV[u] + iV[i] + kV[c] + 2 * dotV + wV[0] * x0 + wV[1] * x1;
+    let zc = ctrBias + uC[u] + iC[i] + kC[c] + 2 * dotC + wC[0] * x0 + wC[1] * x1 + hourEffect;
+    let zv = cvrBias + uV[u] + iV[i] + kV[c] + 2 * dotV + wV[0] * x0 + wV[1] * x1;
+    if (E > 0) {
+      for (let e = 0; e < E; e++) extra[e][r] = xe[e] = rng.normal();
+      const dirDot = (w: Float32Array) => w.reduce((a, v, e) => a + v * xe[e], 0);
+      for (let m = 0; m < denseDirections; m++) {
+        zc += (denseScale * response(dirDot(wClick[m]))) / Math.sqrt(denseDirections);
+        zv += (denseScale * response(dirDot(wConv[m]))) / Math.sqrt(denseDirections);
+      }
+    }
     col.user_id[r] = u;
     col.item_id[r] = i;
     col.item_cat[r] = c;
@@ -166,7 +206,8 @@ export function syntheticFunnel(opts: SyntheticFunnelOptions): SyntheticFunnel {
     new SparseFeature({ name: 'item_cat', vocabSize: categories, embeddingDim }),
     new SparseFeature({ name: 'hour', vocabSize: 25, embeddingDim }),
   ];
-  const denseFeatures = [new DenseFeature({ name: 'd0' }), new DenseFeature({ name: 'd1' })];
+  const denseFeatures = [new DenseFeature({ name: 'd0' }), new DenseFeature({ name: 'd1' }), ...extra.map((_, e) => new DenseFeature({ name: `d${e + 2}` }))];
+  extra.forEach((arr, e) => ((col as Record<string, Float32Array | Int32Array>)[`d${e + 2}`] = arr));
   const split = ([lo, hi]: [number, number]) => {
     const data: ColumnarInput = {};
     for (const [name, arr] of Object.entries(col)) data[name] = arr.slice(lo, hi);
