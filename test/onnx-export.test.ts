@@ -3,7 +3,7 @@
  * the exported graph equal to tfjs within 1e-5, at a batch size other than the traced one; the file passes the
  * ONNX checker (Debian python3-onnx; skipped with a message where it is missing). Match models export their user
  * tower and item matrix; the sequence models (HSTU, SASRec, GRU4Rec, SDM) are tested in onnx-sequence-export.test.ts;
- * HSTURanker is not exported yet and says so.
+ * hashed features and WideDeep crosses in onnx-hash.test.ts; HSTURanker is not exported yet and says so.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -177,22 +177,6 @@ describe('ONNX export', () => {
     const x = Float32Array.from([1, -1, -1, 1, -3, 0, 0, 0, 4, -1e-3]);
     const { values } = await ortScores(file, { y, x }, y.length);
     y.forEach((yi, i) => expect(Math.abs(values[i] - Math.atan2(yi, x[i]))).toBeLessThan(1e-6));
-  });
-
-  it('names what is not exportable: hashed features', async () => {
-    const { DeepFM } = await import('../src/models/ranking/deepfm');
-    const { SparseFeature } = await import('../src/basic/features');
-    const m = new DeepFM({ sparseFeatures: [new SparseFeature({ name: 'url', vocabSize: 64, embeddingDim: 4, hashing: true })], mlp: { dims: [4] } });
-    await expect(m.toOnnx()).rejects.toThrow(/feature 'url' uses hashing/);
-    m.dispose();
-  });
-
-  it('names what is not exportable: WideDeep cross-product features (hashed on the host)', async () => {
-    const { WideDeep } = await import('../src/models/ranking/wide-deep');
-    const { SparseFeature } = await import('../src/basic/features');
-    const m = new WideDeep({ sparseFeatures: [new SparseFeature({ name: 'u', vocabSize: 8, embeddingDim: 4 }), new SparseFeature({ name: 'i', vocabSize: 8, embeddingDim: 4 })], crossFeatures: [['u', 'i']], crossBuckets: 11, mlp: { dims: [4] } });
-    await expect(m.toOnnx()).rejects.toThrow(/ONNX export: WideDeep hashes its crossFeatures pairs into buckets on the host/);
-    m.dispose();
   });
 
   it('HSTURanker is refused with a clear message (not exported yet)', async () => {

@@ -39,9 +39,6 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   if (name === 'HSTURanker') {
     throw new OnnxExportError('HSTURanker builds its history blocks outside the declared embedding requests (with timestamps); its export is not implemented yet');
   }
-  if (name === 'WideDeep' && ((model as unknown as { crosses?: unknown[] }).crosses?.length ?? 0) > 0) {
-    throw new OnnxExportError('WideDeep hashes its crossFeatures pairs into buckets on the host, and that hash is not exported yet; WideDeep without crossFeatures exports (or compute the cross ids on the caller\'s side as a sparse feature)');
-  }
 }
 
 /** Model members a match model export drives (MatchModel, by name). */

@@ -13,6 +13,7 @@ import type { Dataset } from '../dataset/dataset';
 import { OnnxDataType, OnnxValueInfo, valueInfo } from './onnx-proto';
 import { OnnxExportError, OnnxGraphBuilder } from './graph';
 import { traceBackend, TracedKernel } from './trace';
+import { Uint32Ops } from './hash-ops';
 import { translateKernel } from './translate';
 
 /** A prime no layer size is likely to be a multiple of: dims that are multiples of it scale with the batch. */
@@ -28,6 +29,8 @@ export interface ModelInternals {
   sequenceFeatures: Array<{ name: string; vocabSize: number; maxLen: number; hashing?: boolean; numHashes: number }>;
   denseFeatures: Array<{ name: string; dim: number }>;
   targets: Array<{ name: string }>;
+  /** WideDeep's crossed pairs (blocks 'wide:NAME' of hashed crossKey(a, b) ids). */
+  crosses?: Array<{ name: string; a: string; b: string }>;
   trainRng: unknown;
   bindData(data: Record<string, ArrayLike<number>>, withLabels: boolean): Dataset;
   buildInputs(data: Dataset, indices: Int32Array, blockTensors: tf.Tensor[], blocks: EmbeddingBlock[], owned: tf.Tensor[]): ModelInputs;
@@ -108,20 +111,36 @@ export class Exporter {
     return name;
   }
 
+  private hashOps: Uint32Ops | null = null;
+
+  /** Bit-exact uint32 arithmetic for the id hashes (created on first use). */
+  get hashes(): Uint32Ops {
+    return (this.hashOps ??= new Uint32Ops(this.g));
+  }
+
   /**
-   * Rows of a feature's table for the ONNX int32 ids `ids` (any shape; ids of 0 give the zero padding row), hashed
-   * as the host lookup hashes them.
+   * Rows of a feature's table(s) for the ONNX integer ids `ids` (any shape; ids of 0 give the zero padding row):
+   * hashed features hash in the graph exactly as the host lookup does (hashBucket per hash function), and the
+   * rows of several hash tables are summed as in the embedding block.
    */
-  embed(feature: { name: string; hashing?: boolean; numHashes: number }, slots: ReadonlyArray<{ table: SparseTable }>, ids: string): string {
-    if (feature.hashing || feature.numHashes > 1 || slots.length !== 1) {
-      throw new OnnxExportError(`feature '${feature.name}' uses hashing${feature.numHashes > 1 ? ` with ${feature.numHashes} hash functions` : ''}; hash the ids before the graph (hashBucket) is not exported yet: map ids to table rows on the caller's side or use a plain vocabulary`);
-    }
-    return this.g.op('Gather', [this.table(slots[0].table), ids], { axis: 0 });
+  embed(feature: { name: string; hashing?: boolean }, slots: ReadonlyArray<{ table: SparseTable }>, ids: string): string {
+    if (!slots.length) throw new OnnxExportError(`feature '${feature.name}' has no embedding table`);
+    const raw = feature.hashing ? this.g.op('Cast', [ids], { to: OnnxDataType.INT64 }) : ids;
+    const parts = slots.map((slot, h) => this.g.op('Gather', [this.table(slot.table), feature.hashing ? this.hashes.bucket(raw, h, slot.table.rows) : ids], { axis: 0 }));
+    return parts.reduce((acc, x) => this.g.op('Add', [acc, x]));
   }
 
   /** ONNX value of one embedding block, [B, F, D] or [B, L, D], and of its mask. */
   bindBlock(block: EmbeddingBlock, tensor: tf.Tensor, mask: tf.Tensor | undefined): void {
     const request = this.m.requests.find((r) => r.key === block.key);
+    const cross = this.m.crosses?.find((c) => block.key === `wide:${c.name}`);
+    if (!request && cross) {
+      // WideDeep's hashed cross features: the pair's crossed raw id, hashed into the cross table, [B, 1, 1]
+      const key = this.hashes.crossKey(this.input(cross.a, 'int32', null), this.input(cross.b, 'int32', null));
+      const ids = this.g.op('Unsqueeze', [key, this.g.int64Const([1])]);
+      this.g.bind(tensor, this.embed({ name: cross.name, hashing: true }, block.fields[0], ids));
+      return;
+    }
     if (!request) throw new OnnxExportError(`embedding block '${block.key}' is built from ids outside the declared feature columns (e.g. sampled or candidate ids); this model family is not exportable this way`);
     if (request.kind === 'stack') {
       const fields = request.features.map((fname, f) => {
