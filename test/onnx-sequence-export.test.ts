@@ -15,7 +15,8 @@ import { SequenceFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { syntheticNextItem } from '../src/data/synthetic/next-item';
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
-import { GRU4Rec, HSTU, SASRec, SequentialRecommender } from '../src/models/generative';
+import { GRU4Rec, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
+import { DenseFeature, SparseFeature } from '../src/basic/features';
 import { SDM } from '../src/models/match/sdm';
 
 const PYTHON = '/usr/bin/python3';
@@ -103,11 +104,78 @@ describe('ONNX export of sequence models', () => {
     model.dispose();
   });
 
-  it('HSTU with a temporal bias (timestampColumn) is refused with a message that names the way out', async () => {
+  it('HSTU and HSTURanker with a temporal bias (timestampColumn) are refused with a message that names the way out', async () => {
     const hist = new SequenceFeature({ name: 'hist', vocabSize: 20, embeddingDim: 8, maxLen: 6 });
     const m = new HSTU({ sequenceFeatures: [hist], seed: 1, dropout: 0, timestampColumn: 'ts' });
     await expect(m.toOnnx()).rejects.toThrow(/HSTU uses timestamps \(timestampColumn 'ts'\): the temporal attention bias .* export a model trained without timestampColumn/);
     m.dispose();
+    const item = { vocabSize: 20, embeddingDim: 8 };
+    const ranker = new HSTURanker({
+      sequenceFeatures: [new SequenceFeature({ name: 'hist_items', maxLen: 4, ...item }), new SequenceFeature({ name: 'hist_actions', maxLen: 4, ...item }), new SequenceFeature({ name: 'candidates', maxLen: 3, ...item })],
+      targets: ['click'],
+      timestampColumn: 'ts',
+    });
+    await expect(ranker.toOnnx()).rejects.toThrow(/HSTURanker uses timestamps \(timestampColumn 'ts'\): the temporal attention bias/);
+    ranker.dispose();
+  });
+
+  it('HSTURanker: context, history (items + actions) and candidates -> per-candidate probabilities [batch, C, T] within 1e-5 of tfjs; checker passes', async () => {
+    const H = 8;
+    const C = 5;
+    const rng = new Rng(21);
+    const requests = (rows: number, withLabels: boolean) => {
+      const cols: Record<string, Int32Array | Float32Array> = {
+        user_id: Int32Array.from({ length: rows }, () => 1 + rng.int(30)),
+        age: Int32Array.from({ length: rows }, () => 1 + rng.int(4)),
+        price: Float32Array.from({ length: rows }, () => rng.uniform(0, 1)),
+        hist_items: new Int32Array(rows * H),
+        hist_actions: new Int32Array(rows * H),
+        candidates: new Int32Array(rows * C),
+      };
+      if (withLabels) for (const t of ['click', 'like']) cols[t] = new Float32Array(rows * C);
+      for (let r = 0; r < rows; r++) {
+        const h = r % (H + 1); // every history length 0..H
+        for (let j = 0; j < h; j++) {
+          cols.hist_items[r * H + j] = 1 + rng.int(39);
+          cols.hist_actions[r * H + j] = 1 + rng.int(4);
+        }
+        const c = r % (C + 1); // every candidate count 0..C
+        for (let j = 0; j < c; j++) {
+          cols.candidates[r * C + j] = 1 + rng.int(39);
+          if (withLabels) {
+            cols.click[r * C + j] = rng.next() < 0.4 ? 1 : 0;
+            cols.like[r * C + j] = cols.click[r * C + j] && rng.next() < 0.5 ? 1 : 0;
+          }
+        }
+      }
+      return cols;
+    };
+    const item = { vocabSize: 40, embeddingDim: 8, embeddingName: 'item' };
+    const model = new HSTURanker({
+      sparseFeatures: [new SparseFeature({ name: 'user_id', vocabSize: 31, embeddingDim: 8 }), new SparseFeature({ name: 'age', vocabSize: 5, embeddingDim: 8 })],
+      denseFeatures: [new DenseFeature({ name: 'price' })],
+      sequenceFeatures: [new SequenceFeature({ name: 'hist_items', maxLen: H, ...item }), new SequenceFeature({ name: 'hist_actions', vocabSize: 5, embeddingDim: 8, maxLen: H }), new SequenceFeature({ name: 'candidates', maxLen: C, ...item })],
+      targets: ['click', 'like'],
+      heads: 2,
+      seed: 2,
+      dropout: 0,
+      head: { dims: [8] },
+    });
+    model.compile({ lr: 1e-2 });
+    await model.fit(requests(120, true), { epochs: 1, batchSize: 32, verbose: 0 });
+    const file = path.join(dir, 'HSTURanker.onnx');
+    const { signature } = await model.exportOnnx(file);
+    expect(signature.outputs[0]).toEqual({ name: 'predictions', shape: ['batch', C, 2], columns: ['click', 'like'] });
+    const test = requests(ROWS, false);
+    const columns = Object.fromEntries(signature.inputs.map((i) => [i.name, test[i.name]]));
+    const out = await ortOutputs(file, columns as Record<string, Int32Array>, ROWS);
+    const expected = await model.predictTargets(test);
+    const got = out.predictions.values;
+    const want = new Float32Array(ROWS * C * 2);
+    ['click', 'like'].forEach((t, k) => expected[t].forEach((v, i) => (want[i * 2 + k] = v)));
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    if (hasChecker) expect(checker(file)).toBe('ok');
+    model.dispose();
   });
 
   it('SDM: user tower (session GRU + causal self-attention, long-term attention) -> user vectors within 1e-5 of tfjs; checker passes', async () => {

@@ -33,14 +33,6 @@ function lineage(model: BaseModel): string[] {
   return names;
 }
 
-function refuseUnsupportedFamily(model: BaseModel): void {
-  const chain = lineage(model);
-  const name = chain[0];
-  if (name === 'HSTURanker') {
-    throw new OnnxExportError('HSTURanker builds its history blocks outside the declared embedding requests (with timestamps); its export is not implemented yet');
-  }
-}
-
 /** Model members a match model export drives (MatchModel, by name). */
 interface MatchInternals extends ModelInternals {
   userSparse: Array<{ name: string; vocabSize: number; hashing?: boolean; numHashes: number }>;
@@ -125,7 +117,6 @@ async function matchModelToOnnx(model: BaseModel, opts: OnnxExportOptions): Prom
 
 /** Build the ONNX bytes of a ranking or multi-task model (raw columns -> predictions [batch, targets]). */
 export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptions = {}): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
-  refuseUnsupportedFamily(model);
   for (const key of Object.keys(opts ?? {})) {
     if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
   }
@@ -134,7 +125,13 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
   const m = internals(model);
   const ex = new Exporter(m, opts);
   const B = TRACE_BATCH;
-  const traceCols = traceColumns(m, B);
+  const timestamps = (model as unknown as { timestampColumn?: string | null }).timestampColumn;
+  if (timestamps) {
+    throw new OnnxExportError(`${model.modelName()} uses timestamps (timestampColumn '${timestamps}'): the temporal attention bias buckets time gaps on the host and its export is not implemented yet; export a model trained without timestampColumn`);
+  }
+  // HSTURanker: one action per history item, so the action column's rows have the items' lengths
+  const ranker = model as unknown as { history?: { name: string }; actions?: { name: string }; candidates?: { name: string; maxLen: number } };
+  const traceCols = traceColumns(m, B, ranker.actions && ranker.history ? { [ranker.actions.name]: ranker.history.name } : {});
   ex.columns = traceCols;
   const data = m.bindData(traceCols, false);
   const indices = Int32Array.from({ length: B }, (_, i) => i);
@@ -145,7 +142,7 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
     () => {
       const owned: tf.Tensor[] = [];
       try {
-        tf.tidy(() => {
+        withSequenceMasks(ex, () => tf.tidy(() => {
           const blocks = m.inferenceBlocks(data, indices);
           const tensors = blocks.map((b) => b.tensor());
           const inputs = m.buildInputs(data, indices, tensors, blocks, owned);
@@ -154,7 +151,7 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
           const out = m.outputTransform(m.forward(inputs, ctx));
           outputName = ex.g.lookup(out);
           outShape = out.shape;
-        });
+        }));
       } finally {
         tf.dispose(owned);
       }
@@ -163,16 +160,27 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
   );
   if (!outputName) throw new OnnxExportError('the model output does not depend on its inputs');
   const T = outShape[1];
-  ex.g.node('Identity', [outputName], {}, ['predictions']);
   const columns = m.targets.map((t) => t.name);
-  ex.signature.outputs.push({ name: 'predictions', shape: ['batch', T], columns: columns.length === T ? columns : undefined });
+  let outDims: Array<number | 'batch'> = ['batch', T];
+  if (lineage(model).includes('HSTURanker') && ranker.candidates) {
+    // time-major candidate rows [C x batch, T] -> [batch, C, T], zero where a row has no candidate (as predictTargets)
+    const C = ranker.candidates.maxLen;
+    if (outShape[0] !== C * B) throw new OnnxExportError(`HSTURanker: expected ${C} candidates x ${B} rows of scores, got [${outShape}]`);
+    const byRow = ex.g.op('Transpose', [ex.g.op('Reshape', [outputName, ex.g.shapeTensor([C, B, T])])], { perm: [1, 0, 2] });
+    const ids = ex.input(ranker.candidates.name, 'int32', C);
+    const real = ex.g.op('Cast', [ex.g.op('Not', [ex.g.op('Equal', [ids, ex.g.int32Const([0], [])])])], { to: OnnxDataType.FLOAT });
+    outputName = ex.g.op('Mul', [byRow, ex.g.op('Unsqueeze', [real, ex.g.int64Const([2])])]);
+    outDims = ['batch', C, T];
+  }
+  ex.g.node('Identity', [outputName], {}, ['predictions']);
+  ex.signature.outputs.push({ name: 'predictions', shape: outDims, columns: columns.length === T ? columns : undefined });
   const bytes = encodeOnnxModel(
     {
       name: model.modelName(),
       node: ex.g.nodes,
       initializer: ex.g.initializers,
       input: ex.graphInputs,
-      output: [valueInfo('predictions', OnnxDataType.FLOAT, ['batch', T])],
+      output: [valueInfo('predictions', OnnxDataType.FLOAT, outDims)],
       docString: `nextrec-ts ${model.modelName()}: columns ${columns.join(', ')}`,
     },
     OPSET,

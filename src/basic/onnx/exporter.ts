@@ -14,6 +14,7 @@ import { OnnxDataType, OnnxValueInfo, valueInfo } from './onnx-proto';
 import { OnnxExportError, OnnxGraphBuilder } from './graph';
 import { traceBackend, TracedKernel } from './trace';
 import { Uint32Ops } from './hash-ops';
+import { hashBucket } from '../embedding/hashing';
 import { translateKernel } from './translate';
 
 /** A prime no layer size is likely to be a multiple of: dims that are multiples of it scale with the batch. */
@@ -48,10 +49,16 @@ export function internals(model: BaseModel): ModelInternals {
  * tail. Each sequence feature gets its own pattern of lengths (so a per-batch layout built from lengths names its
  * feature unambiguously), and its last row is full, so models that truncate to the longest row trace at maxLen.
  */
-export function traceColumns(m: ModelInternals, B: number): Record<string, ArrayLike<number>> {
+export function traceColumns(m: ModelInternals, B: number, aligned: Record<string, string> = {}): Record<string, ArrayLike<number>> {
   const cols: Record<string, ArrayLike<number>> = {};
   for (const f of m.sparseFeatures) cols[f.name] = Int32Array.from({ length: B }, (_, i) => 1 + ((i * 7919) % Math.max(1, f.vocabSize - 1)));
-  m.sequenceFeatures.forEach((f, k) => {
+  // `aligned` names features whose rows must have another feature's lengths (HSTURanker's actions and items)
+  const pattern = (name: string) => {
+    const lead = aligned[name] ?? name;
+    return Math.max(0, m.sequenceFeatures.findIndex((x) => x.name === lead));
+  };
+  m.sequenceFeatures.forEach((f) => {
+    const k = pattern(f.name);
     const a = new Int32Array(B * f.maxLen);
     for (let i = 0; i < B; i++) {
       const len = i === B - 1 ? f.maxLen : 1 + ((i * 7 + k * 3) % f.maxLen);
@@ -141,6 +148,11 @@ export class Exporter {
       this.g.bind(tensor, this.embed({ name: cross.name, hashing: true }, block.fields[0], ids));
       return;
     }
+    const view = request ? null : this.timeMajorView(block);
+    if (view) {
+      this.g.bind(tensor, view);
+      return;
+    }
     if (!request) throw new OnnxExportError(`embedding block '${block.key}' is built from ids outside the declared feature columns (e.g. sampled or candidate ids); this model family is not exportable this way`);
     if (request.kind === 'stack') {
       const fields = request.features.map((fname, f) => {
@@ -160,6 +172,27 @@ export class Exporter {
       const real = this.g.op('Not', [this.g.op('Equal', [ids, this.g.int32Const([0], [])])]);
       this.g.bind(mask, this.g.op('Cast', [real], { to: OnnxDataType.FLOAT }));
     }
+  }
+
+  /**
+   * A block of time-major ids [W, B] that is a sequence input column transposed (next-item histories, HSTURanker's
+   * history and candidates), as a Gather from that input; null when it is none.
+   */
+  private timeMajorView(block: EmbeddingBlock): string | null {
+    const [W, B] = block.shape;
+    if (block.shape.length !== 3 || B !== this.g.batch || block.fields.length !== 1) return null;
+    const slot = block.fields[0][0];
+    for (const f of this.m.sequenceFeatures) {
+      const col = this.columns[f.name];
+      if (!col || f.maxLen !== W || col.length !== W * B) continue;
+      const row = (v: number) => (f.hashing ? hashBucket(v, 0, slot.table.rows) : v);
+      let same = true;
+      for (let t = 0; t < W && same; t++) for (let b = 0; b < B && same; b++) same = slot.ids[t * B + b] === row(col[b * W + t]);
+      if (!same) continue;
+      const ids = this.g.op('Transpose', [this.input(f.name, 'int32', f.maxLen)], { perm: [1, 0] });
+      return this.embed(f, block.fields[0], ids);
+    }
+    return null;
   }
 
   bindDense(inputs: ModelInputs): void {

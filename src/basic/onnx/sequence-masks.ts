@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SequenceBatch } from '../layers/attention';
+import { positionBucket, RelativeBias } from '../layers/positional';
 import type { RelativeBiasConfig, RelativeBuckets } from '../layers/positional';
 import { OnnxDataType } from './onnx-proto';
 import { OnnxExportError } from './graph';
@@ -101,27 +102,38 @@ export function withSequenceMasks<T>(ex: Exporter, fn: () => T): T {
   const methods = Object.keys(BUILDERS) as MaskMethod[];
   const originals = new Map<string, (...args: unknown[]) => unknown>([...methods, 'buckets'].map((m) => [m, proto[m]]));
   const byInput = new Map<string, LengthOps>();
+  // a batch's rows hold `offset + scale x len` tokens of a sequence input (scale 2: HSTURanker's item / action
+  // pairs after its context tokens); inputs with the same trace lengths (aligned sequences) are interchangeable
   const opsFor = (batch: SequenceBatch): LengthOps => {
-    const matches = ex.m.sequenceFeatures.filter((f) => {
+    const matches: Array<{ f: (typeof ex.m.sequenceFeatures)[number]; offset: number; scale: number; lens: Int32Array }> = [];
+    for (const f of ex.m.sequenceFeatures) {
       const col = ex.columns[f.name];
-      if (!col || f.maxLen !== batch.L) return false;
+      if (!col) continue;
       const lens = traceLengths(col, f.maxLen);
-      return lens.length === batch.B && lens.every((v, i) => v === batch.lengths[i]);
-    });
-    if (matches.length !== 1) {
+      for (const scale of [1, 2]) {
+        const offset = batch.L - scale * f.maxLen;
+        if (offset >= 0 && lens.length === batch.B && lens.every((v, i) => offset + scale * v === batch.lengths[i])) matches.push({ f, offset, scale, lens });
+      }
+    }
+    if (matches.length === 0) {
       throw new OnnxExportError(
-        matches.length === 0
-          ? `a sequence layout of ${batch.B} rows x ${batch.L} positions is not the layout of any sequence input (${ex.m.sequenceFeatures.map((f) => `${f.name}: maxLen ${f.maxLen}`).join(', ')}); its masks cannot be computed in the graph`
-          : `a sequence layout matches several sequence inputs (${matches.map((f) => f.name).join(', ')}); not exportable`,
+        `a sequence layout of ${batch.B} rows x ${batch.L} positions is not the layout of any sequence input (${ex.m.sequenceFeatures.map((f) => `${f.name}: maxLen ${f.maxLen}`).join(', ')}); its masks cannot be computed in the graph`,
       );
     }
-    const f = matches[0];
-    let ops = byInput.get(f.name);
+    const first = matches[0];
+    if (matches.some((x) => x.offset !== first.offset || x.scale !== first.scale || x.lens.some((v, i) => v !== first.lens[i]))) {
+      throw new OnnxExportError(`a sequence layout matches several sequence inputs (${matches.map((x) => x.f.name).join(', ')}); not exportable`);
+    }
+    const key = `${first.f.name}/${first.offset}/${first.scale}`;
+    let ops = byInput.get(key);
     if (!ops) {
+      const f = first.f;
       const ids = ex.input(f.name, 'int32', f.maxLen);
       const real = ex.g.op('Cast', [ex.g.op('Not', [ex.g.op('Equal', [ids, ex.g.int32Const([0], [])])])], { to: OnnxDataType.FLOAT });
-      const len = ex.g.op('ReduceSum', [real, ex.g.int64Const([1])], { keepdims: 0 });
-      byInput.set(f.name, (ops = new LengthOps(ex, len, f.maxLen)));
+      let len = ex.g.op('ReduceSum', [real, ex.g.int64Const([1])], { keepdims: 0 });
+      if (first.scale !== 1) len = ex.g.op('Mul', [len, ex.g.floatConst([first.scale], [])]);
+      if (first.offset !== 0) len = ex.g.op('Add', [len, ex.g.floatConst([first.offset], [])]);
+      byInput.set(key, (ops = new LengthOps(ex, len, batch.L)));
     }
     return ops;
   };
@@ -134,18 +146,42 @@ export function withSequenceMasks<T>(ex: Exporter, fn: () => T): T {
     };
   }
   const buckets = originals.get('buckets')!;
+  const owner = new Map<RelativeBuckets, SequenceBatch>();
   proto.buckets = function (this: SequenceBatch, config: unknown) {
     const r = buckets.call(this, config) as RelativeBuckets;
+    owner.set(r, this);
     // prefix position buckets depend on positions only (a constant); the others depend on each row
     if (r.prefixTime && (config as Required<RelativeBiasConfig>).timeBuckets > 0) {
       throw new OnnxExportError("the temporal attention bias (timestampColumn) buckets time gaps on the host; its export is not implemented yet: export a model trained without timestampColumn, or set layer.timeBuckets to 0");
     }
-    if (r.targetPosition) throw new OnnxExportError('target tokens after the history (HSTURanker) bucket their positions on the host per row; their export is not implemented yet');
     return r;
+  };
+  // the bias from target tokens to prefix keys reads per-row position buckets (distance len - j): in the graph,
+  // the distance picks its bucket from a table over all distances, and the bucket its learned weight
+  const biasProto = RelativeBias.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const targetToPrefix = biasProto.targetToPrefix;
+  biasProto.targetToPrefix = function (this: RelativeBias, ...args: unknown[]) {
+    const b = args[0] as RelativeBuckets;
+    const t = targetToPrefix.apply(this, args) as tf.Tensor | null;
+    const batch = owner.get(b);
+    if (t && b.targetPosition && batch && !ex.g.lookup(t)) {
+      const weights = (this as unknown as { position: tf.Tensor | null }).position;
+      if (!weights) throw new OnnxExportError('target-to-prefix bias without position weights');
+      const ops = opsFor(batch);
+      const g = ex.g;
+      const len = ops.lengthsAt(1, 2);
+      const j = ops.positions(0, 2);
+      const distance = g.op('Cast', [g.op('Where', [g.op('Less', [j, len]), g.op('Sub', [len, j]), g.floatConst([0], [])])], { to: OnnxDataType.INT64 });
+      const table = g.int64Const(Array.from({ length: batch.L + 1 }, (_, d) => positionBucket(d, this.positionBuckets, this.maxDistance)));
+      const bias = g.op('Gather', [g.floatConst(weights.dataSync(), [weights.shape[0]], 'w'), g.op('Gather', [table, distance], { axis: 0 })], { axis: 0 });
+      ex.g.bind(t, g.op('Unsqueeze', [bias, g.int64Const([2, 3])]));
+    }
+    return t;
   };
   try {
     return fn();
   } finally {
     for (const [name, original] of originals) proto[name] = original;
+    biasProto.targetToPrefix = targetToPrefix;
   }
 }
