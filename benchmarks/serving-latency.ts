@@ -4,8 +4,8 @@
  * for DeepFM, DIN, a two-tower model (DSSM) and HSTU, on 1 row and on 1 user x 1,000 candidates.
  * HSTU scores the whole 1,000-item catalogue for one history in both scenarios (that is its forward).
  * Median of --repeats runs after 3 warm-ups; untrained weights (latency does not depend on them).
- * ONNX: DSSM runs its exported user tower for the one user and scores the item matrix in JS; HSTU is not
- * exportable yet (see README "Serving"), so its ONNX cells say n/a.
+ * ONNX: DSSM runs its exported user tower for the one user and scores the item matrix in JS; HSTU runs its exported
+ * graph (history -> next-item vector) and scores the whole exported item matrix in JS, as tfjs does.
  *
  *   npx ts-node --transpile-only benchmarks/serving-latency.ts [--repeats 20] [--no-browser]
  */
@@ -111,6 +111,25 @@ async function onnxRunner(model: BaseModel, dir: string): Promise<OnnxRunner | n
       return Object.fromEntries(signature.inputs.map((i) => [i.name, new ort.Tensor(i.dtype, c[i.name], i.shape.length === 2 ? [rows, i.shape[1] as number] : [rows])]));
     };
     if (!signature.outputs.some((o) => o.name === 'item_embeddings')) return { run: (c) => session.run(feeds(c)) };
+    if (!signature.inputs.some((i) => i.name === 'item_id')) {
+      // next-item model: the history's vector against the whole catalogue (cosine / temperature, as recommend())
+      const invT = 1 / (model as unknown as { temperature: number }).temperature;
+      return {
+        run: async (c) => {
+          const out = await session.run(feeds(c));
+          const user = out.user_vectors.data as Float32Array;
+          const items = out.item_embeddings.data as Float32Array;
+          const D = user.length;
+          const scores = new Float32Array(items.length / D);
+          for (let r = 0; r < scores.length; r++) {
+            let s2 = 0;
+            for (let j = 0; j < D; j++) s2 += user[j] * items[r * D + j];
+            scores[r] = s2 * invT;
+          }
+          return scores;
+        },
+      };
+    }
     return {
       run: async (c) => {
         const first = Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.slice(0, v.length / c[signature.inputs[0].name].length)])) as Columns;

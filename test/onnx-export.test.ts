@@ -2,7 +2,8 @@
  * ONNX export: for every ranking and multi-task model in the registry, ONNX Runtime (onnxruntime-node) scores
  * the exported graph equal to tfjs within 1e-5, at a batch size other than the traced one; the file passes the
  * ONNX checker (Debian python3-onnx; skipped with a message where it is missing). Match models export their user
- * tower and item matrix; generative models, HSTURanker and SDM are not exported yet and say so.
+ * tower and item matrix; the sequence models (HSTU, SASRec, GRU4Rec, HSTURanker, SDM) are tested in
+ * onnx-sequence-export.test.ts, hashed features and WideDeep crosses in onnx-hash.test.ts.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -11,14 +12,13 @@ import { spawnSync } from 'child_process';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import '../src/basic/onnx';
 import { models } from '../src/basic/model/model-registry';
-import { BaseModel } from '../src/basic/model/base-model';
 import '../src/models/match';
 import '../src/models/generative';
 import { MATCH_ZOO, RANKING_ZOO, matchTask, zooData } from './helpers/onnx-zoo';
 import { main } from '../src/cli';
 
-/** Models whose export is not implemented yet, with the reason the exporter gives. */
-const NOT_EXPORTED = ['HSTU', 'SASRec', 'GRU4Rec', 'HSTURanker', 'SDM'];
+/** Sequence models, exported and checked against ONNX Runtime in onnx-sequence-export.test.ts. */
+const SEQUENCE_EXPORTED = ['HSTU', 'SASRec', 'GRU4Rec', 'HSTURanker', 'SDM'];
 
 const PYTHON = '/usr/bin/python3';
 const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
@@ -65,8 +65,8 @@ const ROWS = 53; // not the traced batch size: the graph's batch axis is dynamic
 const results = new Map<string, { worst: number; checker: string }>();
 
 describe('ONNX export', () => {
-  it('covers every registered model: ranking / multi-task exported, the rest listed', () => {
-    expect([...new Set([...RANKING_ZOO.map(([n]) => n), ...MATCH_ZOO.map(([n]) => n.replace(/-.*/, '')), ...NOT_EXPORTED])].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
+  it('covers every registered model: ranking / multi-task and match exported here, sequence models in onnx-sequence-export.test.ts', () => {
+    expect([...new Set([...RANKING_ZOO.map(([n]) => n), ...MATCH_ZOO.map(([n]) => n.replace(/-.*/, '')), ...SEQUENCE_EXPORTED])].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
   });
 
   beforeAll(async () => {
@@ -174,32 +174,5 @@ describe('ONNX export', () => {
     const x = Float32Array.from([1, -1, -1, 1, -3, 0, 0, 0, 4, -1e-3]);
     const { values } = await ortScores(file, { y, x }, y.length);
     y.forEach((yi, i) => expect(Math.abs(values[i] - Math.atan2(yi, x[i]))).toBeLessThan(1e-6));
-  });
-
-  it('names what is not exportable: hashed features', async () => {
-    const { DeepFM } = await import('../src/models/ranking/deepfm');
-    const { SparseFeature } = await import('../src/basic/features');
-    const m = new DeepFM({ sparseFeatures: [new SparseFeature({ name: 'url', vocabSize: 64, embeddingDim: 4, hashing: true })], mlp: { dims: [4] } });
-    await expect(m.toOnnx()).rejects.toThrow(/feature 'url' uses hashing/);
-    m.dispose();
-  });
-
-  it('names what is not exportable: WideDeep cross-product features (hashed on the host)', async () => {
-    const { WideDeep } = await import('../src/models/ranking/wide-deep');
-    const { SparseFeature } = await import('../src/basic/features');
-    const m = new WideDeep({ sparseFeatures: [new SparseFeature({ name: 'u', vocabSize: 8, embeddingDim: 4 }), new SparseFeature({ name: 'i', vocabSize: 8, embeddingDim: 4 })], crossFeatures: [['u', 'i']], crossBuckets: 11, mlp: { dims: [4] } });
-    await expect(m.toOnnx()).rejects.toThrow(/ONNX export: WideDeep hashes its crossFeatures pairs into buckets on the host/);
-    m.dispose();
-  });
-
-  it('generative models, HSTURanker and SDM are refused with a clear message (not exported yet)', async () => {
-    const rejects: string[] = [];
-    for (const name of NOT_EXPORTED) {
-      const Cls = models.resolve(name) as unknown as { prototype: BaseModel };
-      const proto = Cls.prototype as unknown as { toOnnx: BaseModel['toOnnx'] };
-      await expect(proto.toOnnx.call(Object.create(Cls.prototype))).rejects.toThrow(/ONNX export/);
-      rejects.push(name);
-    }
-    expect(rejects).toEqual(NOT_EXPORTED);
   });
 });

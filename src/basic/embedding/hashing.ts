@@ -1,5 +1,5 @@
-/** Seeds of the independent hash functions used for hashed / multi-hashed ids. */
-const HASH_SEEDS = [0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xd3a2646c, 0xfd7046c5, 0xb55a4f09];
+/** Seeds of the independent hash functions used for hashed / multi-hashed ids (also written into ONNX graphs). */
+export const HASH_SEEDS = [0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xd3a2646c, 0xfd7046c5, 0xb55a4f09];
 
 /** murmur3's 32-bit finaliser: cheap and mixes every input bit into every output bit. */
 export function fmix32(h: number): number {

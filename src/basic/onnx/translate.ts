@@ -25,7 +25,8 @@ const binary = (op: string): Handler => (g, ins) => [g.op(op, [ins[0], ins[1]])]
 function reduce(op: string, attrAxes: boolean): Handler {
   return (g, ins, k) => {
     const rank = k.inputs[0].info.shape.length;
-    const ax = axes(k.attrs.axis, rank);
+    // tfjs names the axes 'axis' (Sum, Mean, Prod) or 'reductionIndices' (Max, Min)
+    const ax = axes(k.attrs.axis ?? k.attrs.reductionIndices, rank);
     const keepdims = k.attrs.keepDims ? 1 : 0;
     if (attrAxes) return [g.op(op, [ins[0]], { axes: ax, keepdims })];
     return [g.op(op, [ins[0], g.int64Const(ax)], { keepdims })];
@@ -243,8 +244,12 @@ const HANDLERS: Record<string, Handler> = {
   Tile: (g, ins, k) => {
     const reps = k.attrs.reps as number[];
     const shape = k.inputs[0].info.shape;
-    if (reps.some((r, i) => g.isBatchDim(r * shape[i]) && !g.isBatchDim(shape[i]))) throw new OnnxExportError('Tile that creates the batch axis is not supported');
-    return [g.op('Tile', [ins[0], g.int64Const(reps)])];
+    const creates = reps.map((r, i) => g.isBatchDim(r * shape[i]) && !g.isBatchDim(shape[i]));
+    if (!creates.some(Boolean)) return [g.op('Tile', [ins[0], g.int64Const(reps)])];
+    // e.g. a learned query tiled to [B, d]: the repeats follow the run-time batch
+    if (creates.some((c, i) => c && shape[i] !== 1)) throw new OnnxExportError(`Tile of a dimension other than 1 into the batch axis is not supported (shape [${shape}], reps [${reps}])`);
+    const parts = reps.map((r, i) => (!creates[i] ? g.int64Const([r]) : r === g.batch ? g.batchSize() : g.op('Mul', [g.batchSize(), g.int64Const([r / g.batch])])));
+    return [g.op('Tile', [ins[0], g.op('Concat', parts, { axis: 0 })])];
   },
   BroadcastTo: (g, ins, k) => [g.op('Expand', [ins[0], g.shapeTensor(k.outputs[0].shape)])],
   GatherV2: (g, ins, k) => {
