@@ -1,0 +1,182 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { SasRecBlock, SequenceBatch } from '../src/basic/layers/attention';
+import { dropoutMultiplier, fusedAttention, setAttentionImplementation } from '../src/basic/layers/fused-attention';
+import { HstuLayer } from '../src/basic/layers/hstu-layer';
+import { ForwardContext } from '../src/basic/layers/module';
+import { Rng } from '../src/basic/random';
+import { maxGradientError } from './helpers/grad-check';
+
+beforeAll(async () => {
+  await initBackend({ log: false });
+});
+afterAll(async () => {
+  setAttentionImplementation('fused');
+  await shutdownBackend();
+});
+
+function randn(rng: Rng, shape: number[], scale = 1): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()), shape);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const [L, B, H, d, e] = [6, 3, 2, 4, 5];
+const N = B * H;
+// a full row, a padded row and a row with a single item
+const batch = new SequenceBatch({ length: L, lengths: Int32Array.from([6, 3, 1]) });
+
+/**
+ * The same attention written independently of the fused op: per (row, head) products with tf.matMul in [N, L, d]
+ * layout and every step a separate differentiable tfjs op.
+ */
+function reference(nonlinearity: 'silu' | 'softmax', q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor, scale: number, bias: tf.Tensor | null, dropout: tf.Tensor | null): tf.Tensor {
+  const [qb, kb, vb] = [q, k, v].map((t) => tf.transpose(t, [1, 0, 2]) as tf.Tensor3D); // [N, L, *]
+  // [N, Lq, Lk] -> key-major [Lk, B, H, Lq]
+  let z: tf.Tensor = tf.transpose(tf.matMul(qb, kb, false, true).reshape([B, H, L, L]), [3, 0, 1, 2]);
+  z = tf.mul(z, scale);
+  if (bias) z = tf.add(z, bias);
+  let w: tf.Tensor;
+  if (nonlinearity === 'silu') {
+    w = tf.mul(tf.mul(z, tf.sigmoid(z)), mask);
+  } else {
+    w = tf.softmax(tf.transpose(tf.add(z, mask), [1, 2, 3, 0])); // keys last
+    w = tf.transpose(w, [3, 0, 1, 2]);
+  }
+  if (dropout) w = tf.mul(w, dropout);
+  const a = tf.transpose(w.reshape([L, N, L]), [1, 2, 0]) as tf.Tensor3D; // [N, Lq, Lk]
+  return tf.transpose(tf.matMul(a, vb), [1, 0, 2]); // [Lq, N, e]
+}
+
+interface Case {
+  name: string;
+  nonlinearity: 'silu' | 'softmax';
+  mask: () => tf.Tensor;
+  scale: number;
+  biasShape: number[] | null;
+  dropout: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'silu, position bias', nonlinearity: 'silu', mask: () => batch.prefixWeights(), scale: 1, biasShape: [L, 1, 1, L], dropout: false },
+  { name: 'silu, per-row bias, scaled', nonlinearity: 'silu', mask: () => batch.prefixWeights(), scale: 0.7, biasShape: [L, B, 1, L], dropout: false },
+  { name: 'softmax, dropout', nonlinearity: 'softmax', mask: () => batch.prefixSoftmaxMask(), scale: 1 / Math.sqrt(d), biasShape: null, dropout: true },
+  { name: 'softmax, bias', nonlinearity: 'softmax', mask: () => batch.prefixSoftmaxMask(), scale: 1 / Math.sqrt(d), biasShape: [L, 1, 1, L], dropout: false },
+];
+
+describe('fusedAttention', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('equals the composed ops in value and gradient (%s)', (_name, c) => {
+    const rng = new Rng(7);
+    const q = tf.variable(randn(rng, [L, N, d])) as tf.Variable<tf.Rank.R3>;
+    const k = tf.variable(randn(rng, [L, N, d])) as tf.Variable<tf.Rank.R3>;
+    const v = tf.variable(randn(rng, [L, N, e])) as tf.Variable<tf.Rank.R3>;
+    const bias = c.biasShape ? tf.variable(randn(rng, c.biasShape, 0.5)) : null;
+    const dropout = c.dropout ? dropoutMultiplier([L, B, H, L], 0.3, 11) : null;
+    const mask = c.mask();
+    const R = randn(rng, [L, N, e]);
+    const vars = bias ? [q, k, v, bias] : [q, k, v];
+    const fused = () => tf.sum(tf.mul(fusedAttention(q, k, v, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias, dropout }), R)) as tf.Scalar;
+    const composed = () => tf.sum(tf.mul(reference(c.nonlinearity, q, k, v, mask, c.scale, bias, dropout), R)) as tf.Scalar;
+    const out1 = tf.tidy(() => fusedAttention(q, k, v, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias, dropout }).dataSync());
+    const out2 = tf.tidy(() => reference(c.nonlinearity, q, k, v, mask, c.scale, bias, dropout).dataSync());
+    expect(maxAbsDiff(out1, out2)).toBeLessThan(1e-5);
+    if (dropout) expect(Array.from(dropout.dataSync()).some((x) => x === 0)).toBe(true);
+    const g1 = tf.variableGrads(fused, vars);
+    const g2 = tf.variableGrads(composed, vars);
+    for (const x of vars) {
+      const a = g1.grads[x.name].dataSync();
+      const b = g2.grads[x.name].dataSync();
+      expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+      expect(Math.max(...Array.from(b, Math.abs))).toBeGreaterThan(1e-3); // the gradient is not trivially zero
+    }
+    tf.dispose([q, k, v, R, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+    tf.dispose([bias, dropout].filter((t): t is tf.Tensor => t !== null));
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('matches finite differences (%s)', (_name, c) => {
+    const rng = new Rng(9);
+    const inputs = [randn(rng, [L, N, d]), randn(rng, [L, N, d]), randn(rng, [L, N, e])];
+    if (c.biasShape) inputs.push(randn(rng, c.biasShape, 0.5));
+    const dropout = c.dropout ? dropoutMultiplier([L, B, H, L], 0.3, 5) : null;
+    const mask = c.mask();
+    const err = maxGradientError(null, inputs, ([q, k, v, bias]) =>
+      fusedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias: bias ?? null, dropout }),
+    );
+    expect(err).toBeLessThan(2e-2);
+    tf.dispose(inputs);
+    if (dropout) dropout.dispose();
+  });
+
+  it('keeps padded keys out of every output and rejects mismatched shapes', () => {
+    const rng = new Rng(3);
+    const [q, k, v] = [randn(rng, [L, N, d]), randn(rng, [L, N, d]), randn(rng, [L, N, e])] as tf.Tensor3D[];
+    const vPadChanged = tf.tidy(() => {
+      // row 1 (n = 2, 3) is padded from position 3: change its padded values
+      const vals = v.arraySync() as number[][][];
+      for (let j = 3; j < L; j++) for (const n of [2, 3]) vals[j][n] = vals[j][n].map(() => 100 * rng.normal());
+      return tf.tensor3d(vals);
+    });
+    for (const [nonlinearity, mask] of [
+      ['silu', batch.prefixWeights()],
+      ['softmax', batch.prefixSoftmaxMask()],
+    ] as const) {
+      const a = tf.tidy(() => fusedAttention(q, k, v, { nonlinearity, heads: H, mask }).dataSync());
+      const b = tf.tidy(() => fusedAttention(q, k, vPadChanged, { nonlinearity, heads: H, mask }).dataSync());
+      expect(maxAbsDiff(a, b)).toBe(0);
+    }
+    expect(() => fusedAttention(q, k, v, { nonlinearity: 'silu', heads: 4, mask: batch.prefixWeights() })).toThrow(/heads must be a positive divisor of N = 6/);
+    expect(() => fusedAttention(q, tf.zeros([L, N, d + 1]) as tf.Tensor3D, v, { nonlinearity: 'silu', heads: H, mask: batch.prefixWeights() })).toThrow(/q \[6,6,4\] and k \[6,6,5\] do not match/);
+    tf.dispose([q, k, v, vPadChanged]);
+  });
+});
+
+describe('HSTU and SASRec layers', () => {
+  const D = 8;
+  const seqBatch = new SequenceBatch({ length: L, lengths: Int32Array.from([6, 2, 4]) });
+
+  /** Output and parameter gradients of one training-mode application (fixed dropout seed). */
+  function run(layer: HstuLayer | SasRecBlock, x: tf.Tensor3D, mode: 'fused' | 'composed'): { out: Float32Array; grads: Array<Float32Array | null> } {
+    setAttentionImplementation(mode);
+    const params = layer.namedParams().map(([, p]) => p.variable);
+    const R = tf.tidy(() => tf.randomNormal(x.shape, 0, 1, 'float32', 3));
+    const ctx: ForwardContext = { training: true, rng: new Rng(21), deferred: [] };
+    const f = () => tf.sum(tf.mul(layer.apply(x, seqBatch, ctx), R)) as tf.Scalar;
+    const out = tf.tidy(() => layer.apply(x, seqBatch, { training: true, rng: new Rng(21), deferred: [] }).dataSync() as Float32Array);
+    const { value, grads } = tf.variableGrads(f, params);
+    const g = params.map((p) => (grads[p.name] ? (grads[p.name].dataSync() as Float32Array) : null));
+    tf.dispose([value, R, ...Object.values(grads)]);
+    setAttentionImplementation('fused');
+    return { out, grads: g };
+  }
+
+  it.each(['HstuLayer', 'SasRecBlock'] as const)('%s gives the same outputs and parameter gradients fused and composed, without leaking tensors', (which) => {
+    const rng = new Rng(5);
+    const layer = which === 'HstuLayer' ? new HstuLayer(D, { heads: 2, dropout: 0.2 }, new Rng(1)) : new SasRecBlock(D, { heads: 2, dropout: 0.3 }, new Rng(1));
+    if (layer instanceof HstuLayer) {
+      // the relative bias starts at zero; give it values so that its gradient path is exercised
+      for (const [name, p] of layer.namedParams()) if (name.startsWith('rab/')) {
+        const t = tf.randomNormal(p.variable.shape, 0, 0.5, 'float32', 4);
+        p.variable.assign(t);
+        t.dispose();
+      }
+    }
+    const x = randn(rng, [L, B, D]) as tf.Tensor3D;
+    const composed = run(layer, x, 'composed');
+    const before = tf.memory().numTensors;
+    const fused = run(layer, x, 'fused');
+    run(layer, x, 'fused');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxAbsDiff(fused.out, composed.out)).toBeLessThan(1e-5);
+    expect(composed.grads.filter((g) => g !== null).length).toBeGreaterThan(8);
+    composed.grads.forEach((g, i) => {
+      expect(fused.grads[i] === null).toBe(g === null);
+      if (g) expect(maxAbsDiff(fused.grads[i]!, g)).toBeLessThan(1e-5);
+    });
+    x.dispose();
+    layer.disposeParams();
+  });
+});
