@@ -3,6 +3,8 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SasRecBlock, SequenceBatch } from '../src/basic/layers/attention';
 import { dropoutMultiplier, fusedAttention, setAttentionImplementation } from '../src/basic/layers/fused-attention';
 import { HstuLayer } from '../src/basic/layers/hstu-layer';
+import { LayerNorm } from '../src/basic/layers/layer-norm';
+import { sampledSoftmaxRows } from '../src/loss/listwise';
 import { ForwardContext } from '../src/basic/layers/module';
 import { Rng } from '../src/basic/random';
 import { maxGradientError } from './helpers/grad-check';
@@ -178,5 +180,60 @@ describe('HSTU and SASRec layers', () => {
     });
     x.dispose();
     layer.disposeParams();
+  });
+});
+
+describe('LayerNorm op', () => {
+  it.each([true, false])('matches the composed formula and finite differences (affine %s)', (affine) => {
+    const rng = new Rng(13);
+    const D = 7;
+    const ln = new LayerNorm(D, { affine, epsilon: 1e-5 });
+    if (affine) {
+      ln.gamma!.assign(tf.tensor1d(Float32Array.from({ length: D }, () => 1 + 0.3 * rng.normal())));
+      ln.beta!.assign(tf.tensor1d(Float32Array.from({ length: D }, () => 0.3 * rng.normal())));
+    }
+    const x = tf.variable(randn(rng, [4, 3, D], 2));
+    const R = randn(rng, [4, 3, D]);
+    const composed = () => {
+      const c = tf.sub(x, tf.mean(x, -1, true));
+      const y = tf.mul(c, tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), 1e-5)));
+      return tf.sum(tf.mul(affine ? tf.add(tf.mul(y, ln.gamma!), ln.beta!) : y, R)) as tf.Scalar;
+    };
+    const fused = () => tf.sum(tf.mul(ln.apply(x), R)) as tf.Scalar;
+    const vars = [x, ...(affine ? [ln.gamma!, ln.beta!] : [])];
+    const g1 = tf.variableGrads(fused, vars);
+    const g2 = tf.variableGrads(composed, vars);
+    expect(Math.abs(g1.value.dataSync()[0] - g2.value.dataSync()[0])).toBeLessThan(1e-5);
+    for (const v of vars) expect(maxAbsDiff(g1.grads[v.name].dataSync(), g2.grads[v.name].dataSync())).toBeLessThan(1e-5);
+    expect(maxGradientError(ln, [x], ([t]) => ln.apply(t))).toBeLessThan(2e-2);
+    tf.dispose([x, R, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+    ln.disposeParams();
+  });
+});
+
+describe('sampledSoftmaxRows', () => {
+  it('equals log(exp(pos) + sum exp(neg)) - pos in value and gradient, with masked hits and large logits', () => {
+    const rng = new Rng(17);
+    const [P, Nn] = [5, 6];
+    const negVals = Float32Array.from({ length: P * Nn }, () => 8 * rng.normal());
+    negVals[3] = -1e4; // a sampled negative equal to the target
+    const pos = tf.variable(tf.tensor1d(Float32Array.from({ length: P }, () => 8 * rng.normal())));
+    const neg = tf.variable(tf.tensor2d(negVals, [P, Nn]));
+    const w = tf.tensor1d(Float32Array.from({ length: P }, () => rng.normal()));
+    const reference = () => {
+      const logits = tf.concat([pos.reshape([P, 1]), neg], 1);
+      const m = tf.max(logits, 1, true);
+      const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, m)), 1)), m.reshape([P]));
+      return tf.sum(tf.mul(tf.sub(lse, pos), w)) as tf.Scalar;
+    };
+    const fused = () => tf.sum(tf.mul(sampledSoftmaxRows(pos as tf.Tensor1D, neg as tf.Tensor2D), w)) as tf.Scalar;
+    const g1 = tf.variableGrads(fused, [pos, neg]);
+    const g2 = tf.variableGrads(reference, [pos, neg]);
+    expect(Math.abs(g1.value.dataSync()[0] - g2.value.dataSync()[0])).toBeLessThan(1e-4);
+    for (const v of [pos, neg]) expect(maxAbsDiff(g1.grads[v.name].dataSync(), g2.grads[v.name].dataSync())).toBeLessThan(1e-5);
+    expect(Math.abs(g1.grads[neg.name].dataSync()[3])).toBe(0);
+    expect(maxGradientError(null, [pos.clone(), tf.mul(neg, 0.1)], ([p, n]) => sampledSoftmaxRows(p as tf.Tensor1D, n as tf.Tensor2D))).toBeLessThan(2e-2);
+    expect(() => sampledSoftmaxRows(tf.zeros([4]) as tf.Tensor1D, neg as tf.Tensor2D)).toThrow(/pos must have shape \[5\]/);
+    tf.dispose([pos, neg, w, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
   });
 });

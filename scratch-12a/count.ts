@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/basic/backend';
+import { SequenceFeature } from '../src/basic/features';
+import { Rng } from '../src/basic/random';
+import { HSTU } from '../src/models/generative/hstu';
+import { SASRec } from '../src/models/generative/sasrec';
+(async () => {
+  await initBackend({ threads: 1, log: false });
+  const L = 50, which = process.argv[2] ?? 'HSTU';
+  const rng = new Rng(1);
+  const hist = new SequenceFeature({ name: 'hist', vocabSize: 3707, embeddingDim: 50, maxLen: L });
+  const data = { hist: Array.from({ length: 128 * 6 }, () => Int32Array.from({ length: L }, () => 1 + rng.int(3706))) };
+  const M = which === 'HSTU' ? HSTU : SASRec;
+  const m = new M({ sequenceFeatures: [hist], blocks: 2, heads: 1, dropout: 0.2, numNegatives: 128, seed: 1 });
+  m.compile({ lr: 1e-3 });
+  await m.fit(data, { epochs: 1, batchSize: 128, verbose: 0, maxSteps: 2 });
+  const prof = await tf.profile(() => m.fit(data, { epochs: 1, batchSize: 128, verbose: 0, maxSteps: 1 }));
+  const seq = prof.kernels.map((k) => `${k.name}[${k.outputShapes.map((s) => s?.join('x')).join(',')}]`);
+  console.log(seq.join('\n'));
+})();
