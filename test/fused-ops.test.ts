@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SasRecBlock, SequenceBatch } from '../src/basic/layers/attention';
-import { dropoutMultiplier, fusedAttention, setAttentionImplementation } from '../src/basic/layers/fused-attention';
+import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
+import { setFusedOps } from '../src/basic/layers/fused-mode';
 import { HstuLayer } from '../src/basic/layers/hstu-layer';
 import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { sampledSoftmaxRows } from '../src/loss/listwise';
@@ -13,7 +14,7 @@ beforeAll(async () => {
   await initBackend({ log: false });
 });
 afterAll(async () => {
-  setAttentionImplementation('fused');
+  setFusedOps('fused');
   await shutdownBackend();
 });
 
@@ -142,7 +143,7 @@ describe('HSTU and SASRec layers', () => {
 
   /** Output and parameter gradients of one training-mode application (fixed dropout seed). */
   function run(layer: HstuLayer | SasRecBlock, x: tf.Tensor3D, mode: 'fused' | 'composed'): { out: Float32Array; grads: Array<Float32Array | null> } {
-    setAttentionImplementation(mode);
+    setFusedOps(mode);
     const params = layer.namedParams().map(([, p]) => p.variable);
     const R = tf.tidy(() => tf.randomNormal(x.shape, 0, 1, 'float32', 3));
     const ctx: ForwardContext = { training: true, rng: new Rng(21), deferred: [] };
@@ -151,7 +152,7 @@ describe('HSTU and SASRec layers', () => {
     const { value, grads } = tf.variableGrads(f, params);
     const g = params.map((p) => (grads[p.name] ? (grads[p.name].dataSync() as Float32Array) : null));
     tf.dispose([value, R, ...Object.values(grads)]);
-    setAttentionImplementation('fused');
+    setFusedOps('fused');
     return { out, grads: g };
   }
 

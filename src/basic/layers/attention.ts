@@ -4,7 +4,8 @@ import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
 import { channelMatMul } from './channel-matmul';
 import { customOp } from './custom-op';
-import { attentionImplementation, dropoutMultiplier, fusedAttention } from './fused-attention';
+import { dropoutMultiplier, fusedAttention } from './fused-attention';
+import { fusedOpsEnabled } from './fused-mode';
 import { ForwardContext, Module } from './module';
 import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from './positional';
 
@@ -298,7 +299,7 @@ export class SasRecBlock extends Module {
     const h = this.ln1.apply(x).reshape([L * B, D]);
     const [q, k, v] = tf.split(this.qkv.apply(h), 3, 1).map((t) => t.reshape([L, B * H, dh]) as tf.Tensor3D);
     let attended: tf.Tensor;
-    if (attentionImplementation() === 'fused') {
+    if (fusedOpsEnabled()) {
       const dropout = ctx.training && this.dropout > 0 ? dropoutMultiplier([L, B, H, L], this.dropout, ctx.rng.seed()) : null;
       attended = fusedAttention(q, k, v, { nonlinearity: 'softmax', heads: H, mask: batch.prefixSoftmaxMask(), scale: 1 / Math.sqrt(dh), dropout });
     } else {

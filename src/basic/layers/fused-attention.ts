@@ -15,21 +15,6 @@ import { customOp } from './custom-op';
  * (measured at N=128, L=200, d=50: 220 ms versus 152 ms CPU per product).
  */
 
-/** 'fused' (the custom op, default) or 'composed' (one tfjs op per step; kept as the reference and for benchmarks). */
-export type AttentionImplementation = 'fused' | 'composed';
-let implementation: AttentionImplementation = 'fused';
-
-/** Choose how HSTU and SASRec layers compute attention (benchmarks and tests compare the two). */
-export function setAttentionImplementation(mode: AttentionImplementation): void {
-  if (mode !== 'fused' && mode !== 'composed') throw new Error(`setAttentionImplementation: unknown mode '${String(mode)}' (known: fused, composed)`);
-  implementation = mode;
-}
-
-/** The implementation layers use now. */
-export function attentionImplementation(): AttentionImplementation {
-  return implementation;
-}
-
 /** How attention weights are formed from scores; see {@link fusedAttention}. */
 export interface FusedAttentionOptions {
   /**

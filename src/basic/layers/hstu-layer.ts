@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { keyMajorApply, keyMajorScores, SequenceBatch } from './attention';
 import { Dense } from './dense';
-import { attentionImplementation, fusedAttention } from './fused-attention';
+import { fusedAttention } from './fused-attention';
+import { fusedOpsEnabled } from './fused-mode';
 import { LayerNorm } from './layer-norm';
 import { ForwardContext, Module } from './module';
 import { RelativeBias, RelativeBiasConfig } from './positional';
@@ -101,7 +102,7 @@ export class HstuLayer extends Module {
 
     const rab = this.bias.prefix(buckets, L, B, L);
     let attended: tf.Tensor3D;
-    if (attentionImplementation() === 'fused') {
+    if (fusedOpsEnabled()) {
       attended = fusedAttention(qp, kp, vp, { nonlinearity: 'silu', heads: H, mask: batch.prefixWeights(), bias: rab });
     } else {
       let scores: tf.Tensor = keyMajorScores(qp, kp).reshape([L, B, H, L]);

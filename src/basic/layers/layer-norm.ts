@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customOp } from './custom-op';
+import { fusedOpsEnabled } from './fused-mode';
 import { init, Module } from './module';
 
 /**
@@ -30,6 +31,10 @@ export class LayerNorm extends Module {
   apply(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.dim) throw new Error(`LayerNorm: expected last axis ${this.dim}, got shape [${x.shape}]`);
     const epsilon = this.opts.epsilon ?? 1e-6;
+    if (!fusedOpsEnabled()) {
+      const { y } = normalise(x, epsilon);
+      return this.gamma && this.beta ? tf.add(tf.mul(y, this.gamma), this.beta) : y;
+    }
     return this.gamma && this.beta ? affineNormOp(epsilon)(x, this.gamma, this.beta) : plainNormOp(epsilon)(x);
   }
 }

@@ -1,14 +1,15 @@
 /**
- * Fused attention (issue #12): HSTU and SASRec next-item training steps (dim 50, 2 blocks, 1 head, batch 128,
- * 128 shared sampled negatives, 3,706 items, full-length sequences) with the fused attention op and with the
- * composed (unfused) attention, in the same process: ms per step (wall and process CPU), kernel calls per step
- * and the kernel-time breakdown of one profiled step.
+ * Fused ops (issue #12): HSTU and SASRec next-item training steps (dim 50, 2 blocks, 1 head, batch 128, 128 shared
+ * sampled negatives, 3,706 items, full-length sequences) with the fused custom ops (attention core, layer norm,
+ * sampled softmax; `setFusedOps('fused')`) and with the composed tfjs ops (`'composed'`, the step as it was), in
+ * the same process: ms per step (wall and process CPU), kernel calls per step and the kernel-time breakdown of one
+ * profiled step (kernels inside a custom op are counted too; "forward" is the custom op itself).
  *
- *   npx ts-node --transpile-only benchmarks/fused-attention.ts [--steps 6] [--lengths 50,200] [--modes composed,fused] [--top 12]
+ *   npx ts-node --transpile-only benchmarks/fused-ops.ts [--steps 6] [--lengths 50,200] [--modes composed,fused] [--models HSTU,SASRec] [--top 12]
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import { AttentionImplementation, setAttentionImplementation } from '../src/basic/layers/fused-attention';
+import { FusedOpsMode, setFusedOps } from '../src/basic/layers/fused-mode';
 import { SequenceFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { HSTU } from '../src/models/generative/hstu';
@@ -30,8 +31,8 @@ interface Row {
   top: Array<[string, number, number]>;
 }
 
-async function measure(Model: typeof HSTU | typeof SASRec, L: number, steps: number, mode: AttentionImplementation, topN: number): Promise<Row> {
-  setAttentionImplementation(mode);
+async function measure(Model: typeof HSTU | typeof SASRec, L: number, steps: number, mode: FusedOpsMode, topN: number): Promise<Row> {
+  setFusedOps(mode);
   const rng = new Rng(L);
   const hist = new SequenceFeature({ name: 'hist', vocabSize: ITEMS + 1, embeddingDim: DIM, maxLen: L });
   const rows = BATCH * (steps + 4);
@@ -58,14 +59,14 @@ async function measure(Model: typeof HSTU | typeof SASRec, L: number, steps: num
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
   m.dispose();
-  setAttentionImplementation('fused');
+  setFusedOps('fused');
   return { model: Model.modelName, length: L, mode, msPerStep: wallMs / steps, cpuMsPerStep: (c.user + c.system) / 1000 / steps, kernelsPerStep: prof.kernels.length, kernelMs, top };
 }
 
 async function main(): Promise<void> {
   const steps = Number(arg('steps', '6'));
   const lengths = arg('lengths', '50,200').split(',').map(Number);
-  const modes = arg('modes', 'composed,fused').split(',') as AttentionImplementation[];
+  const modes = arg('modes', 'composed,fused').split(',') as FusedOpsMode[];
   const topN = Number(arg('top', '12'));
   const only = arg('models', 'HSTU,SASRec').split(',');
   const info = await initBackend({ threads: 1, log: false });
