@@ -6,6 +6,13 @@ import { setFusedOps } from '../src/basic/layers/fused-mode';
 import { HstuLayer } from '../src/basic/layers/hstu-layer';
 import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { sampledSoftmaxRows } from '../src/loss/listwise';
+import { BaseModel } from '../src/basic/model/base-model';
+import { SequenceFeature } from '../src/basic/features';
+import { MemoryStore } from '../src/basic/store';
+import { HSTU } from '../src/models/generative/hstu';
+import { SASRec } from '../src/models/generative/sasrec';
+import { SequentialRecommender } from '../src/models/generative/sequential-recommender';
+import { l2Normalize } from '../src/models/generative/common';
 import { ForwardContext } from '../src/basic/layers/module';
 import { Rng } from '../src/basic/random';
 import { maxGradientError } from './helpers/grad-check';
@@ -236,5 +243,54 @@ describe('sampledSoftmaxRows', () => {
     expect(maxGradientError(null, [pos.clone(), tf.mul(neg, 0.1)], ([p, n]) => sampledSoftmaxRows(p as tf.Tensor1D, n as tf.Tensor2D))).toBeLessThan(2e-2);
     expect(() => sampledSoftmaxRows(tf.zeros([4]) as tf.Tensor1D, neg as tf.Tensor2D)).toThrow(/pos must have shape \[5\]/);
     tf.dispose([pos, neg, w, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+  });
+});
+
+describe('l2Normalize op', () => {
+  it('matches the composed formula and finite differences, and keeps zero rows at zero', () => {
+    const rng = new Rng(29);
+    const x = tf.variable(tf.concat([randn(rng, [5, 6]), tf.zeros([1, 6])]));
+    const R = randn(rng, [6, 6]);
+    const composed = () => tf.sum(tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12))), R)) as tf.Scalar;
+    const fused = () => tf.sum(tf.mul(l2Normalize(x), R)) as tf.Scalar;
+    const g1 = tf.variableGrads(fused, [x]);
+    const g2 = tf.variableGrads(composed, [x]);
+    expect(Math.abs(g1.value.dataSync()[0] - g2.value.dataSync()[0])).toBeLessThan(1e-5);
+    // rows 0..4 (the zero row's gradient is 1e6 x R in both)
+    expect(maxAbsDiff(g1.grads[x.name].dataSync().subarray(0, 30), g2.grads[x.name].dataSync().subarray(0, 30))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(tf.tidy(() => l2Normalize(x).dataSync().subarray(30)), new Float32Array(6))).toBe(0);
+    expect(maxGradientError(null, [tf.slice(x, [0, 0], [5, 6])], ([t]) => l2Normalize(t))).toBeLessThan(2e-2);
+    tf.dispose([x, R, g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+  });
+});
+
+describe.each([
+  ['HSTU', HSTU],
+  ['SASRec', SASRec],
+] as const)('%s with fused ops', (_name, Model) => {
+  it('loads a model saved by the composed version and scores it the same; training steps agree', async () => {
+    const items = 40;
+    const hist = new SequenceFeature({ name: 'hist', vocabSize: items + 1, embeddingDim: 8, maxLen: 10 });
+    const rng = new Rng(23);
+    const sequences = Array.from({ length: 48 }, () => Array.from({ length: 2 + rng.int(9) }, () => 1 + rng.int(items)));
+    const evalData = { hist: sequences.map((s) => s.slice(0, -1)), target_item: sequences.map((s) => s[s.length - 1]) };
+    const make = () => new Model({ sequenceFeatures: [hist], seed: 4, blocks: 2, heads: 2, dropout: 0.1, numNegatives: 12 }) as SequentialRecommender;
+    setFusedOps('composed');
+    const old = make();
+    old.compile({ lr: 1e-2 });
+    await old.fit({ hist: sequences }, { epochs: 2, batchSize: 16, verbose: 0 });
+    const store = new MemoryStore();
+    await old.save(store);
+    const oldScores = await old.userEmbeddings(evalData);
+    const oldNext = await old.fit({ hist: sequences }, { epochs: 1, batchSize: 16, verbose: 0, maxSteps: 2 });
+    setFusedOps('fused');
+    const loaded = (await BaseModel.load(store)) as SequentialRecommender;
+    expect(maxAbsDiff(await loaded.userEmbeddings(evalData), oldScores)).toBeLessThan(1e-6);
+    // the same random stream follows (shuffles, dropout masks, negatives): the losses of the next steps agree
+    const next = await loaded.fit({ hist: sequences }, { epochs: 1, batchSize: 16, verbose: 0, maxSteps: 2 });
+    expect(Math.abs(next.epochs[0].loss - oldNext.epochs[0].loss)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await loaded.userEmbeddings(evalData), await old.userEmbeddings(evalData))).toBeLessThan(1e-4);
+    old.dispose();
+    loaded.dispose();
   });
 });
