@@ -54,6 +54,39 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
   return lseOp(x) as tf.Tensor1D;
 }
 
+let sampledRowsOp: ((pos: tf.Tensor, neg: tf.Tensor) => tf.Tensor) | undefined;
+
+/**
+ * Per-row sampled softmax cross-entropy, log(exp(pos_i) + sum_j exp(neg_ij)) - pos_i, for pos [B] and neg [B, N],
+ * as one custom op: the log-sum-exp goes through the softmax kernel as in {@link logSumExpRows} (XNNPACK's softmax
+ * beats wasm's scalar Exp kernel several times over), and the gradient is read off the saved softmax p:
+ * d neg_ij = g_i p_ij, d pos_i = g_i (p_i0 - 1). Differentiating the composed concat / exp / sum / log instead
+ * takes ~20 kernels over the [B, N + 1] block per step.
+ */
+export function sampledSoftmaxRows(pos: tf.Tensor1D, neg: tf.Tensor2D): tf.Tensor1D {
+  const [B, N] = neg.shape;
+  if (pos.rank !== 1 || pos.shape[0] !== B) throw new Error(`sampledSoftmaxRows: pos must have shape [${B}] (one logit per row of neg [${B},${N}]), got [${pos.shape.join(',')}]`);
+  if (sampledRowsOp === undefined) {
+    sampledRowsOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [p1, n2] = args as [tf.Tensor1D, tf.Tensor2D];
+      const save = args[2] as tf.GradSaveFunc;
+      const [rows, cols] = n2.shape;
+      const logits = tf.concat([p1.reshape([rows, 1]), n2], 1);
+      const p = tf.softmax(logits);
+      const value = tf.sub(tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1))), p1);
+      save([p]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const d = tf.mul(saved[0], dy.reshape([rows, 1]));
+          return [tf.sub(tf.slice(d, [0, 0], [rows, 1]).reshape([rows]), dy), tf.slice(d, [0, 1], [rows, cols])];
+        },
+      };
+    }) as (pos: tf.Tensor, neg: tf.Tensor) => tf.Tensor;
+  }
+  return sampledRowsOp(pos, neg) as tf.Tensor1D;
+}
+
 /** logits where mask is 1, MASKED_LOGIT where it is 0. */
 function masked(logits: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(logits, mask), tf.mul(tf.sub(1, mask), MASKED_LOGIT));

@@ -2,9 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
+import { channelMatMul } from './channel-matmul';
 import { customOp } from './custom-op';
+import { dropoutMultiplier, fusedAttention } from './fused-attention';
+import { fusedOpsEnabled } from './fused-mode';
 import { ForwardContext, Module } from './module';
 import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from './positional';
+
+export { BatchedMatMulMode, setBatchedMatMulMode } from './channel-matmul';
 
 /*
  * Sequence layers here work on time-major tokens [L, B, D] and keep attention scores key-major,
@@ -14,30 +19,6 @@ import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from 
  * [Lk, B, Lq] tensor is consumed in place: only the backward pass transposes two of them per layer
  * (measured at B=128, L=200, d=50, fwd+bwd of QK^T and AV: 0.9 s versus 4.4 s with tf.matMul).
  */
-
-/** How batched products are computed: 'auto' (depthwise convolution on wasm, tf.matMul elsewhere) or forced. */
-export type BatchedMatMulMode = 'auto' | 'depthwise' | 'matmul';
-let matMulMode: BatchedMatMulMode = 'auto';
-
-/** Choose how attention computes batched products (for benchmarks and tests; the default 'auto' is fastest). */
-export function setBatchedMatMulMode(mode: BatchedMatMulMode): void {
-  if (!['auto', 'depthwise', 'matmul'].includes(mode)) throw new Error(`setBatchedMatMulMode: unknown mode '${mode}' (known: auto, depthwise, matmul)`);
-  matMulMode = mode;
-}
-
-/** out[h, c, q] = sum_w x[h, w, c] * f[w, c, q]: one matrix product per channel c. */
-function channelMatMul(x: tf.Tensor3D, f: tf.Tensor3D): tf.Tensor3D {
-  const [H, W, C] = x.shape;
-  const Q = f.shape[2];
-  if (f.shape[0] !== W || f.shape[1] !== C) throw new Error(`channelMatMul: shapes [${x.shape}] and [${f.shape}] do not match`);
-  const depthwise = matMulMode === 'depthwise' || (matMulMode === 'auto' && tf.getBackend() === 'wasm');
-  if (depthwise) {
-    const out = tf.depthwiseConv2d(x.reshape([1, H, W, C]) as tf.Tensor4D, f.reshape([1, W, C, Q]) as tf.Tensor4D, 1, 'valid');
-    return out.reshape([H, C, Q]) as tf.Tensor3D;
-  }
-  const prod = tf.matMul(tf.transpose(x, [2, 0, 1]) as tf.Tensor3D, tf.transpose(f, [1, 0, 2]) as tf.Tensor3D);
-  return tf.transpose(prod, [1, 0, 2]) as tf.Tensor3D;
-}
 
 const scoresOp = customOp(([q, k], save) => {
   save([q, k]);
@@ -317,11 +298,18 @@ export class SasRecBlock extends Module {
     const drop = (t: tf.Tensor) => (ctx.training && this.dropout > 0 ? tf.dropout(t, this.dropout, undefined, ctx.rng.seed()) : t);
     const h = this.ln1.apply(x).reshape([L * B, D]);
     const [q, k, v] = tf.split(this.qkv.apply(h), 3, 1).map((t) => t.reshape([L, B * H, dh]) as tf.Tensor3D);
-    const scores = tf.add(tf.mul(keyMajorScores(q, k).reshape([L, B, H, L]), 1 / Math.sqrt(dh)), batch.prefixSoftmaxMask());
-    // softmax over keys, i.e. axis 0 of the key-major layout; the shift only guards exp against overflow
-    const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
-    const weights = drop(tf.div(e, tf.sum(e, 0, true)));
-    const attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, v).reshape([L * B, D]);
+    let attended: tf.Tensor;
+    if (fusedOpsEnabled()) {
+      const dropout = ctx.training && this.dropout > 0 ? dropoutMultiplier([L, B, H, L], this.dropout, ctx.rng.seed()) : null;
+      attended = fusedAttention(q, k, v, { nonlinearity: 'softmax', heads: H, mask: batch.prefixSoftmaxMask(), scale: 1 / Math.sqrt(dh), dropout });
+    } else {
+      const scores = tf.add(tf.mul(keyMajorScores(q, k).reshape([L, B, H, L]), 1 / Math.sqrt(dh)), batch.prefixSoftmaxMask());
+      // softmax over keys, i.e. axis 0 of the key-major layout; the shift only guards exp against overflow
+      const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
+      const weights = drop(tf.div(e, tf.sum(e, 0, true)));
+      attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, v);
+    }
+    attended = attended.reshape([L * B, D]);
     const x1 = tf.add(x, drop(this.proj.apply(attended)).reshape([L, B, D]));
     const f = this.ffn2.apply(drop(this.ffn1.apply(this.ln2.apply(x1).reshape([L * B, D]))));
     return tf.add(x1, drop(f).reshape([L, B, D])) as tf.Tensor3D;

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { keyMajorApply, keyMajorScores, SequenceBatch } from './attention';
 import { Dense } from './dense';
+import { fusedAttention } from './fused-attention';
+import { fusedOpsEnabled } from './fused-mode';
 import { LayerNorm } from './layer-norm';
 import { ForwardContext, Module } from './module';
 import { RelativeBias, RelativeBiasConfig } from './positional';
@@ -98,11 +100,16 @@ export class HstuLayer extends Module {
     const kp = prefix(k3);
     const vp = prefix(v3);
 
-    let scores: tf.Tensor = keyMajorScores(qp, kp).reshape([L, B, H, L]);
     const rab = this.bias.prefix(buckets, L, B, L);
-    if (rab) scores = tf.add(scores, rab);
-    const weights = tf.mul(silu(scores), batch.prefixWeights());
-    let attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, vp);
+    let attended: tf.Tensor3D;
+    if (fusedOpsEnabled()) {
+      attended = fusedAttention(qp, kp, vp, { nonlinearity: 'silu', heads: H, mask: batch.prefixWeights(), bias: rab });
+    } else {
+      let scores: tf.Tensor = keyMajorScores(qp, kp).reshape([L, B, H, L]);
+      if (rab) scores = tf.add(scores, rab);
+      const weights = tf.mul(silu(scores), batch.prefixWeights());
+      attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, vp);
+    }
 
     if (C > 0) {
       const qt = targets(q3);

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { customOp } from './custom-op';
+import { fusedOpsEnabled } from './fused-mode';
 import { init, Module } from './module';
 
 /**
@@ -28,10 +30,66 @@ export class LayerNorm extends Module {
   /** Normalise `x` (any rank, last axis = dim). */
   apply(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.dim) throw new Error(`LayerNorm: expected last axis ${this.dim}, got shape [${x.shape}]`);
-    const mean = tf.mean(x, -1, true);
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), -1, true);
-    const y = tf.mul(centred, tf.rsqrt(tf.add(variance, this.opts.epsilon ?? 1e-6)));
-    return this.gamma && this.beta ? tf.add(tf.mul(y, this.gamma), this.beta) : y;
+    const epsilon = this.opts.epsilon ?? 1e-6;
+    if (!fusedOpsEnabled()) {
+      const { y } = normalise(x, epsilon);
+      return this.gamma && this.beta ? tf.add(tf.mul(y, this.gamma), this.beta) : y;
+    }
+    return this.gamma && this.beta ? affineNormOp(epsilon)(x, this.gamma, this.beta) : plainNormOp(epsilon)(x);
   }
+}
+
+/** y = (x - mean) / sqrt(var + eps) over the last axis, and 1 / sqrt(var + eps) (shape [..., 1]). */
+function normalise(x: tf.Tensor, epsilon: number): { y: tf.Tensor; r: tf.Tensor } {
+  const centred = tf.sub(x, tf.mean(x, -1, true));
+  const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), epsilon));
+  return { y: tf.mul(centred, r), r };
+}
+
+/** dx from the gradient w.r.t. the normalised y: r (dy - mean(dy) - y mean(dy y)), all means over the last axis. */
+function normaliseGrad(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor): tf.Tensor {
+  return tf.mul(r, tf.sub(tf.sub(dy, tf.mean(dy, -1, true)), tf.mul(y, tf.mean(tf.mul(dy, y), -1, true))));
+}
+
+/*
+ * Layer norm as one custom op with the closed-form backward above: the forward runs the same tfjs kernels as the
+ * composed version (so traced graphs and values are unchanged), while the tape holds one node instead of nine and
+ * the backward takes ~12 kernels instead of ~25 (tfjs would also copy every intermediate it saves).
+ */
+const affineOps = new Map<number, (...t: tf.Tensor[]) => tf.Tensor>();
+const plainOps = new Map<number, (...t: tf.Tensor[]) => tf.Tensor>();
+
+function affineNormOp(epsilon: number): (...t: tf.Tensor[]) => tf.Tensor {
+  let op = affineOps.get(epsilon);
+  if (!op) {
+    op = customOp(([x, gamma, beta], save) => {
+      const { y, r } = normalise(x, epsilon);
+      save([y, r, gamma]);
+      return {
+        value: tf.add(tf.mul(y, gamma), beta),
+        gradFunc: (g, [ys, rs, gs]) => {
+          const D = gs.shape[0];
+          const g2 = g.reshape([-1, D]);
+          const dGamma = tf.sum(tf.mul(g2, ys.reshape([-1, D])), 0);
+          const dBeta = tf.sum(g2, 0);
+          return [normaliseGrad(tf.mul(g, gs), ys, rs), dGamma, dBeta];
+        },
+      };
+    });
+    affineOps.set(epsilon, op);
+  }
+  return op;
+}
+
+function plainNormOp(epsilon: number): (...t: tf.Tensor[]) => tf.Tensor {
+  let op = plainOps.get(epsilon);
+  if (!op) {
+    op = customOp(([x], save) => {
+      const { y, r } = normalise(x, epsilon);
+      save([y, r]);
+      return { value: y, gradFunc: (g, [ys, rs]) => normaliseGrad(g, ys, rs) };
+    });
+    plainOps.set(epsilon, op);
+  }
+  return op;
 }

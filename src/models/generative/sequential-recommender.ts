@@ -4,11 +4,13 @@ import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput, FitOptions, History } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
 import { detachedMax, SequenceBatch } from '../../basic/layers/attention';
+import { fusedOpsEnabled } from '../../basic/layers/fused-mode';
 import { EmbeddingBlock } from '../../basic/embedding/embedding-collection';
 import { SequenceFeature } from '../../basic/features';
 import { Rng } from '../../basic/random';
 import { RankingAccumulator } from '../../basic/sequence-metrics';
 import { DataError, Dataset } from '../../basic/dataset/dataset';
+import { sampledSoftmaxRows } from '../../loss/listwise';
 import { l2Normalize } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, maxLength, rawColumn, sequenceLengths, timeMajorIds } from './batching';
 
@@ -351,10 +353,10 @@ export abstract class SequentialRecommender extends BaseModel {
    * log(exp(pos) + sum exp(neg)) - pos.
    */
   protected positionLoss(pos: tf.Tensor1D, neg: tf.Tensor2D): tf.Tensor1D {
+    if (fusedOpsEnabled()) return sampledSoftmaxRows(pos, neg);
     const P = pos.shape[0];
     const logits = tf.concat([pos.reshape([P, 1]), neg], 1);
-    // log-sum-exp with a gradient-free shift: tf.logSumExp differentiates its max through a broadcast tf.equal,
-    // which costs ~200 ms per step on wasm, although the shift's gradient cancels exactly
+    // log-sum-exp with a gradient-free shift: tf.logSumExp differentiates its max through a broadcast tf.equal
     const shift = detachedMax(logits, 1);
     const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, shift)), 1)), shift.reshape([P]));
     return tf.sub(lse, pos) as tf.Tensor1D;
