@@ -1,0 +1,321 @@
+/**
+ * Where a training step's time goes (issue 12): kernel calls per step and time by category for DeepFM, DCNv2,
+ * SASRec and HSTU at the shapes of benchmarks/vs-pytorch (one thread, the backend initBackend picks; set
+ * NEXTREC_BACKEND to choose). Categories:
+ *   matMul                 MatMul / BatchMatMul / _FusedMatMul (and any kernel named like *matmul*, *gemm*, *dense*)
+ *   attention products    the convolution kernels attention runs its batched products through (layers/attention.ts)
+ *   reductions            Sum, Mean, Max, Min, Prod, ArgMax, ArgMin, All, Any
+ *   elementwise           unary / binary maps, activations, casts, comparisons, fills
+ *   copies/layout         Identity, Transpose, SplitV, Concat, Slice, Reshape, Pad, Tile, Pack, Gather, ...
+ *   other kernels         everything else (listed by name in the per-kernel table)
+ *   host embedding work   EmbeddingCollection lookup / lookupIds / accumulateGradients / applyAccumulated (timed in JS)
+ *   JS/engine overhead    step wall time minus kernel time minus host embedding work: tfjs engine and tape,
+ *                         tensor creation and data copies into the backend, model code
+ * Kernel times: every engine kernel call while tf.profile is on, timed around tfjs' Profiler.profileKernel (nesting-
+ * aware: a custom op's own entry is charged only its time outside its inner kernels). The time of a whole step is
+ * measured on unprofiled steps interleaved with the profiled ones, because profiling adds bookkeeping per kernel. Kernels
+ * are counted where they go through the tfjs engine (tf ops, custom ops' inner ops); a kernel that calls another
+ * backend function directly counts once.
+ *
+ *   npx ts-node --transpile-only benchmarks/step-breakdown.ts [--models deepfm,dcnv2,sasrec,hstu] [--lens 50]
+ *     [--steps 8] [--profiled 3] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
+ * --clock cpu (default) times kernels, host work and steps with process CPU time (getrusage, ~1 us per read), which
+ * a loaded machine distorts less than wall time (a kernel descheduled for 50 ms counts 50 ms of wall time).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { arg } from './lib/args';
+import { BENCH_MODELS, BenchModel, buildBench } from './vs-pytorch/ts-models';
+
+const CATEGORIES = ['matMul', 'attention products', 'reductions', 'elementwise', 'copies/layout', 'other kernels', 'custom-op wrappers'] as const;
+type Category = (typeof CATEGORIES)[number];
+/** Profiler.profileKernel of tfjs-core's engine (internal, pinned at tfjs 4.22). */
+type ProfileKernel = (name: string, inputs: unknown, f: () => unknown) => unknown;
+
+const REDUCTIONS = new Set(['Sum', 'Mean', 'Max', 'Min', 'Prod', 'ArgMax', 'ArgMin', 'All', 'Any', 'Cumsum', 'Cumprod']);
+const ATTENTION = new Set(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'FusedConv2D', 'FusedDepthwiseConv2D']);
+const LAYOUT = new Set([
+  'Identity', 'Transpose', 'SplitV', 'Concat', 'Slice', 'StridedSlice', 'Reshape', 'Pad', 'PadV2', 'MirrorPad', 'Tile', 'Pack', 'Unpack', 'GatherV2',
+  'GatherNd', 'Reverse', 'BroadcastTo', 'ExpandDims', 'Squeeze', 'ScatterNd', 'TensorScatterUpdate', 'UnsortedSegmentSum', 'Complex', 'Real', 'Imag',
+]);
+const ELEMENTWISE = new Set([
+  'Add', 'AddN', 'Sub', 'Multiply', 'RealDiv', 'Div', 'FloorDiv', 'Mod', 'Pow', 'SquaredDifference', 'Maximum', 'Minimum', 'Exp', 'Expm1', 'Log', 'Log1p',
+  'Sqrt', 'Rsqrt', 'Square', 'Neg', 'Abs', 'Sign', 'Reciprocal', 'Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Softplus', 'Tanh',
+  'Sin', 'Cos', 'Erf', 'Step', 'Cast', 'Select', 'Where', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'LogicalAnd', 'LogicalOr',
+  'LogicalNot', 'ClipByValue', 'Floor', 'Ceil', 'Round', 'IsNan', 'IsInf', 'IsFinite', 'OnesLike', 'ZerosLike', 'Fill', 'Range', 'EluGrad', 'Relu6Grad',
+  'ReluGrad', 'RsqrtGrad', 'SqrtGrad', 'SigmoidGrad', 'TanhGrad', 'Softmax', 'LogSoftmax',
+]);
+
+/** Category of a kernel name; kernels added later (fused or native ones) fall in by name where possible. */
+export function categoryOf(kernel: string): Exclude<Category, 'custom-op wrappers'> {
+  if (kernel === 'MatMul' || kernel === 'BatchMatMul' || kernel === '_FusedMatMul' || /matmul|gemm|dense/i.test(kernel)) return 'matMul';
+  if (ATTENTION.has(kernel) || /attention/i.test(kernel)) return 'attention products';
+  if (REDUCTIONS.has(kernel)) return 'reductions';
+  if (LAYOUT.has(kernel)) return 'copies/layout';
+  if (ELEMENTWISE.has(kernel)) return 'elementwise';
+  return 'other kernels';
+}
+
+interface KernelRow {
+  kernel: string;
+  category: Category;
+  callsPerStep: number;
+  msPerStep: number;
+}
+
+interface Breakdown {
+  case: string;
+  shapes: string;
+  backend: string;
+  provider: string;
+  /** Clock of the category times: process CPU time ('cpu', steadier on a shared machine) or 'wall'. */
+  clock: 'cpu' | 'wall';
+  /** Median wall time of an unprofiled step. */
+  stepMs: number;
+  /** Median process CPU time of an unprofiled step. */
+  stepCpuMs: number;
+  /** Mean wall time of a profiled step (profiling overhead included). */
+  profiledStepMs: number;
+  /** Calls of registered backend kernels per step. */
+  kernelCallsPerStep: number;
+  /** Engine calls per step that are not registered kernels: custom ops (tf.customGrad) wrapping inner kernels. */
+  customOpCallsPerStep: number;
+  kernelMsPerStep: number;
+  hostEmbeddingMs: number;
+  jsOverheadMs: number;
+  categories: Array<{ category: string; ms: number; calls: number; share: number }>;
+  kernels: KernelRow[];
+  numTensorsGrowthPerStep: number;
+  loadAverage: number[];
+}
+
+/** The clock every part of the breakdown is measured with: process CPU time (default) or wall time, in ms. */
+let clock: () => number = cpuNow;
+function cpuNow(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
+/** Cost of one clock read, charged to every timed kernel call and subtracted again (calibrated at start). */
+let clockCost = 0;
+function calibrateClock(): void {
+  for (let i = 0; i < 2000; i++) clock();
+  const samples: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 2000; i++) clock();
+    samples.push((performance.now() - t0) / 2000);
+  }
+  clockCost = median(samples);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Time the host embedding methods of one EmbeddingCollection instance (wrapped in place; returns a reader). */
+function timeHostEmbeddings(embeddings: unknown): { take(): number } {
+  let ms = 0;
+  const target = embeddings as Record<string, unknown>;
+  for (const name of ['lookup', 'lookupIds', 'accumulateGradients', 'applyAccumulated']) {
+    const fn = target[name];
+    if (typeof fn !== 'function') continue;
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      const t0 = clock();
+      try {
+        return (fn as (...a: unknown[]) => unknown).apply(this, args);
+      } finally {
+        ms += clock() - t0;
+      }
+    };
+  }
+  return {
+    take() {
+      const v = ms;
+      ms = 0;
+      return v;
+    },
+  };
+}
+
+async function breakdown(name: BenchModel, len: number | null, o: { steps: number; profiled: number; warmup: number; backend: string; provider: string }): Promise<Breakdown> {
+  const bench = buildBench(name, len ?? 50, 1);
+  const host = timeHostEmbeddings(bench.embeddings);
+  let i = 0;
+  for (let w = 0; w < o.warmup; w++) bench.step(i++);
+  host.take();
+  const tensors0 = tf.memory().numTensors;
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const hosts: number[] = [];
+  const byKernel = new Map<string, { calls: number; ms: number; wrapper: boolean }>();
+  let profiledWall = 0;
+  const engine = tf.engine() as unknown as { profiler: { profileKernel: ProfileKernel } };
+  const profiler = engine.profiler;
+  const original = profiler.profileKernel;
+  // own timing of every kernel call, nesting-aware: a custom op (tf.customGrad) runs as one engine call wrapping
+  // its inner kernels, so each entry is charged its self time (its time minus that of the kernels inside it)
+  const open: number[] = [];
+  const timed: ProfileKernel = function (this: unknown, name, inputs, f) {
+    // the kernel function itself is timed, not the profiler's bookkeeping around it
+    return original.call(this, name, inputs, () => {
+      open.push(0);
+      const t0 = clock();
+      try {
+        return f();
+      } finally {
+        const dt = Math.max(0, clock() - t0 - clockCost);
+        const inner = open.pop()!;
+        if (open.length) open[open.length - 1] += dt;
+        const e = byKernel.get(name) ?? { calls: 0, ms: 0, wrapper: tf.getKernel(name, o.backend) === undefined };
+        e.calls++;
+        e.ms += dt - inner;
+        byKernel.set(name, e);
+      }
+    });
+  };
+  const checkErrors = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  try {
+    // unprofiled and profiled steps interleaved, so that both see the same machine load
+    for (let s = 0; s < Math.max(o.steps, o.profiled); s++) {
+      if (s < o.steps) {
+        const c0 = cpuNow();
+        const t0 = performance.now();
+        bench.step(i++);
+        walls.push(performance.now() - t0);
+        cpus.push(cpuNow() - c0);
+        hosts.push(host.take());
+      }
+      if (s < o.profiled) {
+        profiler.profileKernel = timed;
+        const t0 = performance.now();
+        try {
+          await tf.profile(() => {
+            bench.step(i++);
+          });
+        } finally {
+          profiler.profileKernel = original;
+        }
+        profiledWall += performance.now() - t0;
+        host.take();
+      }
+    }
+  } finally {
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checkErrors);
+  }
+  const growth = (tf.memory().numTensors - tensors0) / (o.steps + o.profiled);
+  let calls = 0;
+  let wrapperCalls = 0;
+  let kernelMs = 0;
+  for (const v of byKernel.values()) {
+    if (v.wrapper) wrapperCalls += v.calls;
+    else calls += v.calls;
+    kernelMs += v.ms;
+  }
+  host.take();
+  bench.model.dispose();
+  const P = o.profiled;
+  const stepMs = median(clock === cpuNow ? cpus : walls);
+  const hostMs = median(hosts);
+  const perStepKernelMs = kernelMs / P;
+  const kernels: KernelRow[] = [...byKernel.entries()]
+    .map(([kernel, v]) => ({ kernel, category: v.wrapper ? ('custom-op wrappers' as const) : categoryOf(kernel), callsPerStep: v.calls / P, msPerStep: Number((v.ms / P).toFixed(3)) }))
+    .sort((a, b) => b.msPerStep - a.msPerStep);
+  // everything not inside a kernel or the host embedding code: tfjs engine and tape, tensor creation, model code
+  const js = Math.max(0, stepMs - perStepKernelMs - hostMs);
+  const cats = CATEGORIES.map((c) => {
+    const rows = kernels.filter((k) => k.category === c);
+    const ms = rows.reduce((s, k) => s + k.msPerStep, 0);
+    return { category: c, ms, calls: rows.reduce((s, k) => s + k.callsPerStep, 0) };
+  });
+  const all = [...cats, { category: 'host embedding work', ms: hostMs, calls: 0 }, { category: 'JS/engine overhead', ms: js, calls: 0 }];
+  const total = all.reduce((s, c) => s + c.ms, 0);
+  const r2 = (x: number) => Number(x.toFixed(2));
+  return {
+    case: len === null ? name : `${name}-L${len}`,
+    shapes: bench.shapes,
+    backend: o.backend,
+    provider: o.provider,
+    clock: clock === cpuNow ? 'cpu' : 'wall',
+    stepMs: r2(median(walls)),
+    profiledStepMs: r2(profiledWall / P),
+    stepCpuMs: r2(median(cpus)),
+    kernelCallsPerStep: calls / P,
+    customOpCallsPerStep: wrapperCalls / P,
+    kernelMsPerStep: r2(perStepKernelMs),
+    hostEmbeddingMs: r2(hostMs),
+    jsOverheadMs: r2(js),
+    categories: all.map((c) => ({ category: c.category, ms: r2(c.ms), calls: c.calls, share: r2((100 * c.ms) / Math.max(total, 1e-9)) })),
+    kernels,
+    numTensorsGrowthPerStep: growth,
+    loadAverage: os.loadavg().map(r2),
+  };
+}
+
+function markdown(results: Breakdown[], top: number): string {
+  const out: string[] = [];
+  const heads = [...CATEGORIES, 'host embedding work', 'JS/engine overhead'];
+  out.push(`| case | backend | step ms (wall) | step ms (CPU) | kernel calls/step (+ custom ops) | ${heads.join(' | ')} |`);
+  out.push(`|---|---|---|---|---|${heads.map(() => '---').join('|')}|`);
+  for (const r of results) {
+    const cell = (h: string) => {
+      const c = r.categories.find((x) => x.category === h)!;
+      return `${c.ms.toFixed(1)} (${c.share.toFixed(0)}%${c.calls ? `, ${c.calls}` : ''})`;
+    };
+    out.push(`| ${r.case} | ${r.backend} | ${r.stepMs.toFixed(1)} | ${r.stepCpuMs.toFixed(1)} | ${r.kernelCallsPerStep}${r.customOpCallsPerStep ? ` (+${r.customOpCallsPerStep})` : ''} | ${heads.map(cell).join(' | ')} |`);
+  }
+  out.push('', `Cells: ms per step measured with the ${results[0]?.clock === 'wall' ? 'wall' : 'process CPU-time'} clock (share of the step, kernel calls per step).`);
+  for (const r of results) {
+    out.push('', `### ${r.case} (${r.shapes}; ${r.backend})`, '', '| kernel | category | calls/step | ms/step |', '|---|---|---|---|');
+    for (const k of r.kernels.slice(0, top)) out.push(`| ${k.kernel} | ${k.category} | ${k.callsPerStep} | ${k.msPerStep.toFixed(2)} |`);
+    if (r.kernels.length > top) out.push(`| (${r.kernels.length - top} more kernels) | | | |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const names = arg('models', BENCH_MODELS.join(',')).split(',') as BenchModel[];
+  for (const n of names) if (!BENCH_MODELS.includes(n)) throw new Error(`--models: unknown model '${n}' (expected ${BENCH_MODELS.join(', ')})`);
+  const lens = arg('lens', '50').split(',').map(Number);
+  const steps = Number(arg('steps', '8'));
+  const profiled = Number(arg('profiled', '3'));
+  const warmup = Number(arg('warmup', '3'));
+  const top = Number(arg('top', '25'));
+  const out = path.resolve(arg('out', path.join(__dirname, 'results', 'step-breakdown.json')));
+  const clockName = arg('clock', 'cpu');
+  if (clockName !== 'cpu' && clockName !== 'wall') throw new Error(`--clock must be cpu or wall (got '${clockName}')`);
+  clock = clockName === 'cpu' ? cpuNow : () => performance.now();
+  calibrateClock();
+  const info = await initBackend({ threads: 1, log: true });
+  console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per kernel call)`);
+  const results: Breakdown[] = [];
+  for (const n of names) {
+    for (const len of n === 'sasrec' || n === 'hstu' ? lens : [null]) {
+      const seqSteps = len !== null && len >= 200 ? Math.max(2, Math.ceil(steps / 3)) : steps;
+      const r = await breakdown(n, len, { steps: seqSteps, profiled, warmup: len !== null && len >= 200 ? Math.min(warmup, 2) : warmup, backend: info.name, provider: info.provider });
+      results.push(r);
+      console.error(
+        `${r.case}: ${r.stepMs.toFixed(1)} ms/step (CPU ${r.stepCpuMs.toFixed(1)}), ${r.kernelCallsPerStep} kernel calls (+${r.customOpCallsPerStep} custom ops), kernels ${r.kernelMsPerStep.toFixed(1)} ms, host embeddings ${r.hostEmbeddingMs.toFixed(1)} ms, JS ${r.jsOverheadMs.toFixed(1)} ms` +
+          (r.numTensorsGrowthPerStep ? ` (numTensors grew ${r.numTensorsGrowthPerStep} per step)` : ''),
+      );
+    }
+  }
+  const md = markdown(results, top);
+  console.log(md);
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, backend: info, results }, null, 2) + '\n');
+  await fs.writeFile(out.replace(/\.json$/, '') + '.md', md);
+  console.error(`wrote ${path.relative(process.cwd(), out)} and the .md beside it`);
+  await shutdownBackend();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
