@@ -20,6 +20,7 @@ import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { arg } from '../lib/args';
+import { Spread, spread } from './stats';
 import { StepServer, StepTiming } from './step-server';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -31,14 +32,6 @@ interface Case {
   model: Model;
   len: number | null;
   key: string;
-}
-
-interface Spread {
-  median: number;
-  p25: number;
-  p75: number;
-  min: number;
-  max: number;
 }
 
 /** One model's result, as stored in the JSON file. */
@@ -66,19 +59,6 @@ interface CaseResult {
   loadAverage: number[];
   /** Raw per-pair wall times [ours, torch]. */
   raw: Array<[number, number]>;
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-function spread(values: number[]): Spread {
-  const s = [...values].sort((a, b) => a - b);
-  const r = (x: number) => Number(x.toFixed(4));
-  return { median: r(quantile(s, 0.5)), p25: r(quantile(s, 0.25)), p75: r(quantile(s, 0.75)), min: r(s[0]), max: r(s[s.length - 1]) };
 }
 
 function parseCases(): Case[] {

@@ -56,14 +56,14 @@ export class StepServer {
     return new Error(`${this.label}: ${what}${tail}`);
   }
 
-  /** Next non-protocol-noise line, or an error when the child exits or `timeoutMs` passes first. */
+  /** The child's next stdout line, or an error when the child exits or `timeoutMs` passes first. */
   private nextLine(timeoutMs: number, what: string): Promise<string> {
     if (this.lines.length) return Promise.resolve(this.lines.shift()!);
     if (this.exited) return Promise.reject(this.failure(`${this.exited} while waiting for ${what}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = null;
-        reject(this.failure(`no ${what} within ${(timeoutMs / 1000).toFixed(0)} s`));
+        reject(this.failure(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}`));
       }, timeoutMs);
       this.waiter = (line) => {
         clearTimeout(timer);
