@@ -9,16 +9,17 @@
  *   copies/layout         Identity, Transpose, SplitV, Concat, Slice, Reshape, Pad, Tile, Pack, Gather, ...
  *   other kernels         everything else (listed by name in the per-kernel table)
  *   host embedding work   EmbeddingCollection lookup / lookupIds / accumulateGradients / applyAccumulated (timed in JS)
- *   JS/engine overhead    step wall time minus kernel time minus host embedding work: tfjs engine and tape,
+ *   JS/engine overhead    step time minus kernel time minus host embedding work: tfjs engine and tape,
  *                         tensor creation and data copies into the backend, model code
- * Kernel times: every engine kernel call while tf.profile is on, timed around tfjs' Profiler.profileKernel (nesting-
- * aware: a custom op's own entry is charged only its time outside its inner kernels). The time of a whole step is
- * measured on unprofiled steps interleaved with the profiled ones, because profiling adds bookkeeping per kernel. Kernels
- * are counted where they go through the tfjs engine (tf ops, custom ops' inner ops); a kernel that calls another
- * backend function directly counts once.
+ * Kernel times: every kernel registered for the backend is wrapped (for the measured steps only) so that each call
+ * is timed and counted; a kernel that runs another one through the engine is charged only its self time. Kernels,
+ * host embedding work and the whole step are timed in the same steps, so JS/engine overhead is what the step took
+ * outside both. Custom ops (tf.customGrad) run their inner kernels through the engine: those count as kernels, and
+ * the number of custom-op calls is read from one tf.profile'd step. A kernel that calls another backend function
+ * directly (the wasm kernel fixes do) counts once.
  *
  *   npx ts-node --transpile-only benchmarks/step-breakdown.ts [--models deepfm,dcnv2,sasrec,hstu] [--lens 50]
- *     [--steps 8] [--profiled 3] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
+ *     [--steps 8] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
  * --clock cpu (default) times kernels, host work and steps with process CPU time (getrusage, ~1 us per read), which
  * a loaded machine distorts less than wall time (a kernel descheduled for 50 ms counts 50 ms of wall time).
  */
@@ -30,9 +31,6 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { arg } from './lib/args';
 import { CATEGORIES, Category, categoryOf } from './lib/kernel-categories';
 import { BENCH_MODELS, BenchModel, buildBench } from './vs-pytorch/ts-models';
-
-/** Profiler.profileKernel of tfjs-core's engine (internal, pinned at tfjs 4.22). */
-type ProfileKernel = (name: string, inputs: unknown, f: () => unknown) => unknown;
 
 interface KernelRow {
   kernel: string;
@@ -52,11 +50,9 @@ interface Breakdown {
   stepMs: number;
   /** Median process CPU time of an unprofiled step. */
   stepCpuMs: number;
-  /** Mean wall time of a profiled step (profiling overhead included). */
-  profiledStepMs: number;
   /** Calls of registered backend kernels per step. */
   kernelCallsPerStep: number;
-  /** Engine calls per step that are not registered kernels: custom ops (tf.customGrad) wrapping inner kernels. */
+  /** Engine calls per step that are not registered kernels: custom ops (tf.customGrad) wrapping inner kernels (from one tf.profile'd step). */
   customOpCallsPerStep: number;
   kernelMsPerStep: number;
   hostEmbeddingMs: number;
@@ -120,93 +116,92 @@ function timeHostEmbeddings(embeddings: unknown): { take(): number } {
   };
 }
 
-async function breakdown(name: BenchModel, len: number | null, o: { steps: number; profiled: number; warmup: number; backend: string; provider: string }): Promise<Breakdown> {
-  const bench = buildBench(name, len ?? 50, 1);
-  const host = timeHostEmbeddings(bench.embeddings);
-  let i = 0;
-  for (let w = 0; w < o.warmup; w++) bench.step(i++);
-  host.take();
-  const tensors0 = tf.memory().numTensors;
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  const hosts: number[] = [];
-  const byKernel = new Map<string, { calls: number; ms: number; wrapper: boolean }>();
-  let profiledWall = 0;
-  const engine = tf.engine() as unknown as { profiler: { profileKernel: ProfileKernel } };
-  const profiler = engine.profiler;
-  const original = profiler.profileKernel;
-  // own timing of every kernel call, nesting-aware: a custom op (tf.customGrad) runs as one engine call wrapping
-  // its inner kernels, so each entry is charged its self time (its time minus that of the kernels inside it)
+/**
+ * Wrap every kernel registered for `backend` so that each call is timed (self time: time minus that of kernels it
+ * runs through the engine), counted and charged to its name. Returns the undo.
+ */
+function timeKernels(backend: string, byKernel: Map<string, { calls: number; ms: number }>): () => void {
+  const originals = tf.getKernelsForBackend(backend);
   const open: number[] = [];
-  const timed: ProfileKernel = function (this: unknown, name, inputs, f) {
-    // the kernel function itself is timed, not the profiler's bookkeeping around it
-    return original.call(this, name, inputs, () => {
+  for (const k of originals) {
+    const run = k.kernelFunc;
+    const kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
       open.push(0);
       const t0 = clock();
       try {
-        return f();
+        return run(args);
       } finally {
         const dt = Math.max(0, clock() - t0 - clockCost);
         const inner = open.pop()!;
         if (open.length) open[open.length - 1] += dt;
-        const e = byKernel.get(name) ?? { calls: 0, ms: 0, wrapper: tf.getKernel(name, o.backend) === undefined };
+        const e = byKernel.get(k.kernelName) ?? { calls: 0, ms: 0 };
         e.calls++;
         e.ms += dt - inner;
-        byKernel.set(name, e);
+        byKernel.set(k.kernelName, e);
       }
-    });
+    }) as tf.KernelFunc;
+    tf.unregisterKernel(k.kernelName, backend);
+    tf.registerKernel({ ...k, kernelFunc });
+  }
+  return () => {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, backend);
+      tf.registerKernel(k);
+    }
   };
-  const checkErrors = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+}
+
+/** Engine calls of one step that are not registered kernels (custom ops wrapping inner kernels), from tf.profile. */
+async function customOpCalls(step: () => void, backend: string): Promise<number> {
+  const info = await tf.profile(step);
+  return info.kernels.filter((k) => tf.getKernel(k.name, backend) === undefined).length;
+}
+
+async function breakdown(name: BenchModel, len: number | null, o: { steps: number; warmup: number; backend: string; provider: string }): Promise<Breakdown> {
+  const bench = buildBench(name, len ?? 50, 1);
+  const host = timeHostEmbeddings(bench.embeddings);
+  let i = 0;
+  for (let w = 0; w < o.warmup; w++) bench.step(i++);
+  const customOps = await customOpCalls(() => void bench.step(i++), o.backend);
+  host.take();
+  const tensors0 = tf.memory().numTensors;
+  const byKernel = new Map<string, { calls: number; ms: number }>();
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const hosts: number[] = [];
+  const kernelTimes: number[] = [];
+  const jsTimes: number[] = [];
+  const undo = timeKernels(o.backend, byKernel);
   try {
-    // unprofiled and profiled steps interleaved, so that both see the same machine load
-    for (let s = 0; s < Math.max(o.steps, o.profiled); s++) {
-      if (s < o.steps) {
-        const c0 = cpuNow();
-        const t0 = performance.now();
-        bench.step(i++);
-        walls.push(performance.now() - t0);
-        cpus.push(cpuNow() - c0);
-        hosts.push(host.take());
-      }
-      if (s < o.profiled) {
-        profiler.profileKernel = timed;
-        const t0 = performance.now();
-        try {
-          await tf.profile(() => {
-            bench.step(i++);
-          });
-        } finally {
-          profiler.profileKernel = original;
-        }
-        profiledWall += performance.now() - t0;
-        host.take();
-      }
+    for (let s = 0; s < o.steps; s++) {
+      const before = [...byKernel.values()].reduce((acc, v) => ({ calls: acc.calls + v.calls, ms: acc.ms + v.ms }), { calls: 0, ms: 0 });
+      const t0 = performance.now();
+      const c0 = cpuNow();
+      bench.step(i++);
+      cpus.push(cpuNow() - c0);
+      walls.push(performance.now() - t0);
+      const after = [...byKernel.values()].reduce((acc, v) => ({ calls: acc.calls + v.calls, ms: acc.ms + v.ms }), { calls: 0, ms: 0 });
+      const hostMs = host.take();
+      hosts.push(hostMs);
+      kernelTimes.push(after.ms - before.ms);
+      // the step's own clock covers two reads per kernel call that belong to this measurement, not to the engine
+      const stepMs = (clock === cpuNow ? cpus[s] : walls[s]) - 2 * clockCost * (after.calls - before.calls);
+      jsTimes.push(Math.max(0, stepMs - (after.ms - before.ms) - hostMs));
     }
   } finally {
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', checkErrors);
+    undo();
   }
-  const growth = (tf.memory().numTensors - tensors0) / (o.steps + o.profiled);
+  const growth = (tf.memory().numTensors - tensors0) / o.steps;
   let calls = 0;
-  let wrapperCalls = 0;
-  let kernelMs = 0;
-  for (const v of byKernel.values()) {
-    if (v.wrapper) wrapperCalls += v.calls;
-    else calls += v.calls;
-    kernelMs += v.ms;
-  }
-  host.take();
+  for (const v of byKernel.values()) calls += v.calls;
   bench.model.dispose();
-  const P = o.profiled;
-  const stepMs = median(clock === cpuNow ? cpus : walls);
+  const S = o.steps;
   const hostMs = median(hosts);
-  const perStepKernelMs = kernelMs / P;
+  const js = median(jsTimes);
   const kernels: KernelRow[] = [...byKernel.entries()]
-    .map(([kernel, v]) => ({ kernel, category: v.wrapper ? ('custom-op wrappers' as const) : categoryOf(kernel), callsPerStep: v.calls / P, msPerStep: Number((v.ms / P).toFixed(3)) }))
+    .map(([kernel, v]) => ({ kernel, category: categoryOf(kernel), callsPerStep: v.calls / S, msPerStep: Number((v.ms / S).toFixed(3)) }))
     .sort((a, b) => b.msPerStep - a.msPerStep);
-  // everything not inside a kernel or the host embedding code: tfjs engine and tape, tensor creation, model code
-  const js = Math.max(0, stepMs - perStepKernelMs - hostMs);
-  const cats = CATEGORIES.map((c) => {
+  const cats = CATEGORIES.filter((c) => c !== 'custom-op wrappers').map((c) => {
     const rows = kernels.filter((k) => k.category === c);
     const ms = rows.reduce((s, k) => s + k.msPerStep, 0);
     return { category: c, ms, calls: rows.reduce((s, k) => s + k.callsPerStep, 0) };
@@ -221,11 +216,10 @@ async function breakdown(name: BenchModel, len: number | null, o: { steps: numbe
     provider: o.provider,
     clock: clock === cpuNow ? 'cpu' : 'wall',
     stepMs: r2(median(walls)),
-    profiledStepMs: r2(profiledWall / P),
     stepCpuMs: r2(median(cpus)),
-    kernelCallsPerStep: calls / P,
-    customOpCallsPerStep: wrapperCalls / P,
-    kernelMsPerStep: r2(perStepKernelMs),
+    kernelCallsPerStep: calls / S,
+    customOpCallsPerStep: customOps,
+    kernelMsPerStep: r2(median(kernelTimes)),
     hostEmbeddingMs: r2(hostMs),
     jsOverheadMs: r2(js),
     categories: all.map((c) => ({ category: c.category, ms: r2(c.ms), calls: c.calls, share: r2((100 * c.ms) / Math.max(total, 1e-9)) })),
@@ -237,7 +231,7 @@ async function breakdown(name: BenchModel, len: number | null, o: { steps: numbe
 
 function markdown(results: Breakdown[], top: number): string {
   const out: string[] = [];
-  const heads = [...CATEGORIES, 'host embedding work', 'JS/engine overhead'];
+  const heads = [...CATEGORIES.filter((c) => c !== 'custom-op wrappers'), 'host embedding work', 'JS/engine overhead'];
   out.push(`| case | backend | step ms (wall) | step ms (CPU) | kernel calls/step (+ custom ops) | ${heads.join(' | ')} |`);
   out.push(`|---|---|---|---|---|${heads.map(() => '---').join('|')}|`);
   for (const r of results) {
@@ -261,7 +255,6 @@ async function main(): Promise<void> {
   for (const n of names) if (!BENCH_MODELS.includes(n)) throw new Error(`--models: unknown model '${n}' (expected ${BENCH_MODELS.join(', ')})`);
   const lens = arg('lens', '50').split(',').map(Number);
   const steps = Number(arg('steps', '8'));
-  const profiled = Number(arg('profiled', '3'));
   const warmup = Number(arg('warmup', '3'));
   const top = Number(arg('top', '25'));
   const out = path.resolve(arg('out', path.join(__dirname, 'results', 'step-breakdown.json')));
@@ -270,12 +263,12 @@ async function main(): Promise<void> {
   clock = clockName === 'cpu' ? cpuNow : () => performance.now();
   calibrateClock();
   const info = await initBackend({ threads: 1, log: true });
-  console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per kernel call)`);
+  console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per timed kernel call)`);
   const results: Breakdown[] = [];
   for (const n of names) {
     for (const len of n === 'sasrec' || n === 'hstu' ? lens : [null]) {
       const seqSteps = len !== null && len >= 200 ? Math.max(2, Math.ceil(steps / 3)) : steps;
-      const r = await breakdown(n, len, { steps: seqSteps, profiled, warmup: len !== null && len >= 200 ? Math.min(warmup, 2) : warmup, backend: info.name, provider: info.provider });
+      const r = await breakdown(n, len, { steps: seqSteps, warmup: len !== null && len >= 200 ? Math.min(warmup, 2) : warmup, backend: info.name, provider: info.provider });
       results.push(r);
       console.error(
         `${r.case}: ${r.stepMs.toFixed(1)} ms/step (CPU ${r.stepCpuMs.toFixed(1)}), ${r.kernelCallsPerStep} kernel calls (+${r.customOpCallsPerStep} custom ops), kernels ${r.kernelMsPerStep.toFixed(1)} ms, host embeddings ${r.hostEmbeddingMs.toFixed(1)} ms, JS ${r.jsOverheadMs.toFixed(1)} ms` +
