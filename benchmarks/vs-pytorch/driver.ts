@@ -13,6 +13,7 @@
  *     --python PATH          interpreter with PyTorch (default /usr/bin/python3, or VS_PYTORCH_PYTHON)
  *     --step-timeout S       seconds one step may take before the run is abandoned (default 300)
  *     --label TEXT           free text stored with the results (e.g. 'baseline', 'native kernels')
+ *     --node-args "..."      extra Node flags for the nextrec-ts process (e.g. --experimental-wasm-relaxed-simd)
  * NEXTREC_BACKEND (wasm, auto, ...) is passed to the nextrec-ts process; the results record which backend ran.
  */
 import { execFileSync } from 'child_process';
@@ -113,7 +114,8 @@ async function runCase(c: Case, python: string, torchVersion: string, pairs: num
     env: { ...process.env, ...oneThread },
   });
   live.add(torch);
-  const ours = new StepServer('nextrec-ts', process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'ts-step-server.ts'), '--model', c.model, ...lenArgs], {
+  const nodeArgs = arg('node-args', '').split(/\s+/).filter(Boolean);
+  const ours = new StepServer('nextrec-ts', process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'ts-step-server.ts'), '--model', c.model, ...lenArgs], {
     cwd: ROOT,
     env: { ...process.env, ...oneThread, TS_NODE_TRANSPILE_ONLY: 'true' },
   });
