@@ -49,6 +49,8 @@ interface CaseResult {
   provider: string;
   nextrecBackendEnv: string | null;
   torch: string;
+  /** BLAS / LAPACK / oneDNN libraries the PyTorch process had mapped (which libblas.so.3 decides its matMul speed). */
+  torchBlas: string[];
   /** ours / PyTorch per pair, wall clock of the step inside each process. */
   ratio: Spread;
   /** ours / PyTorch per pair, process CPU time of the step (less sensitive to waiting for a core). */
@@ -122,7 +124,7 @@ async function runCase(c: Case, python: string, torchVersion: string, pairs: num
   live.add(ours);
   try {
     const [torchInfo, oursInfo] = await Promise.all([torch.ready(stepTimeoutMs), ours.ready(stepTimeoutMs)]);
-    console.error(`[${c.key}] ready: PyTorch ${torchInfo.torch} (${torchInfo.threads} thread), nextrec-ts ${oursInfo.backend} (${oursInfo.provider}, ${oursInfo.threads} thread)`);
+    console.error(`[${c.key}] ready: PyTorch ${torchInfo.torch} (${torchInfo.threads} thread, BLAS ${JSON.stringify(torchInfo.blas)}), nextrec-ts ${oursInfo.backend} (${oursInfo.provider}, ${oursInfo.threads} thread)`);
     for (let i = 0; i < warmup; i++) {
       await ours.step(stepTimeoutMs);
       await torch.step(stepTimeoutMs);
@@ -155,6 +157,7 @@ async function runCase(c: Case, python: string, torchVersion: string, pairs: num
       provider: String(oursInfo.provider),
       nextrecBackendEnv: (oursInfo.NEXTREC_BACKEND as string | null) ?? null,
       torch: torchVersion,
+      torchBlas: (torchInfo.blas as string[] | undefined) ?? [],
       ratio: spread(raw.map(([a, b]) => a.wallMs / b.wallMs)),
       cpuRatio: spread(raw.map(([a, b]) => a.cpuMs / Math.max(b.cpuMs, 1e-6))),
       oursMs: spread(raw.map(([a]) => a.wallMs)),
@@ -189,7 +192,8 @@ function markdown(results: CaseResult[]): string {
       `| ${r.key} | ${r.shapes} | ${r.backend}${r.label ? ` (${r.label})` : ''} | ${f(r.torchMs.median)} | ${f(r.oursMs.median)} | **${f(r.ratio.median, 2)}** [${f(r.ratio.p25, 2)}-${f(r.ratio.p75, 2)}] | ${f(r.cpuRatio.median, 2)} [${f(r.cpuRatio.p25, 2)}-${f(r.cpuRatio.p75, 2)}] | ${r.pairs} | ${r.loadAverage[0]} | ${r.date.slice(0, 16)}Z |`,
     );
   }
-  return `${lines.join('\n')}\n`;
+  const blas = [...new Set(sorted.map((r) => (r.torchBlas ?? []).filter((b) => !/lapack|dnnl/i.test(b)).join(', ') || 'not recorded'))];
+  return `${lines.join('\n')}\n\nPyTorch's BLAS (libblas.so.3): ${blas.join('; ')}\n`;
 }
 
 async function main(): Promise<void> {

@@ -192,6 +192,19 @@ def build(model, L, seed):
     return net, step_loss
 
 
+def blas_libraries():
+    """BLAS / LAPACK / oneDNN libraries mapped into this process. Debian's torch calls whatever libblas.so.3 the
+    alternatives system points to: reference BLAS (libblas3, a few GFLOP/s) unless OpenBLAS is installed."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    try:
+        with open('/proc/self/maps') as f:
+            paths = {line.split()[-1] for line in f if '/' in line}
+    except OSError:
+        return []
+    keys = ('blas', 'lapack', 'mkl', 'dnnl')
+    return sorted(os.path.realpath(p) for p in paths if any(k in os.path.basename(p).lower() for k in keys))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', required=True, choices=['deepfm', 'dcnv2', 'sasrec', 'hstu'])
@@ -203,7 +216,8 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     params = sum(p.numel() for p in net.parameters())
     print('ready ' + json.dumps({'torch': torch.__version__, 'model': a.model, 'len': a.len, 'params': params, 'threads': torch.get_num_threads(),
-                                 'interopThreads': torch.get_num_interop_threads()}), flush=True)
+                                 'interopThreads': torch.get_num_interop_threads(), 'blas': blas_libraries(),
+                                 'openblasCoretype': os.environ.get('OPENBLAS_CORETYPE')}), flush=True)
     i = 0
     for line in sys.stdin:
         cmd = line.strip()
