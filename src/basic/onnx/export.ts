@@ -291,6 +291,9 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   if (chain.includes('SequentialRecommender')) {
     throw new OnnxExportError(`${name} is a generative model; exporting history -> next-item representation is not implemented yet (ranking and multi-task models are)`);
   }
+  if (name === 'TIGER') {
+    throw new OnnxExportError('TIGER generates semantic ids by beam search over a prefix trie on the host; its export is not implemented yet');
+  }
   if (name === 'HSTURanker') {
     throw new OnnxExportError('HSTURanker builds its history blocks outside the declared embedding requests (with timestamps); its export is not implemented yet');
   }
