@@ -97,7 +97,9 @@ export class HLLM extends SequentialRecommender {
     // padding (id 0) stays zero: the encoder's bias would otherwise give it a vector
     const real = tf.tensor2d(Float32Array.from(ids, (id) => (id === 0 ? 0 : 1)), [ids.length, 1]);
     const encoded = tf.mul(this.itemEncoder.apply(x, ctx), real).reshape(embedded.shape);
-    // without id embeddings the table still takes part (times 0), so the training step's gradient routing finds it
+    // id rows start tiny (std 0.01): an item never trained is represented by its content alone, and an item's id
+    // part grows only as far as its interactions push it. Without id embeddings the table still takes part (times 0),
+    // so the training step's gradient routing finds it.
     return this.useIdEmbedding ? tf.add(embedded, encoded) : tf.add(encoded, tf.mul(embedded, 0));
   }
 }

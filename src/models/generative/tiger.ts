@@ -313,7 +313,7 @@ export class TIGER extends BaseModel {
     const col = ds.column(this.history.name);
     const lengths = sequenceLengths(col);
     const out = new Float32Array(n * C);
-    const chunk = Math.max(1, Math.floor((opts.batchSize ?? 4096) / C));
+    const chunk = Math.max(1, Math.floor((opts.batchSize ?? 1024) / C));
     for (const idx of lengthSortedChunks(lengths, n, chunk)) {
       const hist = Array.from(idx, (r) => (col.data as Int32Array).subarray(r * col.width, r * col.width + lengths[r]));
       const rows = new Int32Array(idx.length * C);
