@@ -73,12 +73,12 @@ describe('TIGER', () => {
     m.compile({ lr: 3e-3 });
     const counts: number[] = [];
     // one row per (history prefix, next item) of the training part
-    await m.fit({ hist: d.train.hist, target_item: d.train.target_item }, { epochs: 4, batchSize: 128, verbose: 0, onStep: () => counts.push(tf.memory().numTensors) });
+    await m.fit({ hist: d.train.hist, target_item: d.train.target_item }, { epochs: 3, batchSize: 128, verbose: 0, onStep: () => counts.push(tf.memory().numTensors) });
     expect(new Set(counts.slice(1)).size).toBe(1);
     const test = { hist: (d.test.hist as Int32Array).slice(0, 300 * 20), target_item: (d.test.target_item as Int32Array).slice(0, 300) };
     const r = await m.evaluate(test, { ks: [10] });
     console.log(`TIGER: HR@10 ${r['hr@10'].toFixed(3)} NDCG@10 ${r['ndcg@10'].toFixed(3)} (oracle HR@10 ${oracle.toFixed(3)}, ${(r['hr@10'] / oracle).toFixed(2)} of it)`);
-    // measured 0.373 (0.39 of the oracle) after 4 epochs; GRU4Rec reaches 0.85 of it on this task (docs)
+    // measured 0.367 (0.38 of the oracle) after 3 epochs, 0.373 after 4; GRU4Rec reaches 0.85 of it on this task (docs)
     expect(r['hr@10']).toBeGreaterThanOrEqual(0.3 * oracle);
     trained = m;
   });
