@@ -11,7 +11,7 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
- *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3);
+ *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
  *     TIGER: [--levels 3 --codes 64 --rqEpochs 50 --beam 20] RQ-VAE semantic ids of those embeddings, beam width.
  * HLLM reads those embeddings as its supplied item embeddings (plus id embeddings). TIGER's full-catalogue figures
  * come from its constrained beam search (a target outside the beam is a miss), the sampled-100 ones from the
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   let itemEmbeddings: Float32Array | null = null;
   if (modelName === 'HLLM' || modelName === 'TIGER') {
     const t = Date.now();
-    itemEmbeddings = cooccurrenceEmbeddings(train, V, itemDim, { seed: 1 });
+    itemEmbeddings = cooccurrenceEmbeddings(train, V, itemDim, { seed: 1, normalizeRows: true });
     console.error(`co-occurrence item embeddings ${V} x ${itemDim} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
   const runs: Run[] = [];
@@ -114,6 +114,8 @@ async function main(): Promise<void> {
       semanticIds = vae.semanticIds(itemEmbeddings!, V);
       const report = vae.report(itemEmbeddings!, V);
       rqSeconds = (Date.now() - t) / 1000;
+      const suffix = semanticIds.codebookSizes[levels];
+      if (suffix > 4 * codes) throw new Error(`RQ-VAE: ${report.maxCollisions} items share one code tuple (the deduplicating position would need ${suffix} codes); train it longer (--rqEpochs) or add levels`);
       console.error(`RQ-VAE in ${rqSeconds.toFixed(1)} s: ${JSON.stringify(report)}; codebookSizes [${semanticIds.codebookSizes}]`);
       vae.dispose();
     }
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
           batchSize,
           numNegatives,
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
-          ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3` } : {}),
+          ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
           ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),
         },
         runs,

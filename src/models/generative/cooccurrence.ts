@@ -4,6 +4,11 @@ import { Rng } from '../../basic/random';
 export interface CooccurrenceOptions {
   /** Items up to this many positions apart in a sequence co-occur (default 3). */
   window?: number;
+  /**
+   * Scale every row to unit length (default false). Rare items get short rows, so without it a quantiser puts most
+   * of a long-tailed catalogue into the few codes near the origin.
+   */
+  normalizeRows?: boolean;
   /** Subspace iterations (default 30). */
   iterations?: number;
   seed?: number;
@@ -70,6 +75,13 @@ export function cooccurrenceEmbeddings(sequences: ArrayLike<ArrayLike<number>>, 
     for (let i = 0; i < n; i++) eig += Q[i * dim + k] * AQ[i * dim + k];
     const scale = Math.sqrt(Math.abs(eig));
     for (let i = 0; i < n; i++) out[i * dim + k] = Q[i * dim + k] * scale;
+  }
+  if (opts.normalizeRows) {
+    for (let i = 0; i < n; i++) {
+      let norm = 0;
+      for (let k = 0; k < dim; k++) norm += out[i * dim + k] ** 2;
+      if (norm > 0) for (let k = 0; k < dim; k++) out[i * dim + k] /= Math.sqrt(norm);
+    }
   }
   return out;
 }
