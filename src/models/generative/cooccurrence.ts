@@ -6,7 +6,7 @@ export interface CooccurrenceOptions {
   window?: number;
   /**
    * Scale every row to unit length (default false). Rare items get short rows, so without it a quantiser puts most
-   * of a long-tailed catalogue into the few codes near the origin.
+   * of a long-tailed catalogue into the few codes near the origin. Items that never co-occur get a random unit row.
    */
   normalizeRows?: boolean;
   /** Subspace iterations (default 30). */
@@ -81,6 +81,12 @@ export function cooccurrenceEmbeddings(sequences: ArrayLike<ArrayLike<number>>, 
       let norm = 0;
       for (let k = 0; k < dim; k++) norm += out[i * dim + k] ** 2;
       if (norm > 0) for (let k = 0; k < dim; k++) out[i * dim + k] /= Math.sqrt(norm);
+      else {
+        // an item that never co-occurs carries no signal; a random direction keeps such items from all sharing one tuple
+        let r = 0;
+        for (let k = 0; k < dim; k++) r += (out[i * dim + k] = rng.normal()) ** 2;
+        for (let k = 0; k < dim; k++) out[i * dim + k] /= Math.sqrt(r);
+      }
     }
   }
   return out;
