@@ -115,7 +115,8 @@ async function main(): Promise<void> {
       const report = vae.report(itemEmbeddings!, V);
       rqSeconds = (Date.now() - t) / 1000;
       const suffix = semanticIds.codebookSizes[levels];
-      if (suffix > 4 * codes) throw new Error(`RQ-VAE: ${report.maxCollisions} items share one code tuple (the deduplicating position would need ${suffix} codes); train it longer (--rqEpochs) or add levels`);
+      if (suffix > 4 * codes) console.error(`warning: ${report.maxCollisions} items share one code tuple; the deduplicating position has ${suffix} codes (train the RQ-VAE longer)`);
+      if (suffix > 4096) throw new Error(`RQ-VAE: ${report.maxCollisions} items share one code tuple (the deduplicating position would need ${suffix} codes); train it longer (--rqEpochs) or add levels`);
       console.error(`RQ-VAE in ${rqSeconds.toFixed(1)} s: ${JSON.stringify(report)}; codebookSizes [${semanticIds.codebookSizes}]`);
       vae.dispose();
     }
