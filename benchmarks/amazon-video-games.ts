@@ -175,7 +175,7 @@ async function main(): Promise<void> {
           epochs,
           dim,
           maxLen,
-          dropout,
+          dropout: modelName === 'TIGER' ? Math.min(dropout, 0.2) : dropout,
           lr,
           batchSize,
           numNegatives,
