@@ -8,9 +8,14 @@
  * - the full catalogue (all items, history not excluded), HR@10 and NDCG@10;
  * with training time and epochs, per seed, and the mean and spread over seeds.
  *
- *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU]
+ *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
+ *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
+ *     TIGER: [--levels 3 --codes 64 --rqEpochs 50 --beam 20] RQ-VAE semantic ids of those embeddings, beam width.
+ * HLLM reads those embeddings as its supplied item embeddings (plus id embeddings). TIGER's full-catalogue figures
+ * come from its constrained beam search (a target outside the beam is a miss), the sampled-100 ones from the
+ * log-likelihood of the target and the 100 negatives.
  */
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
@@ -21,6 +26,11 @@ import { denseItemIds, nextItemExamples } from '../src/data/loaders/views';
 import { models } from '../src/basic/model/model-registry';
 import '../src/models/generative';
 import { SequentialRecommender } from '../src/models/generative/sequential-recommender';
+import { cooccurrenceEmbeddings } from '../src/models/generative/cooccurrence';
+import { RQVAE } from '../src/models/generative/rq-vae';
+import { HLLM } from '../src/models/generative/hllm';
+import { TIGER } from '../src/models/generative/tiger';
+import { SemanticIds } from '../src/models/generative/semantic-ids';
 import { arg } from './lib/args';
 
 async function main(): Promise<void> {
@@ -37,6 +47,11 @@ async function main(): Promise<void> {
   // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
   const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
   const evalRows = Number(arg('evalRows', '0'));
+  const itemDim = Number(arg('itemDim', '32'));
+  const levels = Number(arg('levels', '3'));
+  const codes = Number(arg('codes', '64'));
+  const rqEpochs = Number(arg('rqEpochs', '50'));
+  const beam = Number(arg('beam', '20'));
   await initBackend({ log: false });
   const t0 = Date.now();
   const ds = await loadAmazonReviews(file, { format: 'pairs' });
@@ -65,46 +80,83 @@ async function main(): Promise<void> {
     fullCatalogue: Record<string, number>;
     finalLoss: number;
   }
+  // HLLM / TIGER: item embeddings from the training sequences' co-occurrences (no content data in this file)
+  let itemEmbeddings: Float32Array | null = null;
+  if (modelName === 'HLLM' || modelName === 'TIGER') {
+    const t = Date.now();
+    itemEmbeddings = cooccurrenceEmbeddings(train, V, itemDim, { seed: 1, normalizeRows: true });
+    console.error(`co-occurrence item embeddings ${V} x ${itemDim} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
   const runs: Run[] = [];
   for (const seed of seeds) {
     const history = new SequenceFeature({ name: 'hist', vocabSize: V + 1, embeddingDim: dim, maxLen, embeddingName: 'item' });
-    const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
-    const m = new Model({ sequenceFeatures: [history], seed, dropout, numNegatives, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
+    const n = test.target_item.length;
+    // the paper's protocol: target (column 0) vs 100 unseen items drawn uniformly
+    const rng = new Rng(1000 + seed);
+    const candidates = new Int32Array(n * 101);
+    for (let r = 0; r < n; r++) {
+      const seen = seenOf.get(testUsers[r])!;
+      candidates[r * 101] = test.target_item[r];
+      const drawn = new Set<number>();
+      while (drawn.size < 100) {
+        const id = 1 + rng.int(V);
+        if (seen.has(id) || drawn.has(id)) continue;
+        candidates[r * 101 + 1 + drawn.size] = id;
+        drawn.add(id);
+      }
+    }
+    let semanticIds: SemanticIds | null = null;
+    let rqSeconds = 0;
+    if (modelName === 'TIGER') {
+      const t = Date.now();
+      const vae = new RQVAE({ inputDim: itemDim, latentDim: 32, levels, codebookSize: codes, seed });
+      await vae.fit(itemEmbeddings!, V, { epochs: rqEpochs, batchSize: 256 });
+      semanticIds = vae.semanticIds(itemEmbeddings!, V);
+      const report = vae.report(itemEmbeddings!, V);
+      rqSeconds = (Date.now() - t) / 1000;
+      const suffix = semanticIds.codebookSizes[levels];
+      if (suffix > 4 * codes) console.error(`warning: ${report.maxCollisions} items share one code tuple; the deduplicating position has ${suffix} codes (train the RQ-VAE longer)`);
+      if (suffix > 4096) throw new Error(`RQ-VAE: ${report.maxCollisions} items share one code tuple (the deduplicating position would need ${suffix} codes); train it longer (--rqEpochs) or add levels`);
+      console.error(`RQ-VAE in ${rqSeconds.toFixed(1)} s: ${JSON.stringify(report)}; codebookSizes [${semanticIds.codebookSizes}]`);
+      vae.dispose();
+    }
+    let m: SequentialRecommender | TIGER;
+    if (modelName === 'TIGER') m = new TIGER({ sequenceFeatures: [history], seed, dropout: Math.min(dropout, 0.2), codebookSizes: semanticIds!.codebookSizes, beamSize: beam }).setSemanticIds(semanticIds!);
+    else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, numNegatives, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
+    else {
+      const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
+      m = new Model({ sequenceFeatures: [history], seed, dropout, numNegatives, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
+    }
     m.compile({ lr });
     const start = Date.now();
     const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0, maxSteps });
     const trainS = (Date.now() - start) / 1000;
     console.error(`seed ${seed}: trained in ${trainS.toFixed(1)} s`);
     const full = await m.evaluate(test, { ks: [10] });
-    // the paper's protocol: target vs 100 unseen items drawn uniformly, scores from the same user / item vectors
-    const users = await m.userEmbeddings(test);
-    const items = await m.itemEmbeddings();
-    const rng = new Rng(1000 + seed);
+    let scores: Float32Array;
+    if (m instanceof TIGER) scores = await m.scoreItems(test, candidates);
+    else {
+      const users = await m.userEmbeddings(test);
+      const items = await m.itemEmbeddings();
+      scores = new Float32Array(n * 101);
+      for (let i = 0; i < n * 101; i++) {
+        const r = Math.floor(i / 101);
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(candidates[i] - 1) * dim + j];
+        scores[i] = s;
+      }
+    }
     let hr = 0;
     let ndcg = 0;
-    const n = test.target_item.length;
-    const dot = (r: number, id: number) => {
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(id - 1) * dim + j];
-      return s;
-    };
     for (let r = 0; r < n; r++) {
-      const seen = seenOf.get(testUsers[r])!;
-      const target = dot(r, test.target_item[r]);
-      const drawn = new Set<number>();
       let rank = 0;
-      while (drawn.size < 100) {
-        const id = 1 + rng.int(V);
-        if (seen.has(id) || drawn.has(id)) continue;
-        drawn.add(id);
-        if (dot(r, id) > target) rank++;
-      }
+      for (let c = 1; c <= 100; c++) if (scores[r * 101 + c] > scores[r * 101]) rank++;
       if (rank < 10) {
         hr++;
         ndcg += 1 / Math.log2(rank + 2);
       }
     }
-    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS), sampled100: { 'hr@10': hr / n, 'ndcg@10': ndcg / n }, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss };
+    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: { 'hr@10': hr / n, 'ndcg@10': ndcg / n }, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss };
     console.error(JSON.stringify(run));
     runs.push(run);
     m.dispose();
@@ -119,7 +171,18 @@ async function main(): Promise<void> {
       {
         data: file,
         model: modelName,
-        settings: { epochs, dim, maxLen, dropout, lr, batchSize, numNegatives, blocks: modelName === 'GRU4Rec' ? 1 : 2 },
+        settings: {
+          epochs,
+          dim,
+          maxLen,
+          dropout: modelName === 'TIGER' ? Math.min(dropout, 0.2) : dropout,
+          lr,
+          batchSize,
+          numNegatives,
+          blocks: modelName === 'GRU4Rec' ? 1 : 2,
+          ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
+          ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),
+        },
         runs,
         sampled100: { 'hr@10': stat((r) => r.sampled100['hr@10']), 'ndcg@10': stat((r) => r.sampled100['ndcg@10']) },
         fullCatalogue: { 'hr@10': stat((r) => r.fullCatalogue['hr@10']), 'ndcg@10': stat((r) => r.fullCatalogue['ndcg@10']) },

@@ -416,6 +416,27 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "targetColumn": true,
     "temperature": true
   },
+  "HLLM": {
+    "blocks": true,
+    "contentDim": true,
+    "denseFeatures": true,
+    "dropout": true,
+    "ffnDim": true,
+    "heads": true,
+    "historyFeature": true,
+    "inBatchNegatives": true,
+    "itemEncoderDims": true,
+    "lengthBuckets": true,
+    "numNegatives": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targetColumn": true,
+    "targetTimeColumn": true,
+    "temperature": true,
+    "timestampColumn": true,
+    "useIdEmbedding": true
+  },
   "HMoE": {
     "denseFeatures": true,
     "expert": {
@@ -794,6 +815,22 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
       "init": true,
       "outputDim": true
     }
+  },
+  "TIGER": {
+    "beamSize": true,
+    "codebookSizes": true,
+    "decoderBlocks": true,
+    "denseFeatures": true,
+    "dim": true,
+    "dropout": true,
+    "encoderBlocks": true,
+    "ffnDim": true,
+    "heads": true,
+    "historyFeature": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targetColumn": true
   },
   "WideDeep": {
     "crossBuckets": true,

@@ -33,6 +33,17 @@ function lineage(model: BaseModel): string[] {
   return names;
 }
 
+/** Families whose serving path is not a traced forward (beam search, user-supplied item features). */
+function refuseUnsupportedFamily(model: BaseModel): void {
+  const name = lineage(model)[0];
+  if (name === 'TIGER') {
+    throw new OnnxExportError('TIGER generates semantic ids by beam search over a prefix trie on the host; its export is not implemented yet');
+  }
+  if (name === 'HLLM') {
+    throw new OnnxExportError("HLLM's item representations come from the supplied item embeddings through its item MLP; exporting them with the history graph is not implemented yet");
+  }
+}
+
 /** Model members a match model export drives (MatchModel, by name). */
 interface MatchInternals extends ModelInternals {
   userSparse: Array<{ name: string; vocabSize: number; hashing?: boolean; numHashes: number }>;
@@ -121,6 +132,7 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
     if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
   }
   if (lineage(model).includes('MatchModel')) return matchModelToOnnx(model, opts);
+  refuseUnsupportedFamily(model);
   if (lineage(model).includes('SequentialRecommender')) return nextItemModelToOnnx(model, opts);
   const m = internals(model);
   const ex = new Exporter(m, opts);

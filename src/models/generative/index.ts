@@ -17,3 +17,15 @@ export { RelativeBias, PositionalEmbedding, bucketBias, positionBucket, timeBuck
 export type { RelativeBiasConfig, RelativeBuckets } from '../../basic/layers/positional';
 export { LayerNorm } from '../../basic/layers/layer-norm';
 export { RankingAccumulator, hitRateAt, ndcgAt, reciprocalRank } from '../../basic/sequence-metrics';
+export { TIGER } from './tiger';
+export type { TIGERConfig } from './tiger';
+export { RQVAE, kMeans } from './rq-vae';
+export type { RQVAEConfig, RQVAEFitOptions, RQVAELosses, RQVAEReport } from './rq-vae';
+export { PrefixTrie, withDedupSuffix, checkSemanticIds, codeUsage, saveSemanticIds, loadSemanticIds } from './semantic-ids';
+export type { SemanticIds, TrieNode, CodeUsage } from './semantic-ids';
+export { MultiHeadCrossAttention } from '../../basic/layers/cross-attention';
+export { TransformerDecoderBlock } from '../../basic/layers/transformer-decoder-block';
+export { cooccurrenceEmbeddings } from './cooccurrence';
+export type { CooccurrenceOptions } from './cooccurrence';
+export { HLLM } from './hllm';
+export type { HLLMConfig } from './hllm';

@@ -159,6 +159,15 @@ export abstract class SequentialRecommender extends BaseModel {
    */
   protected abstract encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D;
 
+  /**
+   * The item representation fed to the encoder and scored against: from the id embeddings `embedded` [..., D] of
+   * the items `ids` (same layout, zeros for padding). Default: the id embeddings; HLLM adds supplied content.
+   */
+  protected itemVectors(embedded: tf.Tensor, ids: Int32Array): tf.Tensor {
+    void ids;
+    return embedded;
+  }
+
   /** As BaseModel.compile; the compiled metrics are not used (evaluate reports ranking metrics). */
   compile(options: CompileOptions = {}): this {
     return super.compile({ ...options, metrics: options.metrics ?? [] });
@@ -293,9 +302,9 @@ export abstract class SequentialRecommender extends BaseModel {
 
   /** Normalised sequence representation [B, D] at each row's last real position (zeros for empty histories). */
   protected forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D {
-    const { lengths, L } = this.historyOf(inputs.data, inputs.indices);
+    const { ids, lengths, L } = this.historyOf(inputs.data, inputs.indices);
     const batch = this.sequenceBatch(inputs.data, inputs.indices, L, lengths);
-    const out = this.encode(inputs.embeddings.history as tf.Tensor3D, batch, ctx);
+    const out = this.encode(this.itemVectors(inputs.embeddings.history, ids) as tf.Tensor3D, batch, ctx);
     return l2Normalize(tf.sum(tf.mul(out, batch.lastTokenSelector()), 0)) as tf.Tensor2D;
   }
 
@@ -304,7 +313,7 @@ export abstract class SequentialRecommender extends BaseModel {
     if (!p) throw new Error(`${this.modelName()}: internal error, no sampled negatives for this step`);
     this.pending = null;
     const { ids, L, B } = p;
-    const items = inputs.embeddings.history as tf.Tensor3D;
+    const items = this.itemVectors(inputs.embeddings.history, ids) as tf.Tensor3D;
     const lengths = this.historyOf(inputs.data, inputs.indices).lengths;
     const out = this.encode(items, this.sequenceBatch(inputs.data, inputs.indices, L, lengths), ctx);
     const D = this.dim;
@@ -324,7 +333,7 @@ export abstract class SequentialRecommender extends BaseModel {
     const e = l2Normalize(tf.slice(items, [1, 0, 0], [L - 1, B, D]).reshape([P, D]));
     const invT = 1 / this.temperature;
     let pos: tf.Tensor = tf.mul(tf.sum(tf.mul(o, e), -1), invT);
-    const negE = l2Normalize(inputs.embeddings.negatives);
+    const negE = l2Normalize(this.itemVectors(inputs.embeddings.negatives, p.negatives));
     let neg: tf.Tensor = tf.mul(tf.matMul(o as tf.Tensor2D, negE as tf.Tensor2D, false, true), invT);
     // a sampled negative equal to the true next item is not a negative; built on the host because a broadcast
     // tf.equal of [P, 1] against [1, N] takes ~200 ms on wasm
@@ -393,7 +402,7 @@ export abstract class SequentialRecommender extends BaseModel {
     const V = this.history.vocabSize;
     const ids = Int32Array.from({ length: V - 1 }, (_, i) => i + 1);
     const block = this.embeddings.lookupIds('catalogue', this.history.name, ids, [V - 1]);
-    return tf.tidy(() => l2Normalize(block.tensor()) as tf.Tensor2D);
+    return tf.tidy(() => l2Normalize(this.itemVectors(block.tensor(), ids)) as tf.Tensor2D);
   }
 
   /**
