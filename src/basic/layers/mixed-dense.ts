@@ -23,11 +23,15 @@ export class MixedDense extends Module {
     rng: Rng,
     readonly activation: 'linear' | 'relu' = 'linear',
     useBias = true,
+    /** Start from zero weights (a residual branch that begins as the identity). */
+    zeroInit = false,
   ) {
     super();
     if (!Number.isInteger(numSpecific) || numSpecific < 1) throw new Error(`MixedDense: numSpecific must be a positive integer (got ${numSpecific})`);
     this.shared = this.addChild('shared', new Dense(inputDim, units, rng, activation, useBias));
-    this.kernels = this.addParam('specific/kernel', [numSpecific, inputDim, units], init.glorotUniform(rng, [numSpecific, inputDim, units], inputDim, units));
+    const shape = [numSpecific, inputDim, units];
+    this.kernels = this.addParam('specific/kernel', shape, zeroInit ? init.constant(shape, 0) : init.glorotUniform(rng, shape, inputDim, units));
+    if (zeroInit) tf.tidy(() => this.shared.kernel.assign(tf.zerosLike(this.shared.kernel)));
     this.biases = useBias ? this.addParam('specific/bias', [numSpecific, 1, units], init.constant([numSpecific, 1, units], 0), { regularize: false }) : null;
   }
 

@@ -58,10 +58,10 @@ export class OneTransBlock extends Module {
     const width = this.heads * headDim;
     this.ln1 = this.addChild('ln1', new LayerNorm(dim));
     this.qkv = this.addChild('qkv', new MixedDense(dim, 3 * width, numNsTokens, rng, 'linear', false));
-    this.out = this.addChild('out', new MixedDense(width, dim, numNsTokens, rng));
+    this.out = this.addChild('out', new MixedDense(width, dim, numNsTokens, rng, 'linear', true, true));
     this.ln2 = this.addChild('ln2', new LayerNorm(dim));
     this.ffn1 = this.addChild('ffn1', new MixedDense(dim, ffnDim, numNsTokens, rng, 'relu'));
-    this.ffn2 = this.addChild('ffn2', new MixedDense(ffnDim, dim, numNsTokens, rng));
+    this.ffn2 = this.addChild('ffn2', new MixedDense(ffnDim, dim, numNsTokens, rng, 'linear', true, true));
   }
 
   /**

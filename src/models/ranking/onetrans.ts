@@ -3,6 +3,7 @@ import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
 import { Dense } from '../../basic/layers/dense';
+import { MixedDense } from '../../basic/layers/mixed-dense';
 import { FeatureInput } from '../../basic/layers/feature-input';
 import { LayerNorm } from '../../basic/layers/layer-norm';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
@@ -13,7 +14,14 @@ import { models } from '../../basic/model/model-registry';
 
 /** OneTrans settings. */
 export interface OneTransConfig extends BaseModelConfig {
-  /** NS-tokens: the non-sequence features, concatenated, are projected once and split into this many tokens (default 4). */
+  /**
+   * How the non-sequence features become NS-tokens (the paper's two tokenizers):
+   * 'fields' (default): one token per feature (group-wise with one feature per group: token_f = e_f W_f + b_f, dense
+   * features as numeric embeddings x_k v_k; needs one shared embeddingDim);
+   * 'split': all of them concatenated, projected once and split into `numNsTokens` tokens (auto-split).
+   */
+  tokenizer?: 'fields' | 'split';
+  /** NS-tokens of the 'split' tokenizer (default 4; 'fields' makes one per feature). */
   numNsTokens?: number;
   /** Token width without sequence features (default 16); with them it is their shared embeddingDim. */
   tokenDim?: number;
@@ -33,8 +41,9 @@ export interface OneTransConfig extends BaseModelConfig {
 /**
  * OneTrans (Zhang et al., WWW 2026): one transformer for both sequence modelling and feature interaction.
  * Unified tokens: every behaviour sequence's items (right-aligned, each plus a learned recency embedding) are the
- * S-tokens; the non-sequence features are split into NS-tokens by one projection ("auto-split"):
- *   X_0 = [e_1 + p_n, ..., e_n + p_1 (per sequence);  reshape(W_ns [sparse embeddings; dense]) ]
+ * S-tokens; each non-sequence feature f becomes an NS-token e_f W_f + b_f (or, tokenizer 'split', one projection
+ * of all of them is split into tokens):
+ *   X_0 = [e_1 + p_n, ..., e_n + p_1 (per sequence);  e_1 W_1 + b_1, ..., e_F W_F + b_F]
  *   X_l = OneTransBlock_l(X_{l-1})   (causal, mixed parameters: S-tokens share weights, each NS-token has its own)
  *   y = MLP(flat(LN(X_N)))           (X_N: the NS-tokens)
  * Without sequence features it is a transformer over feature tokens alone.
@@ -44,7 +53,8 @@ export class OneTrans extends BaseModel {
   private readonly input: FeatureInput;
   private readonly numNs: number;
   private readonly dim: number;
-  private readonly tokenizer: Dense;
+  private readonly splitTokenizer: Dense | null = null;
+  private readonly fieldTokenizer: MixedDense | null = null;
   private readonly recency: RecencyEmbedding[] = [];
   private readonly blocks: OneTransBlock[] = [];
   private readonly queriesPerBlock: number[] = [];
@@ -53,8 +63,12 @@ export class OneTrans extends BaseModel {
 
   constructor(config: OneTransConfig) {
     super(config);
-    this.input = this.addFeatureInput({ sequences: 'raw' });
-    this.numNs = config.numNsTokens ?? 4;
+    const tokenizer = config.tokenizer ?? 'fields';
+    if (tokenizer !== 'fields' && tokenizer !== 'split') throw new Error(`OneTrans: tokenizer must be 'fields' or 'split' (got '${String(tokenizer)}')`);
+    if (tokenizer === 'fields' && config.numNsTokens !== undefined) throw new Error("OneTrans: numNsTokens applies to tokenizer 'split' only ('fields' makes one token per feature)");
+    const fields = tokenizer === 'fields' && this.sparseFeatures.length > 0;
+    this.input = this.addFeatureInput({ sequences: 'raw', fields, numericEmbedding: fields });
+    this.numNs = fields ? this.input.numFields : (config.numNsTokens ?? 4);
     if (!Number.isInteger(this.numNs) || this.numNs < 1) throw new Error(`OneTrans: numNsTokens must be a positive integer (got ${config.numNsTokens})`);
     const numBlocks = config.numBlocks ?? 2;
     if (!Number.isInteger(numBlocks) || numBlocks < 1) throw new Error(`OneTrans: numBlocks must be a positive integer (got ${config.numBlocks})`);
@@ -69,7 +83,8 @@ export class OneTrans extends BaseModel {
     }
     this.dim = seqDims.size === 1 ? [...seqDims][0] : (config.tokenDim ?? 16);
     if (!Number.isInteger(this.dim) || this.dim < 1) throw new Error(`OneTrans: tokenDim must be a positive integer (got ${config.tokenDim})`);
-    this.tokenizer = this.addChild('tokenizer', new Dense(this.input.flatWidth, this.numNs * this.dim, this.initRng));
+    if (fields) this.fieldTokenizer = this.addChild('tokenizer', new MixedDense(this.input.fieldDim, this.dim, this.numNs, this.initRng));
+    else this.splitTokenizer = this.addChild('tokenizer', new Dense(this.input.flatWidth, this.numNs * this.dim, this.initRng));
     this.sequenceFeatures.forEach((s) => this.recency.push(this.addChild(`recency/${s.name}`, new RecencyEmbedding(s.maxLen, this.dim, this.initRng))));
     const numSeqTokens = this.sequenceFeatures.reduce((n, s) => n + s.maxLen, 0);
     const pyramid = config.pyramid ?? true;
@@ -93,8 +108,8 @@ export class OneTrans extends BaseModel {
       tokens.push(tf.transpose(aligned.items, [1, 0, 2]) as tf.Tensor3D);
       masks.push(tf.transpose(aligned.mask) as tf.Tensor2D);
     });
-    const ns = this.tokenizer.apply(this.input.flat(inputs)).reshape([B, this.numNs, this.dim]);
-    tokens.push(tf.transpose(ns, [1, 0, 2]) as tf.Tensor3D);
+    if (this.fieldTokenizer) tokens.push(this.fieldTokenizer.apply(tf.transpose(this.input.fields(inputs), [1, 0, 2]) as tf.Tensor3D));
+    else tokens.push(tf.transpose(this.splitTokenizer!.apply(this.input.flat(inputs)).reshape([B, this.numNs, this.dim]), [1, 0, 2]) as tf.Tensor3D);
     masks.push(tf.ones([this.numNs, B]));
     let x = tokens.length === 1 ? tokens[0] : (tf.concat(tokens, 0) as tf.Tensor3D);
     let keyMask: tf.Tensor2D | null = masks.length === 1 ? null : (tf.concat(masks, 0) as tf.Tensor2D);
@@ -103,7 +118,7 @@ export class OneTrans extends BaseModel {
       x = block.apply(x, ctx, keyMask, keep);
       if (keyMask) keyMask = keep === keyMask.shape[0] ? keyMask : (keyMask.slice([keyMask.shape[0] - keep, 0], [keep, -1]) as tf.Tensor2D);
     });
-    const out = tf.transpose(this.norm.apply(x), [1, 0, 2]).reshape([B, this.numNs * this.dim]) as tf.Tensor2D;
+    const out = tf.transpose(x, [1, 0, 2]).reshape([B, this.numNs * this.dim]) as tf.Tensor2D;
     return this.mlp.apply(out, ctx);
   }
 }
