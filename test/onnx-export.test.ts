@@ -14,7 +14,8 @@ import { models } from '../src/basic/model/model-registry';
 import { BaseModel } from '../src/basic/model/base-model';
 import '../src/models/match';
 import '../src/models/generative';
-import { MATCH_ZOO, RANKING_ZOO, matchTask, zooData } from './helpers/onnx-zoo';
+import { MATCH_ZOO, RANKING_ZOO, matchTask, zooData, zooFeatures } from './helpers/onnx-zoo';
+import { OneTrans } from '../src/models/ranking';
 import { main } from '../src/cli';
 
 /** Models whose export is not implemented yet, with the reason the exporter gives. */
@@ -174,6 +175,12 @@ describe('ONNX export', () => {
     const x = Float32Array.from([1, -1, -1, 1, -3, 0, 0, 0, 4, -1e-3]);
     const { values } = await ortScores(file, { y, x }, y.length);
     y.forEach((yi, i) => expect(Math.abs(values[i] - Math.atan2(yi, x[i]))).toBeLessThan(1e-6));
+  });
+
+  it('names what is not exportable: OneTrans with sequence features', async () => {
+    const model = new OneTrans({ ...zooFeatures(), mlp: { dims: [8] }, seed: 1 });
+    await expect(model.exportOnnx(path.join(dir, 'onetrans-seq.onnx'))).rejects.toThrow(/OneTrans with sequence features .* does not export correctly yet/);
+    model.dispose();
   });
 
   it('names what is not exportable: hashed features', async () => {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
-import { Dense } from './dense';
 import { init, Module } from './module';
 
 /**
@@ -12,7 +11,8 @@ import { init, Module } from './module';
  * Time-major [T, B, inputDim] -> [T, B, units]; T may shrink between calls (pyramid) but always keeps the last N.
  */
 export class MixedDense extends Module {
-  private readonly shared: Dense;
+  private readonly sharedKernel: tf.Variable;
+  private readonly sharedBias: tf.Variable | null;
   private readonly kernels: tf.Variable;
   private readonly biases: tf.Variable | null;
 
@@ -28,10 +28,10 @@ export class MixedDense extends Module {
   ) {
     super();
     if (!Number.isInteger(numSpecific) || numSpecific < 1) throw new Error(`MixedDense: numSpecific must be a positive integer (got ${numSpecific})`);
-    this.shared = this.addChild('shared', new Dense(inputDim, units, rng, activation, useBias));
-    const shape = [numSpecific, inputDim, units];
-    this.kernels = this.addParam('specific/kernel', shape, zeroInit ? init.constant(shape, 0) : init.glorotUniform(rng, shape, inputDim, units));
-    if (zeroInit) tf.tidy(() => this.shared.kernel.assign(tf.zerosLike(this.shared.kernel)));
+    const weights = (shape: number[]) => (zeroInit ? init.constant(shape, 0) : init.glorotUniform(rng, shape, inputDim, units));
+    this.sharedKernel = this.addParam('shared/kernel', [inputDim, units], weights([inputDim, units]));
+    this.sharedBias = useBias ? this.addParam('shared/bias', [units], init.constant([units], 0), { regularize: false }) : null;
+    this.kernels = this.addParam('specific/kernel', [numSpecific, inputDim, units], weights([numSpecific, inputDim, units]));
     this.biases = useBias ? this.addParam('specific/bias', [numSpecific, 1, units], init.constant([numSpecific, 1, units], 0), { regularize: false }) : null;
   }
 
@@ -45,7 +45,9 @@ export class MixedDense extends Module {
     if (this.biases) specific = tf.add(specific, this.biases);
     if (this.activation === 'relu') specific = tf.relu(specific);
     if (nShared === 0) return specific;
-    const head = this.shared.apply(x.slice([0, 0, 0], [nShared, -1, -1]).reshape([nShared * B, D])).reshape([nShared, B, this.units]);
+    const head = tf.fused
+      .matMul({ a: x.slice([0, 0, 0], [nShared, -1, -1]).reshape([nShared * B, D]) as tf.Tensor2D, b: this.sharedKernel as tf.Tensor2D, bias: this.sharedBias ?? undefined, activation: this.activation })
+      .reshape([nShared, B, this.units]);
     return tf.concat([head, specific], 0) as tf.Tensor3D;
   }
 }

@@ -297,6 +297,9 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   if (name === 'SDM') {
     throw new OnnxExportError("SDM's session self-attention builds its causal and length mask on the host from the session lengths (as the generative models do); its export is not implemented yet");
   }
+  if (name === 'OneTrans' && model.sequenceFeatures.length > 0) {
+    throw new OnnxExportError('OneTrans with sequence features (right-aligned S-tokens) does not export correctly yet (its ONNX scores differ from tfjs); OneTrans over non-sequence features exports');
+  }
   if (name === 'WideDeep' && ((model as unknown as { crosses?: unknown[] }).crosses?.length ?? 0) > 0) {
     throw new OnnxExportError('WideDeep hashes its crossFeatures pairs into buckets on the host, and that hash is not exported yet; WideDeep without crossFeatures exports (or compute the cross ids on the caller\'s side as a sparse feature)');
   }
