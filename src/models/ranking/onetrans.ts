@@ -5,7 +5,6 @@ import { ForwardContext } from '../../basic/layers/module';
 import { Dense } from '../../basic/layers/dense';
 import { MixedDense } from '../../basic/layers/mixed-dense';
 import { FeatureInput } from '../../basic/layers/feature-input';
-import { LayerNorm } from '../../basic/layers/layer-norm';
 import { Mlp, MlpConfig } from '../../basic/layers/mlp';
 import { OneTransBlock, OneTransBlockConfig } from '../../basic/layers/one-trans-block';
 import { RecencyEmbedding } from '../../basic/layers/recency-embedding';
@@ -45,7 +44,7 @@ export interface OneTransConfig extends BaseModelConfig {
  * of all of them is split into tokens):
  *   X_0 = [e_1 + p_n, ..., e_n + p_1 (per sequence);  e_1 W_1 + b_1, ..., e_F W_F + b_F]
  *   X_l = OneTransBlock_l(X_{l-1})   (causal, mixed parameters: S-tokens share weights, each NS-token has its own)
- *   y = MLP(flat(LN(X_N)))           (X_N: the NS-tokens)
+ *   y = MLP(flat(X_N))               (X_N: the NS-tokens)
  * Without sequence features it is a transformer over feature tokens alone.
  */
 export class OneTrans extends BaseModel {
@@ -58,7 +57,6 @@ export class OneTrans extends BaseModel {
   private readonly recency: RecencyEmbedding[] = [];
   private readonly blocks: OneTransBlock[] = [];
   private readonly queriesPerBlock: number[] = [];
-  private readonly norm: LayerNorm;
   private readonly mlp: Mlp;
 
   constructor(config: OneTransConfig) {
@@ -93,7 +91,6 @@ export class OneTrans extends BaseModel {
       const keptSeq = l === numBlocks - 1 ? 0 : pyramid ? Math.floor((numSeqTokens * (numBlocks - 1 - l)) / numBlocks) : numSeqTokens;
       this.queriesPerBlock.push(keptSeq + this.numNs);
     }
-    this.norm = this.addChild('norm', new LayerNorm(this.dim));
     this.mlp = this.addChild('mlp', new Mlp(this.numNs * this.dim, { ...(config.mlp ?? { dims: [256, 128] }), outputDim: this.targets.length }, this.initRng, 'OneTrans'));
   }
 
