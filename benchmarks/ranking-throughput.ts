@@ -31,6 +31,7 @@ import { DLRM } from '../src/models/ranking/dlrm';
 import { MaskNet } from '../src/models/ranking/masknet';
 import { EulerNet } from '../src/models/ranking/eulernet';
 import { BST } from '../src/models/ranking/bst';
+import { OneTrans } from '../src/models/ranking/onetrans';
 import { arg } from './lib/args';
 
 const BATCH = 1024;
@@ -229,6 +230,22 @@ const CASES: Case[] = [
       const { t, base } = seqData(20);
       const { attention: _a, ...rest } = base;
       return { model: new BST({ ...rest, mlp: { dims: [200, 80] } }), data: t.train };
+    },
+  },
+  {
+    name: 'OneTrans L=20 (2 blocks, 2 heads, pyramid)',
+    family: 'OneTrans',
+    build: () => {
+      const { t } = seqData(20);
+      return { model: new OneTrans({ sparseFeatures: t.sparseFeatures, sequenceFeatures: t.sequenceFeatures, mlp: { dims: [200, 80] } }), data: t.train };
+    },
+  },
+  {
+    name: 'OneTrans, 7 fields, no sequence (2 blocks)',
+    family: 'OneTrans',
+    build: () => {
+      const { features, data } = ctrData();
+      return { model: new OneTrans({ sparseFeatures: features }), data };
     },
   },
 ];

@@ -2,7 +2,7 @@
 import { DenseFeature, SequenceFeature, SparseFeature } from '../../src/basic/features';
 import { Rng } from '../../src/basic/random';
 import { BaseModel } from '../../src/basic/model/base-model';
-import { DeepFM, DCNv2, DIN, DIEN, LR, FM, FFM, AFM, NFM, PNN, WideDeep, XDeepFM, DCN, AutoInt, FiBiNET, DLRM, MaskNet, EulerNet, BST } from '../../src/models/ranking';
+import { DeepFM, DCNv2, DIN, DIEN, LR, FM, FFM, AFM, NFM, PNN, WideDeep, XDeepFM, DCN, AutoInt, FiBiNET, DLRM, MaskNet, EulerNet, BST, OneTrans } from '../../src/models/ranking';
 import { SharedBottom, MMoE, PLE, ESMM, POSO, CrossStitch, AITM, HMoE, PEPNet, APG, SNRTrans } from '../../src/models/multitask';
 import { DSSM, YouTubeDNN, MIND, ComiRec, MatchModel } from '../../src/models/match';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
@@ -83,6 +83,9 @@ export const RANKING_ZOO: Array<[string, () => BaseModel]> = [
   ['MaskNet', () => new MaskNet({ ...zooFeatures(), structure: 'parallel', numBlocks: 2, blockDim: 8, mlp: small, seed: 1 })],
   ['EulerNet', () => new EulerNet({ ...zooFeatures(), orderList: [4, 4], seed: 1 })],
   ['BST', () => new BST({ ...zooFeatures(), ...roles, numBlocks: 1, mlp: small, seed: 1 })],
+  // with sequence features its export is refused (test/onnx-export.test.ts)
+  ['OneTrans', () => new OneTrans({ ...zooFeatures(), sequenceFeatures: [], numBlocks: 2, mlp: small, seed: 1 })],
+  ['OneTrans-split', () => new OneTrans({ ...zooFeatures(), sequenceFeatures: [], tokenizer: 'split', numNsTokens: 3, numBlocks: 3, mlp: small, seed: 1 })],
   ['CrossStitch', () => new CrossStitch({ ...zooFeatures(), ...tasks, column: { dims: [16, 8] }, seed: 1 })],
   ['AITM', () => new AITM({ ...zooFeatures(), ...tasks, encoder: { dims: [16, 8] }, seed: 1 })],
   ['HMoE', () => new HMoE({ ...zooFeatures(), ...tasks, scenarioFeature: 'segment', sharedExperts: 2, scenarioExperts: 1, expert: small, seed: 1 })],

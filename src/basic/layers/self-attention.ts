@@ -35,7 +35,7 @@ export interface AttentionMasking {
 const MASKED = -1e9;
 
 /** Additive score mask [Lk, B, 1, Lq] (or broadcastable) from a key mask and causality. */
-function scoreMask(L: number, B: number, Lq: number, m: AttentionMasking): tf.Tensor | null {
+export function scoreMask(L: number, B: number, Lq: number, m: AttentionMasking): tf.Tensor | null {
   let out: tf.Tensor | null = null;
   if (m.keyMask) out = tf.mul(tf.sub(1, m.keyMask), MASKED).reshape([L, B, 1, 1]);
   if (m.causal) {
@@ -85,18 +85,31 @@ export class MultiHeadSelfAttention extends Module {
     const Lq = masking.lastQueries ?? L;
     if (!Number.isInteger(Lq) || Lq < 1 || Lq > L) throw new Error(`MultiHeadSelfAttention: lastQueries must be in [1, ${L}] (got ${masking.lastQueries})`);
     const H = this.heads;
-    const dh = this.headDim;
-    const [q, k, v] = tf.split(this.qkv.apply(x.reshape([L * B, D])), 3, 1).map((t) => t.reshape([L, B * H, dh]) as tf.Tensor3D);
-    const queries = Lq === L ? q : (q.slice([L - Lq, 0, 0], [Lq, -1, -1]) as tf.Tensor3D);
-    let scores: tf.Tensor = tf.mul(keyMajorScores(queries, k).reshape([L, B, H, Lq]), 1 / Math.sqrt(dh));
-    const mask = scoreMask(L, B, Lq, masking);
-    if (mask) scores = tf.add(scores, mask);
-    // softmax over keys (axis 0); the shift only guards exp against overflow
-    const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
-    let weights = tf.div(e, tf.sum(e, 0, true));
-    if (ctx.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, ctx.rng.seed());
-    return keyMajorApply(weights.reshape([L, B * H, Lq]) as tf.Tensor3D, v).reshape([Lq, B, this.outputDim]) as tf.Tensor3D;
+    const [q, k, v] = tf.split(this.qkv.apply(x.reshape([L * B, D])), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    return multiHeadAttend(q.reshape([L, B, -1]), k.reshape([L, B, -1]), v.reshape([L, B, -1]), H, masking, ctx, this.dropout);
   }
+}
+
+/**
+ * The attention step itself, for callers that project Q, K and V their own way (OneTrans' mixed parameters):
+ * time-major projections [L, B, H * d_h] (heads side by side) -> [Lq, B, H * d_h], with
+ * softmax(Q K^T / sqrt(d_h)) V per head, masked as `masking` says; `dropout` on the weights while training.
+ */
+export function multiHeadAttend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, masking: AttentionMasking, ctx: ForwardContext, dropout = 0): tf.Tensor3D {
+  const [L, B, E] = k.shape;
+  const H = heads;
+  const dh = E / H;
+  const Lq = masking.lastQueries ?? L;
+  const split = (t: tf.Tensor3D) => t.reshape([t.shape[0], B * H, dh]) as tf.Tensor3D;
+  const queries = Lq === L ? q : (q.slice([L - Lq, 0, 0], [Lq, -1, -1]) as tf.Tensor3D);
+  let scores: tf.Tensor = tf.mul(keyMajorScores(split(queries), split(k)).reshape([L, B, H, Lq]), 1 / Math.sqrt(dh));
+  const mask = scoreMask(L, B, Lq, masking);
+  if (mask) scores = tf.add(scores, mask);
+  // softmax over keys (axis 0); the shift only guards exp against overflow
+  const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
+  let weights = tf.div(e, tf.sum(e, 0, true));
+  if (ctx.training && dropout > 0) weights = tf.dropout(weights, dropout, undefined, ctx.rng.seed());
+  return keyMajorApply(weights.reshape([L, B * H, Lq]) as tf.Tensor3D, split(v)).reshape([Lq, B, E]) as tf.Tensor3D;
 }
 
 /** Settings of {@link TransformerBlock}. */

@@ -622,6 +622,32 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "sparseFeatures": true,
     "targets": true
   },
+  "OneTrans": {
+    "block": {
+      "dropout": true,
+      "ffnDim": true,
+      "headDim": true,
+      "heads": true
+    },
+    "denseFeatures": true,
+    "mlp": {
+      "activation": true,
+      "batchNorm": true,
+      "dims": true,
+      "dropout": true,
+      "init": true,
+      "outputDim": true
+    },
+    "numBlocks": true,
+    "numNsTokens": true,
+    "pyramid": true,
+    "seed": true,
+    "sequenceFeatures": true,
+    "sparseFeatures": true,
+    "targets": true,
+    "tokenDim": true,
+    "tokenizer": true
+  },
   "PEPNet": {
     "denseFeatures": true,
     "domainFeatures": true,

@@ -38,3 +38,5 @@ export { EulerNet } from './eulernet';
 export type { EulerNetConfig } from './eulernet';
 export { BST } from './bst';
 export type { BSTConfig } from './bst';
+export { OneTrans } from './onetrans';
+export type { OneTransConfig } from './onetrans';
