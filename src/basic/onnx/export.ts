@@ -42,9 +42,6 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   if (name === 'HLLM') {
     throw new OnnxExportError("HLLM's item representations come from the supplied item embeddings through its item MLP; exporting them with the history graph is not implemented yet");
   }
-  if (name === 'OneTrans' && model.sequenceFeatures.length > 0) {
-    throw new OnnxExportError('OneTrans with sequence features (right-aligned S-tokens) does not export correctly yet (its ONNX scores differ from tfjs); OneTrans over non-sequence features exports');
-  }
 }
 
 /** Model members a match model export drives (MatchModel, by name). */
