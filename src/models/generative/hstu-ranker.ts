@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, DataInput } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
@@ -304,7 +305,7 @@ export class HSTURanker extends BaseModel {
       const owned: tf.Tensor[] = [];
       try {
         const lay = this.layout(ds, idx);
-        const probs = tf.tidy(() => tf.sigmoid(this.forward(this.inferenceInputs(ds, idx, owned), ctx)).dataSync() as Float32Array);
+        const probs = readAndDispose(tf.tidy(() => tf.sigmoid(this.forward(this.inferenceInputs(ds, idx, owned), ctx))));
         visit(idx, probs, lay);
       } finally {
         tf.dispose(owned);

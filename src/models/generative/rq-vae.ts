@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import '../../basic/tfjs-setup';
 import { Dense } from '../../basic/layers/dense';
 import { init, Module } from '../../basic/layers/module';
@@ -182,7 +183,7 @@ export class RQVAE extends Module {
     this.rng.shuffle(order);
     const sample = new Float32Array(n * d);
     for (let i = 0; i < n; i++) sample.set(items.subarray(order[i] * d, (order[i] + 1) * d), i * d);
-    const z = tf.tidy(() => this.encode(tf.tensor2d(sample, [n, d])).dataSync() as Float32Array);
+    const z = readAndDispose(tf.tidy(() => this.encode(tf.tensor2d(sample, [n, d]))));
     const D = this.config.latentDim;
     const K = this.config.codebookSize;
     const residual = Float32Array.from(z);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import { checkedConfig } from '../../basic/model/option-checks';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput, FitOptions, History } from '../../basic/model/types';
@@ -416,10 +417,10 @@ export abstract class SequentialRecommender extends BaseModel {
       const chunk = Math.max(1, Math.min(this.inferenceRows(batchSize), Math.floor(CATALOGUE_SCORE_BUDGET / (V - 1))));
       const lengths = sequenceLengths(ds.column(this.history.name));
       for (const idx of lengthSortedChunks(lengths, ds.numRows, chunk)) {
-        const scores = tf.tidy(() => {
+        const scores = readAndDispose(tf.tidy(() => {
           const u = this.userVectors(ds, idx);
-          return tf.mul(tf.matMul(u, items, false, true), 1 / this.temperature).dataSync() as Float32Array;
-        });
+          return tf.mul(tf.matMul(u, items, false, true), 1 / this.temperature);
+        }));
         visit(idx, scores);
       }
     } finally {

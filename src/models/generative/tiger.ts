@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import { checkedConfig } from '../../basic/model/option-checks';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { BaseModelConfig, CompileOptions, DataInput } from '../../basic/model/types';
@@ -324,11 +325,11 @@ export class TIGER extends BaseModel {
           targets[b * C + c] = candidates[r * C + c];
         }
       });
-      const ll = tf.tidy(() => {
+      const ll = readAndDispose(tf.tidy(() => {
         const { memory, mask } = this.encode(hist, ctx);
         const rowIdx = tf.tensor1d(rows, 'int32');
-        return this.tupleLogLikelihood(tf.gather(memory, rowIdx, 1) as tf.Tensor3D, tf.gather(mask, rowIdx, 1) as tf.Tensor2D, targets, ctx).dataSync();
-      });
+        return this.tupleLogLikelihood(tf.gather(memory, rowIdx, 1) as tf.Tensor3D, tf.gather(mask, rowIdx, 1) as tf.Tensor2D, targets, ctx);
+      }));
       idx.forEach((r, b) => out.set(ll.subarray(b * C, (b + 1) * C), r * C));
     }
     return out;
@@ -403,13 +404,13 @@ export class TIGER extends BaseModel {
           bm.tokens.forEach((tok, s) => (input[(s + 1) * R + i] = tok));
         });
         const rows = Int32Array.from(beams, (bm) => bm.row);
-        const lp = tf.tidy(() => {
+        const lp = readAndDispose(tf.tidy(() => {
           const rowIdx = tf.tensor1d(rows, 'int32');
           const mem = tf.gather(memory, rowIdx, 1) as tf.Tensor3D;
           const m = tf.gather(mask, rowIdx, 1) as tf.Tensor2D;
           const h = this.decode(input, p + 1, mem, m, ctx);
-          return this.logProbs(p, tf.slice(h, [p, 0, 0], [1, R, this.dim]).reshape([R, this.dim]) as tf.Tensor2D).dataSync() as Float32Array;
-        });
+          return this.logProbs(p, tf.slice(h, [p, 0, 0], [1, R, this.dim]).reshape([R, this.dim]) as tf.Tensor2D);
+        }));
         const K = this.codebookSizes[p];
         const perRow: Beam[][] = Array.from({ length: B }, () => []);
         beams.forEach((bm, i) => {

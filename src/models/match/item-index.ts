@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import { TopK } from '../../basic/retrieval-metrics';
 
 /** How `recommend` searches the catalogue: every item scored exactly, or an approximate HNSW graph. */
@@ -44,12 +45,7 @@ export interface ItemIndex {
 
 const INDEX_CHUNK = 65536;
 
-/** Download a tensor and free it. (Returning the array from tf.tidy instead would make tidy walk every element.) */
-export function readAndDispose(t: tf.Tensor): Float32Array {
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
+export { readAndDispose };
 
 /**
  * Exact top-K: a matMul of the user vectors with column blocks of the transposed item matrix, selection on the

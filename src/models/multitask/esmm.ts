@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { readAndDispose } from '../../basic/read-tensor';
 import { BaseModel, ModelInputs } from '../../basic/model/base-model';
 import { CompileOptions, DataInput, InferenceOptions } from '../../basic/model/types';
 import { ForwardContext } from '../../basic/layers/module';
@@ -134,10 +135,10 @@ export class ESMM extends MultiTaskModel {
       const owned: tf.Tensor[] = [];
       try {
         // the product is taken in float32 exactly as in outputTransform, so ctcvr matches what evaluate scores
-        const out = tf.tidy(() => {
+        const out = readAndDispose(tf.tidy(() => {
           const p = tf.sigmoid(this.forward(this.inferenceInputs(ds, idx, owned), ctx));
-          return tf.concat([p, tf.mul(p.slice([0, 0], [-1, 1]), p.slice([0, 1], [-1, 1]))], 1).dataSync() as Float32Array;
-        });
+          return tf.concat([p, tf.mul(p.slice([0, 0], [-1, 1]), p.slice([0, 1], [-1, 1]))], 1);
+        }));
         for (let i = 0; i < idx.length; i++) {
           ctr[lo + i] = out[3 * i];
           cvr[lo + i] = out[3 * i + 1];
