@@ -85,7 +85,7 @@ describe('OneTrans model', () => {
   it('reaches 95% of the oracle AUC on the synthetic CTR task with flat tensor memory; save -> load gives identical scores', async () => {
     // measured (wasm, 1 thread): see the comment in docs/models-ranking.md
     const d = syntheticCtr({ rows: 20_000, seed: 3, vocabSizes: [20, 20, 10, 10, 10, 10] });
-    const m = new (models.resolve('OneTrans'))({ sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, mlp: { dims: [32, 16] }, seed: 1 });
+    const m = new (models.resolve('OneTrans'))({ sparseFeatures: d.sparseFeatures, denseFeatures: d.denseFeatures, mlp: { dims: [32, 16] }, numBlocks: 1, seed: 1 });
     expect(m).toBeInstanceOf(OneTrans);
     m.compile({ lr: 3e-3 });
     const counts: number[] = [];

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const info = await initBackend({ threads: 1, log: false });
   const bench = buildBench(name, len, seed);
   const backendEnv = process.env.NEXTREC_BACKEND ?? null;
-  console.log(`ready ${JSON.stringify({ node: process.version, backend: info.name, provider: info.provider, threads: info.threads, NEXTREC_BACKEND: backendEnv, model: name, len, shapes: bench.shapes, params: bench.model.parameterCount() })}`);
+  console.log(`ready ${JSON.stringify({ node: process.version, backend: info.native ? `${info.name}+native (${info.native})` : info.name, provider: info.provider, threads: info.threads, NEXTREC_BACKEND: backendEnv, model: name, len, shapes: bench.shapes, params: bench.model.parameterCount() })}`);
   let i = 0;
   const lines = readline.createInterface({ input: process.stdin, terminal: false });
   for await (const raw of lines) {
