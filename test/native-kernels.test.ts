@@ -16,7 +16,8 @@ import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 
 const REPO = path.resolve(__dirname, '..');
-const unavailable = nativeKernelsUnavailableReason();
+// NEXTREC_BACKEND=wasm runs the whole suite on the wasm kernels alone (npm run test:wasm): nothing native to test then
+const unavailable = process.env.NEXTREC_BACKEND === 'wasm' ? 'NEXTREC_BACKEND=wasm (the suite runs on the wasm kernels alone)' : nativeKernelsUnavailableReason();
 if (unavailable) console.warn(`native-kernels.test: skipped, ${unavailable}`);
 const describeNative = unavailable ? describe.skip : describe;
 
