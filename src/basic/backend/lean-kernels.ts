@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm-kernel-wrap';
 import { leanEngineOn } from './lean-switch';
 
 /**
@@ -90,18 +91,11 @@ let installed = false;
 /** Replace Identity and Tile on 'wasm' (idempotent); both defer to the original kernels while the switch is off. */
 export function installLeanKernels(): boolean {
   if (installed) return true;
-  const replace = (name: string, make: (original: KernelFn) => KernelFn): boolean => {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) return false;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc });
-    return true;
-  };
-  const ok1 = replace('Identity', (original) => (args) => {
+  const ok1 = wrapWasmKernel<KernelFn>('Identity', (original) => (args) => {
     const x = args.inputs.x;
     return leanEngineOn() && x.dtype !== 'string' ? identityByReference(x, args.backend) : original(args);
   });
-  const ok2 = replace('Tile', (original) => (args) => {
+  const ok2 = wrapWasmKernel<KernelFn>('Tile', (original) => (args) => {
     const x = args.inputs.x;
     if (!leanEngineOn() || x.dtype === 'string' || x.dtype === 'complex64') return original(args);
     const reps = args.attrs.reps as number[];

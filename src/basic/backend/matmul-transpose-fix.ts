@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm-kernel-wrap';
 import { fastTranspose } from './wasm-fast-kernels';
 
 /**
@@ -31,10 +32,7 @@ export function installMatMulTransposeFix(): boolean {
   if (!transposeKernel) return false;
   const transpose = transposeKernel.kernelFunc as unknown as KernelFn;
   for (const name of WRAPPED_KERNELS) {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) return false;
-    const run = original.kernelFunc as unknown as KernelFn;
-    const wrapped: KernelFn = (args) => {
+    const wrappedOk = wrapWasmKernel<KernelFn>(name, (run) => (args) => {
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
       if (!transposeA && !transposeB) return run(args);
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -50,9 +48,8 @@ export function installMatMulTransposeFix(): boolean {
         if (transposeA) args.backend.disposeData(a2.dataId);
         if (transposeB) args.backend.disposeData(b2.dataId);
       }
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: wrapped as unknown as tf.KernelFunc });
+    });
+    if (!wrappedOk) return false;
   }
   installed = true;
   return true;

@@ -7,6 +7,7 @@
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
 interface NativeAddon {
@@ -227,11 +228,8 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
   lib.setThreads(threads);
   if (installedInfo) return installedInfo;
   for (const name of KERNELS) {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) throw new Error(`native kernels: the wasm backend has no ${name} kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
-    const fallback = original.kernelFunc as unknown as KernelFn;
     const fused = name === '_FusedMatMul';
-    const kernel: KernelFn = (args) => {
+    const replaced = wrapWasmKernel<KernelFn>(name, (fallback) => (args) => {
       if (enabled) {
         const out = nativeMatMul(lib, args, fused);
         if (out) return out;
@@ -241,9 +239,8 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
       const out = fallback(args);
       record(profile.fallback, matMulFlops(args, out.shape), clock);
       return out;
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: kernel as unknown as tf.KernelFunc });
+    });
+    if (!replaced) throw new Error(`native kernels: the wasm backend has no ${name} kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
   }
   const info = lib.info();
   installedInfo = { ...info, label: `${info.library} ${info.version.split('.').slice(0, 2).join('.')}` };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm-kernel-wrap';
 import { leanEngineOn } from './lean-switch';
 
 /**
@@ -103,14 +104,7 @@ let installed = false;
 /** Replace Transpose, Sum and Mean on 'wasm' with the host fast paths above (idempotent). */
 export function installFastKernels(): boolean {
   if (installed) return true;
-  const replace = (name: string, make: (original: KernelFn) => KernelFn): boolean => {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) return false;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc: make(original.kernelFunc as unknown as KernelFn) as unknown as tf.KernelFunc });
-    return true;
-  };
-  const ok1 = replace('Transpose', (original) => (args) => fastTranspose(args.inputs.x, args.attrs.perm as number[], args.backend) ?? original(args));
+  const ok1 = wrapWasmKernel<KernelFn>('Transpose', (original) => (args) => fastTranspose(args.inputs.x, args.attrs.perm as number[], args.backend) ?? original(args));
   const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc as unknown as KernelFn;
   const fill = tf.getKernel('Fill', 'wasm')!.kernelFunc as unknown as KernelFn;
   const reshape = tf.getKernel('Reshape', 'wasm')!.kernelFunc as unknown as KernelFn;
@@ -140,8 +134,8 @@ export function installFastKernels(): boolean {
     else sumMiddleAxis(src, dst, view.outer, view.reduce, view.inner, scale);
     return out;
   };
-  const ok2 = replace('Sum', reduction(false));
-  const ok3 = replace('Mean', reduction(true));
+  const ok2 = wrapWasmKernel<KernelFn>('Sum', reduction(false));
+  const ok3 = wrapWasmKernel<KernelFn>('Mean', reduction(true));
   installed = ok1 && ok2 && ok3;
   return installed;
 }
