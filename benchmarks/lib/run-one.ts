@@ -42,10 +42,11 @@ export async function runOne(config: BenchConfig, quick: boolean, threads: numbe
     task = await buildFileTask(data, config.family, { limit: data.limit, options });
   } else {
     if (!config.data.synthetic) throw new Error(`${config.name}: data.synthetic is required (or run it with --data on one of its datasets)`);
-    task = makeTask(config.data.synthetic, options);
+    task = await makeTask(config.data.synthetic, options);
   }
   const Cls = lib.modelRegistry.resolve(config.model);
   const model = new Cls({ ...argsDeclaredBy(config.model, task.modelArgs), ...(config.params ?? {}) });
+  task.prepare?.(model);
   model.compile(config.compile ?? {});
   const fitOpts = { ...(config.fit ?? {}), ...(quick ? config.quickFit ?? {} : {}) };
   const t0 = performance.now();

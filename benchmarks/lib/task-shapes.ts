@@ -24,6 +24,8 @@ export interface BenchTask {
   /** Inference over the test split (used for inference samples/s). */
   infer(model: BaseModel): Promise<unknown>;
   testRows: number;
+  /** Side inputs a model needs before fit (TIGER's semantic ids, HLLM's item embeddings); models without the setter are untouched. */
+  prepare?(model: BaseModel): void;
 }
 
 /** Encoded train / validation / test columns. */

@@ -14,8 +14,9 @@ import { syntheticTwoTasks } from '../../src/data/synthetic/multitask';
 import { syntheticMultiScenario } from '../../src/data/synthetic/multi-scenario';
 import { syntheticRetrieval } from '../../src/data/synthetic/retrieval';
 import { syntheticNextItem } from '../../src/data/synthetic/next-item';
-import { featureFromSpec, featureToSpec, Feature } from '../../src/basic/features';
+import { featureFromSpec, featureToSpec, Feature, SequenceFeature } from '../../src/basic/features';
 import { BenchTask, binaryTask, multiTaskTask, nextItemTask, rowsOf } from './task-shapes';
+import { SemanticIdOptions, semanticIdsFromSequences, supplySideInputs, topicContent } from './generative-inputs';
 
 export type { BenchTask } from './task-shapes';
 
@@ -27,7 +28,7 @@ function withInitStd(f: Feature, std: number): Feature {
 
 type Retriever = BaseModel & { evaluateRetrieval(data: ColumnarInput, opts: { ks: number[]; groupBy?: string }): Promise<Record<string, number>> };
 
-type TaskFactory = (options: Record<string, unknown>) => BenchTask;
+type TaskFactory = (options: Record<string, unknown>) => BenchTask | Promise<BenchTask>;
 
 /** Tasks by name as used in configs (`data.synthetic`). */
 export const TASKS: Record<string, TaskFactory> = {
@@ -101,8 +102,10 @@ export const TASKS: Record<string, TaskFactory> = {
   /** Users mixing several item interest clusters (src/data/synthetic/retrieval.ts); recall over the catalogue. */
   'interest-clusters'(options) {
     // historyOnly: the user side is the behaviour history alone (models without a profile input, e.g. ComiRec)
-    const { initStd = 0.1, historyOnly = false, ...rest } = options as { initStd?: number; historyOnly?: boolean };
-    const d = syntheticRetrieval({ numUsers: 1000, numItems: 1000, numClusters: 40, clustersPerUser: [2, 4], historyLen: 20, trainPerUser: 10, testPerUser: 3, embeddingDim: 8, seed: 3, ...rest } as never);
+    // sessionLength: also a 'recent' column, the latest items of the history sharing its table (SDM's short-term input)
+    const { initStd = 0.1, historyOnly = false, sessionLength, ...rest } = options as { initStd?: number; historyOnly?: boolean; sessionLength?: number };
+    const raw = syntheticRetrieval({ numUsers: 1000, numItems: 1000, numClusters: 40, clustersPerUser: [2, 4], historyLen: 20, trainPerUser: 10, testPerUser: 3, embeddingDim: 8, seed: 3, ...rest } as never);
+    const d = sessionLength === undefined ? raw : withRecentSession(raw, sessionLength);
     const userFeatures = (historyOnly ? d.sequenceFeatures : d.userFeatures).map((f) => withInitStd(f, initStd));
     const itemFeatures = d.itemFeatures.map((f) => withInitStd(f, initStd));
     return {
@@ -121,18 +124,48 @@ export const TASKS: Record<string, TaskFactory> = {
     };
   },
   /** Next-item sequences from a known Markov / topic process (src/data/synthetic/next-item.ts). */
-  'next-item'(options) {
-    const d = syntheticNextItem({ seed: 5, numUsers: 1000, numItems: 300, markovWeight: 0.8, embeddingDim: 32, ...options } as never);
+  // semanticIds: build TIGER's ids from the training sequences; content: supply HLLM's item embeddings (topic + noise);
+  // metrics: which of the model's evaluate keys to report (a beam-search model reports hr/ndcg only)
+  async 'next-item'(options) {
+    const { semanticIds, content, metrics = ['hr@10', 'ndcg@10', 'hr@50', 'mrr'], ...rest } = options as {
+      semanticIds?: SemanticIdOptions;
+      content?: { dim: number; noise: number };
+      metrics?: string[];
+    };
+    const d = syntheticNextItem({ seed: 5, numUsers: 1000, numItems: 300, markovWeight: 0.8, embeddingDim: 32, ...rest } as never);
+    const numItems = d.historyFeature.vocabSize - 1;
     const train = { hist: d.trainSequences.slice(1) } as unknown as ColumnarInput;
-    return nextItemTask({ train, valid: d.valid, test: d.test }, { sequenceFeatures: [d.historyFeature] }, {
-      metrics: ['hr@10', 'ndcg@10', 'hr@50', 'mrr'],
-      extraMetrics: () => ({ 'oracle_hr@10': d.oracle.hitRateAt(10) }),
-    });
+    const ids = semanticIds ? await semanticIdsFromSequences(d.trainSequences.slice(1), numItems, semanticIds) : undefined;
+    const vectors = content ? topicContent(d.itemTopic, numItems, content.dim, content.noise) : undefined;
+    const modelArgs: Record<string, unknown> = { sequenceFeatures: [d.historyFeature] };
+    if (ids) modelArgs.codebookSizes = ids.codebookSizes;
+    if (content) modelArgs.contentDim = content.dim;
+    return {
+      ...nextItemTask({ train, valid: d.valid, test: d.test }, modelArgs, { metrics, extraMetrics: () => ({ 'oracle_hr@10': d.oracle.hitRateAt(10) }) }),
+      prepare: (model) => supplySideInputs(model, { semanticIds: ids, content: vectors }),
+    };
   },
 };
 
+/** A retrieval data set with a 'recent' sequence column: the last `length` items of each 'hist' row, same table. */
+function withRecentSession<D extends ReturnType<typeof syntheticRetrieval>>(d: D, length: number): D {
+  const hist = d.sequenceFeatures.find((f) => f.name === 'hist');
+  if (!hist) throw new Error("interest-clusters: sessionLength needs the 'hist' sequence");
+  const H = hist.maxLen;
+  if (!Number.isInteger(length) || length < 1 || length > H) throw new Error(`interest-clusters: sessionLength must be an integer in 1..${H} (got ${length})`);
+  const recent = new SequenceFeature({ name: 'recent', vocabSize: hist.vocabSize, embeddingDim: hist.embeddingDim, embeddingName: hist.tableName, maxLen: length });
+  const cut = (rows: ColumnarInput): ColumnarInput => {
+    const h = rows.hist as Int32Array;
+    const n = h.length / H;
+    const r = new Int32Array(n * length);
+    for (let i = 0; i < n; i++) r.set(h.subarray((i + 1) * H - length, (i + 1) * H), i * length);
+    return { ...rows, recent: r };
+  };
+  return { ...d, train: cut(d.train), test: cut(d.test), sequenceFeatures: [...d.sequenceFeatures, recent], userFeatures: [...d.userFeatures, recent] };
+}
+
 /** Look up a task; the error lists the known names. */
-export function makeTask(name: string, options: Record<string, unknown>): BenchTask {
+export async function makeTask(name: string, options: Record<string, unknown>): Promise<BenchTask> {
   const f = TASKS[name];
   if (!f) throw new Error(`unknown synthetic task '${name}' (known: ${Object.keys(TASKS).join(', ')})`);
   return f(options);
