@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../tfjs-setup';
-import { DataInput, BaseModelConfig, CompileOptions, EarlyStoppingOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
+import { DataInput, BaseModelConfig, CompileOptions, EpochLog, FitOptions, History, InferenceOptions, TargetSpec } from './types';
 import { DenseFeature, Feature, SequenceFeature, SparseFeature, validateFeatureSet } from '../features';
 import { EmbeddingBlock, EmbeddingCollection, EmbeddingRequest } from '../embedding/embedding-collection';
 import { ForwardContext, Module, Param } from '../layers/module';
 import { FeatureInput, FeatureInputOptions } from '../layers/feature-input';
 import { Rng } from '../random';
-import { losses, metrics, MetricSpec, optimizers } from '../catalog';
+import { losses, metrics, optimizers } from '../catalog';
 import { LossSpec } from '../../loss/pointwise';
 import { applyGroupedLoss, isGroupedLoss } from '../../loss/grouped';
 import { Dataset, indexBatches, LabelSpec } from '../dataset/dataset';
@@ -33,6 +33,7 @@ import { TrainingControls } from '../optim/training-controls';
 import { formatSummary, probeColumns, summaryRows } from './summary';
 import { splitForValidation, ValidationSplitBy } from '../dataset/validation-split';
 import type { RunLogRecord, RunLogSink } from '../run-log';
+import { EarlyStoppingTracker, formatEpochLine, Monitor, MonitorContext, monitoredValue, resolveEarlyStopping, resolveMonitor } from './epoch-monitor';
 
 /**
  * Default ratio of embedding to dense learning rate. Lazy (row-sparse) Adam moves a row only in steps where its
@@ -702,7 +703,7 @@ export abstract class BaseModel extends Module {
     const valid = heldOut ?? (opts.validData ? this.bindData(opts.validData, true) : null);
     const schedule = c.controls.schedule;
     schedule?.beginFit(this.globalStep, Math.min(epochs * stepsPerEpoch, opts.maxSteps ?? Infinity));
-    const plateau = schedule?.spec.type === 'plateau' ? this.resolveMonitor(schedule.spec.monitor, schedule.spec.mode, valid !== null, c, 'schedule') : null;
+    const plateau = schedule?.spec.type === 'plateau' ? resolveMonitor(schedule.spec.monitor, schedule.spec.mode, this.monitorContext(valid !== null, c), 'schedule') : null;
     const runLog = openRunLog(opts.runLog);
     try {
       return await this.epochLoop(what, c, opts, epochs, batchSize, stepsPerEpoch, progress, batches, valid, plateau, runLog);
@@ -722,14 +723,13 @@ export abstract class BaseModel extends Module {
     progress: ProgressSink,
     batches: (epoch: number) => Iterable<TrainBatch> | AsyncIterable<TrainBatch>,
     valid: Dataset | null,
-    plateau: { monitor: string; mode: 'min' | 'max' } | null,
+    plateau: Monitor | null,
     runLog: RunLogSink | null,
   ): Promise<History> {
     const validBatch = opts.validBatchSize ?? Math.max(batchSize, 4096);
-    const es = this.resolveEarlyStopping(opts.earlyStopping, valid !== null, c);
+    const rule = resolveEarlyStopping(opts.earlyStopping, this.monitorContext(valid !== null, c));
+    const es = rule ? new EarlyStoppingTracker<ModelSnapshot>(rule) : null;
     const history: History = { epochs: [], stoppedEarly: false };
-    let best: { value: number; epoch: number; snapshot: ModelSnapshot | null } | null = null;
-    let stale = 0;
     const warnedNaN = new Set<string>();
     let stepsLeft = opts.maxSteps ?? Infinity;
     for (let epoch = 1; epoch <= epochs && stepsLeft > 0; epoch++) {
@@ -775,36 +775,23 @@ export abstract class BaseModel extends Module {
         console.warn(`${this.modelName()}: ${undefinedMetrics.join(', ')} is NaN at epoch ${epoch} (validation labels of a single class?); early stopping ignores NaN values`);
       }
       history.epochs.push(log);
-      const parts = Object.entries(log)
-        .filter(([k]) => k !== 'epoch')
-        .map(([k, v]) => `${k} ${k === 'samplesPerSec' ? Math.round(v) : k === 'seconds' ? v.toFixed(1) : k === 'lr' ? v.toPrecision(3) : v.toFixed(5)}`);
-      progress.endEpoch(`epoch ${epoch}/${epochs} ${parts.join(' ')}`);
+      progress.endEpoch(formatEpochLine(log, epochs));
       if (runLog) {
         runLog.write({ kind: 'epoch', globalStep: this.globalStep, time: Date.now(), ...log } as RunLogRecord);
         await runLog.flush?.();
       }
       if (plateau) {
-        const value = log[plateau.monitor];
-        if (value === undefined) throw new Error(`schedule.monitor '${plateau.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
-        const reduced = c.controls.schedule!.endEpoch(value, plateau.mode);
+        const reduced = c.controls.schedule!.endEpoch(monitoredValue(log, plateau.monitor, 'schedule'), plateau.mode);
         if (reduced !== null) progress.message(`reduce on plateau: ${plateau.monitor} did not improve; learning rate factor now ${reduced.toPrecision(3)}`);
       }
       await opts.onEpochEnd?.(log);
       if (es) {
-        const value = log[es.monitor];
-        if (value === undefined) throw new Error(`earlyStopping.monitor '${es.monitor}' is not reported (available: ${Object.keys(log).join(', ')})`);
-        // a NaN metric never counts as an improvement, so no epoch is kept or restored because of it
-        const improved = !Number.isNaN(value) && (!best || (es.mode === 'max' ? value > best.value + es.minDelta : value < best.value - es.minDelta));
-        if (improved) {
-          best = { value, epoch, snapshot: es.restoreBest ? snapshotState(this) : null };
-          stale = 0;
-          if (opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'best'));
-        }
+        const { improved, stop } = es.observe(log, epoch, () => snapshotState(this));
+        if (improved && opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'best'));
         if (opts.checkpointDir) await this.save(joinPath(opts.checkpointDir, 'last'));
-        if (!improved && ++stale >= es.patience) {
+        if (stop) {
           history.stoppedEarly = true;
-          const bestText = best ? `best ${best.value.toFixed(5)} at epoch ${best.epoch}` : `no epoch had a defined ${es.monitor}`;
-          progress.message(`early stopping at epoch ${epoch}: ${es.monitor} did not improve for ${es.patience} epoch(s); ${bestText}`);
+          progress.message(es.stopMessage(epoch));
           break;
         }
       } else if (opts.checkpointDir) {
@@ -812,39 +799,19 @@ export abstract class BaseModel extends Module {
       }
     }
     if (this.savesInFlight.size) await Promise.all([...this.savesInFlight]);
+    const best = es?.best;
     if (es && best) {
-      history.best = { epoch: best.epoch, monitor: es.monitor, value: best.value };
+      history.best = { epoch: best.epoch, monitor: es.rule.monitor, value: best.value };
       if (best.snapshot && best.epoch !== history.epochs[history.epochs.length - 1].epoch) {
         restoreSnapshot(this, best.snapshot);
-        progress.message(`restored weights of epoch ${best.epoch} (${es.monitor} ${best.value.toFixed(5)})`);
+        progress.message(`restored weights of epoch ${best.epoch} (${es.rule.monitor} ${best.value.toFixed(5)})`);
       }
     }
     return history;
   }
 
-  private resolveEarlyStopping(opt: EarlyStoppingOptions | boolean | undefined, hasValid: boolean, c: Compiled): Required<EarlyStoppingOptions> | null {
-    if (!opt) return null;
-    const o: EarlyStoppingOptions = opt === true ? {} : opt;
-    const { monitor, mode } = this.resolveMonitor(o.monitor, o.mode, hasValid, c, 'earlyStopping');
-    const patience = o.patience ?? 2;
-    if (!Number.isInteger(patience) || patience < 1) throw new Error(`earlyStopping.patience must be a positive integer (got ${o.patience})`);
-    return { monitor, mode, patience, minDelta: o.minDelta ?? 0, restoreBest: o.restoreBest ?? true };
-  }
-
-  /** The metric an early-stopping rule or a plateau schedule watches, and whether higher is better. */
-  private resolveMonitor(given: string | undefined, givenMode: 'min' | 'max' | undefined, hasValid: boolean, c: Compiled, field: string): { monitor: string; mode: 'min' | 'max' } {
-    if (!hasValid && !(given ?? '').startsWith('loss')) throw new Error(`fit: ${field} needs validData or validationSplit (or monitor "loss" for the training loss)`);
-    const monitor = given ?? (c.metricNames.includes('auc') ? (this.targets.length === 1 ? 'val_auc' : `val_auc_${this.targets[0].name}`) : 'val_loss');
-    let mode = givenMode;
-    if (!mode) {
-      const base = monitor.replace(/^val_/, '').replace(new RegExp(`_(${this.targets.map((t) => t.name).join('|')})$`), '');
-      // a suffix that is not a target name (e.g. ESMM's auc_cvr) still names its metric by the longest known prefix
-      const words = base.split('_');
-      let spec: MetricSpec | null = null;
-      for (let n = words.length; n >= 1 && !spec; n--) if (metrics.has(words.slice(0, n).join('_'))) spec = metrics.resolve(words.slice(0, n).join('_'));
-      mode = spec ? (spec.higherIsBetter ? 'max' : 'min') : 'min';
-    }
-    return { monitor, mode };
+  private monitorContext(hasValid: boolean, c: Compiled): MonitorContext {
+    return { targets: this.targets.map((t) => t.name), metricNames: c.metricNames, hasValid };
   }
 
   // ---------------------------------------------------------------- persistence
