@@ -125,16 +125,19 @@ export const TASKS: Record<string, TaskFactory> = {
   },
   /** Next-item sequences from a known Markov / topic process (src/data/synthetic/next-item.ts). */
   // semanticIds: build TIGER's ids from the training sequences; content: supply HLLM's item embeddings (topic + noise);
-  // metrics: which of the model's evaluate keys to report (a beam-search model reports hr/ndcg only)
+  // metrics: which of the model's evaluate keys to report (a beam-search model reports hr/ndcg only);
+  // prefixRows: train on one row per (history prefix, next item) instead of whole sequences (a model that encodes the
+  // history bidirectionally, like TIGER, learns one position per sequence row and step)
   async 'next-item'(options) {
-    const { semanticIds, content, metrics = ['hr@10', 'ndcg@10', 'hr@50', 'mrr'], ...rest } = options as {
+    const { semanticIds, content, prefixRows = false, metrics = ['hr@10', 'ndcg@10', 'hr@50', 'mrr'], ...rest } = options as {
       semanticIds?: SemanticIdOptions;
       content?: { dim: number; noise: number };
+      prefixRows?: boolean;
       metrics?: string[];
     };
     const d = syntheticNextItem({ seed: 5, numUsers: 1000, numItems: 300, markovWeight: 0.8, embeddingDim: 32, ...rest } as never);
     const numItems = d.historyFeature.vocabSize - 1;
-    const train = { hist: d.trainSequences.slice(1) } as unknown as ColumnarInput;
+    const train = (prefixRows ? { hist: d.train.hist, target_item: d.train.target_item } : { hist: d.trainSequences.slice(1) }) as unknown as ColumnarInput;
     const ids = semanticIds ? await semanticIdsFromSequences(d.trainSequences.slice(1), numItems, semanticIds) : undefined;
     const vectors = content ? topicContent(d.itemTopic, numItems, content.dim, content.noise) : undefined;
     const modelArgs: Record<string, unknown> = { sequenceFeatures: [d.historyFeature] };
