@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Dense } from './dense';
-import { detachedMax, keyMajorApply, keyMajorScores } from './attention';
 import { ForwardContext, Module } from './module';
-import { SelfAttentionConfig } from './self-attention';
-
-const MASKED = -1e9;
+import { multiHeadAttend, resolveHeads, SelfAttentionConfig } from './self-attention';
 
 /**
  * Multi-head cross-attention (Vaswani et al., 2017): queries from one token set attend to another (an encoder's
@@ -28,15 +25,7 @@ export class MultiHeadCrossAttention extends Module {
     owner = 'MultiHeadCrossAttention',
   ) {
     super();
-    this.heads = config.heads ?? 2;
-    if (!Number.isInteger(this.heads) || this.heads < 1) throw new Error(`${owner}: heads must be a positive integer (got ${config.heads})`);
-    this.headDim = config.headDim ?? queryDim / this.heads;
-    if (!Number.isInteger(this.headDim) || this.headDim < 1) {
-      throw new Error(`${owner}: headDim must be a positive integer (got ${config.headDim ?? `${queryDim} / ${this.heads} heads`}); set headDim or make heads divide the width`);
-    }
-    this.dropout = config.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1) (got ${config.dropout})`);
-    this.outputDim = this.heads * this.headDim;
+    ({ heads: this.heads, headDim: this.headDim, outputDim: this.outputDim, dropout: this.dropout } = resolveHeads(config, queryDim, owner));
     this.query = this.addChild('query', new Dense(queryDim, this.outputDim, rng, 'linear', false));
     this.keyValue = this.addChild('keyValue', new Dense(memoryDim, 2 * this.outputDim, rng, 'linear', false));
   }
@@ -46,15 +35,8 @@ export class MultiHeadCrossAttention extends Module {
     const [Lq, B] = queries.shape;
     const [Lk, Bm] = memory.shape;
     if (B !== Bm) throw new Error(`MultiHeadCrossAttention: queries [${queries.shape}] and memory [${memory.shape}] differ in batch size`);
-    const H = this.heads;
-    const dh = this.headDim;
-    const q = this.query.apply(queries.reshape([Lq * B, this.queryDim])).reshape([Lq, B * H, dh]) as tf.Tensor3D;
-    const [k, v] = tf.split(this.keyValue.apply(memory.reshape([Lk * B, this.memoryDim])), 2, 1).map((t) => t.reshape([Lk, B * H, dh]) as tf.Tensor3D);
-    let scores: tf.Tensor = tf.mul(keyMajorScores(q, k).reshape([Lk, B, H, Lq]), 1 / Math.sqrt(dh));
-    if (memoryMask) scores = tf.add(scores, tf.mul(tf.sub(1, memoryMask), MASKED).reshape([Lk, B, 1, 1]));
-    const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
-    let weights = tf.div(e, tf.sum(e, 0, true));
-    if (ctx.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, ctx.rng.seed());
-    return keyMajorApply(weights.reshape([Lk, B * H, Lq]) as tf.Tensor3D, v).reshape([Lq, B, this.outputDim]) as tf.Tensor3D;
+    const q = this.query.apply(queries.reshape([Lq * B, this.queryDim])).reshape([Lq, B, this.outputDim]) as tf.Tensor3D;
+    const [k, v] = tf.split(this.keyValue.apply(memory.reshape([Lk * B, this.memoryDim])), 2, 1).map((t) => t.reshape([Lk, B, this.outputDim]) as tf.Tensor3D);
+    return multiHeadAttend(q, k, v, this.heads, { keyMask: memoryMask }, ctx, this.dropout);
   }
 }

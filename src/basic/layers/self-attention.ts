@@ -34,6 +34,27 @@ export interface AttentionMasking {
 
 const MASKED = -1e9;
 
+/** Head layout of a multi-head attention: heads, their width, the output width and the dropout on the weights. */
+export interface HeadLayout {
+  heads: number;
+  headDim: number;
+  outputDim: number;
+  dropout: number;
+}
+
+/** Check and default the head settings for inputs of width `inputDim`; errors name `owner` and the fix. */
+export function resolveHeads(config: SelfAttentionConfig, inputDim: number, owner: string): HeadLayout {
+  const heads = config.heads ?? 2;
+  if (!Number.isInteger(heads) || heads < 1) throw new Error(`${owner}: heads must be a positive integer (got ${config.heads})`);
+  const headDim = config.headDim ?? inputDim / heads;
+  if (!Number.isInteger(headDim) || headDim < 1) {
+    throw new Error(`${owner}: headDim must be a positive integer (got ${config.headDim ?? `${inputDim} / ${heads} heads`}); set headDim or make heads divide the width`);
+  }
+  const dropout = config.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1) (got ${config.dropout})`);
+  return { heads, headDim, outputDim: heads * headDim, dropout };
+}
+
 /** Additive score mask [Lk, B, 1, Lq] (or broadcastable) from a key mask and causality. */
 export function scoreMask(L: number, B: number, Lq: number, m: AttentionMasking): tf.Tensor | null {
   let out: tf.Tensor | null = null;
@@ -67,15 +88,7 @@ export class MultiHeadSelfAttention extends Module {
     owner = 'MultiHeadSelfAttention',
   ) {
     super();
-    this.heads = config.heads ?? 2;
-    if (!Number.isInteger(this.heads) || this.heads < 1) throw new Error(`${owner}: heads must be a positive integer (got ${config.heads})`);
-    this.headDim = config.headDim ?? inputDim / this.heads;
-    if (!Number.isInteger(this.headDim) || this.headDim < 1) {
-      throw new Error(`${owner}: headDim must be a positive integer (got ${config.headDim ?? `${inputDim} / ${this.heads} heads`}); set headDim or make heads divide the width`);
-    }
-    this.dropout = config.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`${owner}: dropout must be in [0, 1) (got ${config.dropout})`);
-    this.outputDim = this.heads * this.headDim;
+    ({ heads: this.heads, headDim: this.headDim, outputDim: this.outputDim, dropout: this.dropout } = resolveHeads(config, inputDim, owner));
     this.qkv = this.addChild('qkv', new Dense(inputDim, 3 * this.outputDim, rng, 'linear', false));
   }
 
@@ -91,17 +104,18 @@ export class MultiHeadSelfAttention extends Module {
 }
 
 /**
- * The attention step itself, for callers that project Q, K and V their own way (OneTrans' mixed parameters):
- * time-major projections [L, B, H * d_h] (heads side by side) -> [Lq, B, H * d_h], with
- * softmax(Q K^T / sqrt(d_h)) V per head, masked as `masking` says; `dropout` on the weights while training.
+ * The attention step itself, for callers that project Q, K and V their own way (OneTrans' mixed parameters,
+ * cross-attention to an encoder's memory): time-major projections, queries [Lq, B, H * d_h] and keys / values
+ * [L, B, H * d_h] (heads side by side) -> [Lq', B, H * d_h], with softmax(Q K^T / sqrt(d_h)) V per head, masked as
+ * `masking` says (`lastQueries` keeps the last Lq' queries); `dropout` on the weights while training.
  */
 export function multiHeadAttend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, masking: AttentionMasking, ctx: ForwardContext, dropout = 0): tf.Tensor3D {
   const [L, B, E] = k.shape;
   const H = heads;
   const dh = E / H;
-  const Lq = masking.lastQueries ?? L;
+  const Lq = masking.lastQueries ?? q.shape[0];
   const split = (t: tf.Tensor3D) => t.reshape([t.shape[0], B * H, dh]) as tf.Tensor3D;
-  const queries = Lq === L ? q : (q.slice([L - Lq, 0, 0], [Lq, -1, -1]) as tf.Tensor3D);
+  const queries = Lq === q.shape[0] ? q : (q.slice([q.shape[0] - Lq, 0, 0], [Lq, -1, -1]) as tf.Tensor3D);
   let scores: tf.Tensor = tf.mul(keyMajorScores(split(queries), split(k)).reshape([L, B, H, Lq]), 1 / Math.sqrt(dh));
   const mask = scoreMask(L, B, Lq, masking);
   if (mask) scores = tf.add(scores, mask);
