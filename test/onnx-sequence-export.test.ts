@@ -3,7 +3,7 @@
  * next-item vector plus the item matrix, and SDM's user tower, whose masks are computed in the graph from the
  * history's lengths. ONNX Runtime equals tfjs within 1e-5 on histories of every length (empty and full ones
  * included) at a batch size other than the traced one; the files pass the ONNX checker (python3-onnx; skipped
- * with a message where it is missing).
+ * with a message where it is missing). Models with timestamps (the temporal bias): onnx-temporal-export.test.ts.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -102,21 +102,6 @@ describe('ONNX export of sequence models', () => {
     expect(scores.sort((a, b) => b.s - a.s).slice(0, 5).map((x) => x.id)).toEqual(Array.from(rec.items));
     if (hasChecker) expect(checker(file)).toBe('ok');
     model.dispose();
-  });
-
-  it('HSTU and HSTURanker with a temporal bias (timestampColumn) are refused with a message that names the way out', async () => {
-    const hist = new SequenceFeature({ name: 'hist', vocabSize: 20, embeddingDim: 8, maxLen: 6 });
-    const m = new HSTU({ sequenceFeatures: [hist], seed: 1, dropout: 0, timestampColumn: 'ts' });
-    await expect(m.toOnnx()).rejects.toThrow(/HSTU uses timestamps \(timestampColumn 'ts'\): the temporal attention bias .* export a model trained without timestampColumn/);
-    m.dispose();
-    const item = { vocabSize: 20, embeddingDim: 8 };
-    const ranker = new HSTURanker({
-      sequenceFeatures: [new SequenceFeature({ name: 'hist_items', maxLen: 4, ...item }), new SequenceFeature({ name: 'hist_actions', maxLen: 4, ...item }), new SequenceFeature({ name: 'candidates', maxLen: 3, ...item })],
-      targets: ['click'],
-      timestampColumn: 'ts',
-    });
-    await expect(ranker.toOnnx()).rejects.toThrow(/HSTURanker uses timestamps \(timestampColumn 'ts'\): the temporal attention bias/);
-    ranker.dispose();
   });
 
   it('HSTURanker: context, history (items + actions) and candidates -> per-candidate probabilities [batch, C, T] within 1e-5 of tfjs; checker passes', async () => {

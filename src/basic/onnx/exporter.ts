@@ -89,10 +89,10 @@ export class Exporter {
   }
 
   /** The graph input of a column (declared on first use). */
-  input(name: string, dtype: 'int32' | 'float32', width: number | null): string {
+  input(name: string, dtype: 'int32' | 'float32' | 'float64', width: number | null): string {
     if (!this.inputs.has(name)) {
       const shape: Array<number | 'batch'> = width === null ? ['batch'] : ['batch', width];
-      this.inputs.set(name, valueInfo(name, dtype === 'int32' ? OnnxDataType.INT32 : OnnxDataType.FLOAT, shape));
+      this.inputs.set(name, valueInfo(name, dtype === 'int32' ? OnnxDataType.INT32 : dtype === 'float64' ? OnnxDataType.DOUBLE : OnnxDataType.FLOAT, shape));
       this.signature.inputs.push({ name, dtype, shape });
       this.firstInput ??= name;
     }
