@@ -1,6 +1,6 @@
 /**
- * ONNX export of the sequence models: next-item models (HSTU, SASRec, GRU4Rec) as the padded history -> the
- * next-item vector plus the item matrix, and SDM's user tower, whose masks are computed in the graph from the
+ * ONNX export of the sequence models: next-item models (HSTU, SASRec, GRU4Rec, HLLM) as the padded history -> the
+ * next-item vector plus the item matrix (HLLM's: its item MLP over the supplied embeddings, computed at export), and SDM's user tower, whose masks are computed in the graph from the
  * history's lengths. ONNX Runtime equals tfjs within 1e-5 on histories of every length (empty and full ones
  * included) at a batch size other than the traced one; the files pass the ONNX checker (python3-onnx; skipped
  * with a message where it is missing). Models with timestamps (the temporal bias): onnx-temporal-export.test.ts.
@@ -15,7 +15,7 @@ import { SequenceFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { syntheticNextItem } from '../src/data/synthetic/next-item';
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
-import { GRU4Rec, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
+import { GRU4Rec, HLLM, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
 import { DenseFeature, SparseFeature } from '../src/basic/features';
 import { SDM } from '../src/models/match/sdm';
 
@@ -70,6 +70,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const ROWS = 29; // every length 0..maxLen, and not the traced batch size
 const d = syntheticNextItem({ seed: 7, numUsers: 80, numItems: 40, markovWeight: 0.8, seqLen: [4, 12], maxLen: 12, embeddingDim: 8 });
 const shared = { sequenceFeatures: [d.historyFeature], seed: 3, dropout: 0, temperature: 0.1, numNegatives: 16 };
+/** HLLM's supplied item embeddings (e.g. a text model's): 6 values per item. */
+const content = (() => {
+  const rng = new Rng(5);
+  return Float32Array.from({ length: (d.historyFeature.vocabSize - 1) * 6 }, () => rng.uniform(-1, 1));
+})();
 
 describe('ONNX export of sequence models', () => {
   it.each<[string, () => SequentialRecommender]>([
@@ -77,6 +82,8 @@ describe('ONNX export of sequence models', () => {
     ['HSTU (absolute positions, 1 head)', () => new HSTU({ ...shared, absolutePositions: true })],
     ['SASRec', () => new SASRec({ ...shared, heads: 2 })],
     ['GRU4Rec', () => new GRU4Rec({ ...shared, hiddenDim: 12, blocks: 2 })],
+    ['HLLM (item MLP over supplied embeddings + id embeddings)', () => new HLLM({ ...shared, heads: 2, contentDim: 6, itemEncoderDims: [10] }).setItemEmbeddings(content)],
+    ['HLLM (content only)', () => new HLLM({ ...shared, contentDim: 6, useIdEmbedding: false }).setItemEmbeddings(content)],
   ])('%s: history -> next-item vector; ONNX Runtime equals tfjs within 1e-5 for every history length; items and ids exported; checker passes', async (name, make) => {
     const model = make();
     model.compile({ lr: 1e-2 });

@@ -40,9 +40,6 @@ function refuseUnsupportedFamily(model: BaseModel): void {
   if (name === 'TIGER') {
     throw new OnnxExportError('TIGER generates semantic ids by beam search over a prefix trie on the host; its export is not implemented yet');
   }
-  if (name === 'HLLM') {
-    throw new OnnxExportError("HLLM's item representations come from the supplied item embeddings through its item MLP; exporting them with the history graph is not implemented yet");
-  }
 }
 
 /** Model members a match model export drives (MatchModel, by name). */

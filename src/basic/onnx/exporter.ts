@@ -279,6 +279,20 @@ export class Exporter {
         }
       }
     }
+    // a sequence column's ids flattened time-major [maxLen x B] (HLLM gathers its item content by them), or their
+    // non-padding indicator, with any trailing unit axes
+    for (const f of this.m.sequenceFeatures) {
+      const col = this.columns[f.name];
+      const W = f.maxLen;
+      if (!col || col.length !== W * B || info.shape[0] !== W * B || info.shape.slice(1).some((d) => d !== 1)) continue;
+      const at = (i: number) => col[(i % B) * W + Math.floor(i / B)];
+      const timeMajor = () => this.g.op('Transpose', [this.input(f.name, 'int32', W)], { perm: [1, 0] });
+      if (info.dtype === 'int32' && Array.from(values).every((v, i) => v === at(i))) return this.g.op('Reshape', [timeMajor(), this.g.shapeTensor(info.shape)]);
+      if (info.dtype === 'float32' && Array.from(values).every((v, i) => v === (at(i) !== 0 ? 1 : 0))) {
+        const real = this.g.op('Cast', [this.g.op('Not', [this.g.op('Equal', [timeMajor(), this.g.int32Const([0], [])])])], { to: OnnxDataType.FLOAT });
+        return this.g.op('Reshape', [real, this.g.shapeTensor(info.shape)]);
+      }
+    }
     for (const f of this.m.sparseFeatures) {
       const col = this.columns[f.name];
       if (!col || col.length !== B) continue;
