@@ -20,6 +20,7 @@ import { OnnxExportError } from './graph';
 import { traceKernels } from './trace';
 import { OPSET, translateKernel } from './translate';
 import { nextItemModelToOnnx } from './sequence-export';
+import { generativeRetrievalToOnnx } from './generative-retrieval-export';
 import { withSequenceMasks } from './sequence-masks';
 import { historyTimes, rankerTokenTimes, traceTimeColumns, TimeColumns, TokenTimes } from './time-bias';
 import { Exporter, ModelInternals, OnnxSignature, TRACE_BATCH, internals, recordKernel, traceColumns } from './exporter';
@@ -34,13 +35,6 @@ function lineage(model: BaseModel): string[] {
   return names;
 }
 
-/** Families whose serving path is not a traced forward (beam search, user-supplied item features). */
-function refuseUnsupportedFamily(model: BaseModel): void {
-  const name = lineage(model)[0];
-  if (name === 'TIGER') {
-    throw new OnnxExportError('TIGER generates semantic ids by beam search over a prefix trie on the host; its export is not implemented yet');
-  }
-}
 
 /** Model members a match model export drives (MatchModel, by name). */
 interface MatchInternals extends ModelInternals {
@@ -130,7 +124,8 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
     if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
   }
   if (lineage(model).includes('MatchModel')) return matchModelToOnnx(model, opts);
-  refuseUnsupportedFamily(model);
+  // generative retrieval: the beam search is host logic; the graph gives it next-code log-probabilities
+  if (lineage(model)[0] === 'TIGER') return generativeRetrievalToOnnx(model, opts);
   if (lineage(model).includes('SequentialRecommender')) return nextItemModelToOnnx(model, opts);
   const m = internals(model);
   const ex = new Exporter(m, opts);

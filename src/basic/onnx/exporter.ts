@@ -217,6 +217,8 @@ export class Exporter {
     const values = traceBackend().readSync(info.dataId) as Float32Array | Int32Array | Uint8Array;
     let name: string;
     if (info.shape.some((d) => this.g.isBatchDim(d))) {
+      const view = this.hostViews.find((h) => h.dtype === info.dtype && h.shape.join() === info.shape.join() && h.values.length === values.length && h.values.every((v, i) => v === values[i]));
+      if (view) return this.remember(info, key, view.name);
       // e.g. tf.zeros([B, H]) for a recurrent state: only a constant fill can follow the run-time batch
       const fromColumn = values.some((v) => v !== values[0]) ? this.hostColumnView(info, values) : null;
       if (fromColumn) return this.remember(info, key, fromColumn);
@@ -233,6 +235,16 @@ export class Exporter {
       throw new OnnxExportError(`constant of dtype ${info.dtype} is not supported`);
     }
     return this.remember(info, key, name);
+  }
+
+  private readonly hostViews: Array<{ shape: number[]; dtype: string; values: number[]; name: string }> = [];
+
+  /**
+   * Declare the graph form `name` of a per-batch tensor that the traced forward builds on the host from the inputs
+   * (e.g. TIGER's code tokens): a traced tensor of this shape, dtype and trace values is bound to it.
+   */
+  hostView(shape: number[], dtype: 'int32' | 'float32', values: ArrayLike<number>, name: string): void {
+    this.hostViews.push({ shape, dtype, values: Array.from(values), name });
   }
 
   private remember(info: tf.TensorInfo, key: string, name: string): string {
