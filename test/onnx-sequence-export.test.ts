@@ -8,7 +8,6 @@
 import * as os from 'os';
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { spawnSync } from 'child_process';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import '../src/basic/onnx';
 import { SequenceFeature } from '../src/basic/features';
@@ -18,10 +17,9 @@ import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
 import { GRU4Rec, HLLM, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
 import { DenseFeature, SparseFeature } from '../src/basic/features';
 import { SDM } from '../src/models/match/sdm';
+import { hasOnnxChecker, maxAbsDiff, onnxCheck, ortOutputs } from './helpers/ort';
 
-const PYTHON = '/usr/bin/python3';
-const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
-if (!hasChecker) console.warn('onnx-sequence-export.test.ts: ONNX checker skipped: Debian package python3-onnx is not installed (apt-get install -y python3-onnx)');
+const hasChecker = hasOnnxChecker(__filename);
 
 let dir: string;
 beforeAll(async () => {
@@ -33,22 +31,6 @@ afterAll(async () => {
   await shutdownBackend();
 });
 
-type Outputs = Record<string, { dims: number[]; values: number[] }>;
-
-/** All outputs of an ONNX file under ONNX Runtime, from a plain Node process (see helpers/ort-score.js). */
-async function ortOutputs(file: string, columns: Record<string, Int32Array>, rows: number): Promise<Outputs> {
-  const input = `${file}.input.json`;
-  await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v)])) }));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), file, input], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0].outputs as Outputs;
-}
-
-function checker(file: string): string {
-  const code = 'import onnx,sys\ntry:\n  onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok")\nexcept Exception as e:\n  print(repr(e).replace("\\n"," "))';
-  return spawnSync(PYTHON, ['-c', code, file], { encoding: 'utf8' }).stdout.trim();
-}
-
 /** Padded histories [rows x maxLen] of every length 0..maxLen (row i has length i % (maxLen + 1)), ids in 1..V-1. */
 function histories(rows: number, maxLen: number, vocab: number, seed: number): Int32Array {
   const rng = new Rng(seed);
@@ -58,13 +40,6 @@ function histories(rows: number, maxLen: number, vocab: number, seed: number): I
     for (let j = 0; j < len; j++) out[i * maxLen + j] = 1 + rng.int(vocab - 1);
   }
   return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
 }
 
 const ROWS = 29; // every length 0..maxLen, and not the traced batch size
@@ -107,7 +82,7 @@ describe('ONNX export of sequence models', () => {
     const u = out.user_vectors.values.slice(5 * D, 6 * D);
     const scores = out.item_ids.values.map((id, r) => ({ id, s: u.reduce((acc, x, k) => acc + x * out.item_embeddings.values[r * D + k], 0) }));
     expect(scores.sort((a, b) => b.s - a.s).slice(0, 5).map((x) => x.id)).toEqual(Array.from(rec.items));
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
   });
 
@@ -160,13 +135,13 @@ describe('ONNX export of sequence models', () => {
     expect(signature.outputs[0]).toEqual({ name: 'predictions', shape: ['batch', C, 2], columns: ['click', 'like'] });
     const test = requests(ROWS, false);
     const columns = Object.fromEntries(signature.inputs.map((i) => [i.name, test[i.name]]));
-    const out = await ortOutputs(file, columns as Record<string, Int32Array>, ROWS);
+    const out = await ortOutputs(file, columns, ROWS);
     const expected = await model.predictTargets(test);
     const got = out.predictions.values;
     const want = new Float32Array(ROWS * C * 2);
     ['click', 'like'].forEach((t, k) => expected[t].forEach((v, i) => (want[i * 2 + k] = v)));
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
   });
 
@@ -196,7 +171,7 @@ describe('ONNX export of sequence models', () => {
     const out = await ortOutputs(file, { hist, recent: rec }, ROWS);
     expect(out.user_vectors.dims).toEqual(expected.shape);
     expect(maxAbsDiff(out.user_vectors.values, expected.values)).toBeLessThan(1e-5);
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
   });
 });
