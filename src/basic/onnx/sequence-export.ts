@@ -42,7 +42,15 @@ export async function nextItemModelToOnnx(model: BaseModel, opts: OnnxExportOpti
   const timeCols: TimeColumns | null = m.timestampColumn ? { timestamps: m.timestampColumn, request: m.targetTimeColumn } : null;
   let tokenTimes: TokenTimes | undefined;
   if (timeCols) traceTimeColumns(traceCols, timeCols, hist, B);
-  const times = timeCols ? () => (tokenTimes ??= (({ rel, request }) => ({ tokens: rel, request }))(historyTimes(ex, timeCols, hist))) : undefined;
+  const times = timeCols
+    ? () => {
+        if (!tokenTimes) {
+          const { rel, request } = historyTimes(ex, timeCols, hist);
+          tokenTimes = { tokens: rel, request };
+        }
+        return tokenTimes;
+      }
+    : undefined;
   const data = m.bindData(traceCols, false);
   const indices = Int32Array.from({ length: B }, (_, i) => i);
   const ctx: ForwardContext = { training: false, rng: m.trainRng as ForwardContext['rng'], deferred: [] };
