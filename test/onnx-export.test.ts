@@ -8,25 +8,23 @@
 import * as os from 'os';
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { spawnSync } from 'child_process';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import '../src/basic/onnx';
 import { models } from '../src/basic/model/model-registry';
-import type { BaseModel } from '../src/basic/model/base-model';
 import '../src/models/match';
 import '../src/models/generative';
 import { MATCH_ZOO, RANKING_ZOO, matchTask, zooData, zooFeatures } from './helpers/onnx-zoo';
 import { OneTrans } from '../src/models/ranking';
 import { main } from '../src/cli';
+import { hasOnnxChecker, onnxCheck, ortRun, ortRunMany } from './helpers/ort';
 
-/** Sequence models, exported and checked against ONNX Runtime in onnx-sequence-export.test.ts. */
-const SEQUENCE_EXPORTED = ['HSTU', 'SASRec', 'GRU4Rec', 'HSTURanker', 'SDM'];
-/** Models whose export is not implemented yet, with the reason the exporter gives. */
-const NOT_EXPORTED = ['HLLM', 'TIGER'];
+/**
+ * Sequence models, exported and checked against ONNX Runtime in onnx-sequence-export.test.ts (with timestamps:
+ * onnx-temporal-export.test.ts; TIGER: onnx-generative-retrieval.test.ts). No registered model is refused.
+ */
+const SEQUENCE_EXPORTED = ['HSTU', 'SASRec', 'GRU4Rec', 'HLLM', 'HSTURanker', 'SDM', 'TIGER'];
 
-const PYTHON = '/usr/bin/python3';
-const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
-if (!hasChecker) console.warn('onnx-export.test.ts: ONNX checker skipped: Debian package python3-onnx is not installed (apt-get install -y python3-onnx)');
+const hasChecker = hasOnnxChecker(__filename);
 
 let dir: string;
 beforeAll(async () => {
@@ -38,39 +36,12 @@ afterAll(async () => {
   await shutdownBackend();
 });
 
-type Scores = { values: Float32Array; T: number; outputs: Record<string, { dims: number[]; values: number[] }> };
-
-/** ONNX Runtime scores of several files, from one plain Node process (see helpers/ort-score.js). */
-async function ortScoresMany(jobs: Array<{ file: string; data: Record<string, Int32Array | Float32Array>; rows: number }>): Promise<Scores[]> {
-  const args: string[] = [];
-  for (const { file, data, rows } of jobs) {
-    const input = `${file}.input.json`;
-    await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])) }));
-    args.push(file, input);
-  }
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as Array<{ dims: number[]; values: number[]; outputs: Scores['outputs'] }>).map((o) => ({ values: Float32Array.from(o.values), T: o.dims[1], outputs: o.outputs }));
-}
-
-async function ortScores(file: string, data: Record<string, Int32Array | Float32Array>, rows: number): Promise<Scores> {
-  return (await ortScoresMany([{ file, data, rows }]))[0];
-}
-
-/** ONNX checker verdict per file ('ok' or the error), one python process for all. */
-function checkAll(files: string[]): string[] {
-  const code = 'import onnx,sys\nfor f in sys.argv[1:]:\n  try:\n    onnx.checker.check_model(onnx.load(f), full_check=True); print("ok")\n  except Exception as e:\n    print(repr(e).replace("\\n"," "))';
-  const r = spawnSync(PYTHON, ['-c', code, ...files], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ONNX checker failed to run: ${r.stderr}`);
-  return r.stdout.trim().split('\n');
-}
-
 const ROWS = 53; // not the traced batch size: the graph's batch axis is dynamic
 const results = new Map<string, { worst: number; checker: string }>();
 
 describe('ONNX export', () => {
-  it('covers every registered model: ranking / multi-task and match exported here, sequence models in onnx-sequence-export.test.ts', () => {
-    expect([...new Set([...RANKING_ZOO.map(([n]) => n.replace(/-.*/, '')), ...MATCH_ZOO.map(([n]) => n.replace(/-.*/, '')), ...SEQUENCE_EXPORTED, ...NOT_EXPORTED])].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
+  it('covers every registered model: ranking / multi-task and match exported here, sequence models in the sibling files; none refused', () => {
+    expect([...new Set([...RANKING_ZOO.map(([n]) => n.replace(/-.*/, '')), ...MATCH_ZOO.map(([n]) => n.replace(/-.*/, '')), ...SEQUENCE_EXPORTED])].sort()).toEqual(models.list().filter((n) => n !== 'BaseModel').sort());
   });
 
   beforeAll(async () => {
@@ -86,8 +57,8 @@ describe('ONNX export', () => {
       jobs.push({ name, file, data, rows: ROWS, expected: await model.predictTargets(data) });
       model.dispose();
     }
-    const scores = await ortScoresMany(jobs);
-    const verdicts = hasChecker ? checkAll(jobs.map((j) => j.file)) : jobs.map(() => 'skipped');
+    const scores = await ortRunMany(jobs);
+    const verdicts = hasChecker ? onnxCheck(jobs.map((j) => j.file)) : jobs.map(() => 'skipped');
     jobs.forEach((job, j) => {
       const { values, T } = scores[j];
       let worst = 0;
@@ -115,14 +86,14 @@ describe('ONNX export', () => {
     const users: Record<string, Int32Array | Float32Array> = {};
     for (const i of signature.inputs) users[i.name] = (task.test[i.name] as Int32Array | Float32Array).slice(0, n * (i.shape.length === 2 ? (i.shape[1] as number) : 1));
     const expected = await model.userEmbeddings(users);
-    const { outputs } = await ortScores(file, users, n);
+    const { outputs } = await ortRun(file, users, n);
     expect(outputs.user_vectors.dims).toEqual(expected.shape);
     let worst = 0;
     outputs.user_vectors.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected.values[i]))));
     expect(worst).toBeLessThan(1e-5);
     expect(Float32Array.from(outputs.item_embeddings.values)).toEqual(model.itemEmbeddings().values);
     expect(Int32Array.from(outputs.item_ids.values)).toEqual(model.itemEmbeddings().ids);
-    if (hasChecker) expect({ name, checker: checkAll([file])[0] }).toEqual({ name, checker: 'ok' });
+    if (hasChecker) expect({ name, checker: onnxCheck([file])[0] }).toEqual({ name, checker: 'ok' });
     model.dispose();
   });
 
@@ -136,7 +107,7 @@ describe('ONNX export', () => {
     await fs.writeFile(`${file}.json`, JSON.stringify(half.signature));
     const data = zooData(20, 3);
     const expected = await model.predict(data);
-    const { values } = await ortScores(file, data, 20);
+    const { values } = await ortRun(file, data, 20);
     for (let i = 0; i < 20; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-3);
     model.dispose();
   });
@@ -157,7 +128,7 @@ describe('ONNX export', () => {
       err.mockRestore();
     }
     const data = zooData(9, 4);
-    const { values } = await ortScores(path.join(run, 'model.onnx'), data, 9);
+    const { values } = await ortRun(path.join(run, 'model.onnx'), data, 9);
     const expected = await model.predict(data);
     for (let i = 0; i < 9; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-5);
     model.dispose();
@@ -176,7 +147,7 @@ describe('ONNX export', () => {
     await fs.writeFile(`${file}.json`, JSON.stringify({ inputs: [{ name: 'y', dtype: 'float32', shape: ['batch'] }, { name: 'x', dtype: 'float32', shape: ['batch'] }], outputs: [{ name: 'angle', shape: ['batch'] }] }));
     const y = Float32Array.from([1, 1, -1, -1, 0, 2, -2, 0, 0, 0.5]);
     const x = Float32Array.from([1, -1, -1, 1, -3, 0, 0, 0, 4, -1e-3]);
-    const { values } = await ortScores(file, { y, x }, y.length);
+    const { values } = await ortRun(file, { y, x }, y.length);
     y.forEach((yi, i) => expect(Math.abs(values[i] - Math.atan2(yi, x[i]))).toBeLessThan(1e-6));
   });
 
@@ -188,17 +159,9 @@ describe('ONNX export', () => {
     await model.exportOnnx(file);
     const data = zooData(31, 3);
     const expected = await model.predict(data);
-    const { values } = await ortScores(file, data, 31);
+    const { values } = await ortRun(file, data, 31);
     for (let i = 0; i < 31; i++) expect(Math.abs(values[i] - expected[i])).toBeLessThan(1e-5);
-    if (hasChecker) expect(checkAll([file])[0]).toEqual('ok');
+    if (hasChecker) expect(onnxCheck([file])[0]).toEqual('ok');
     model.dispose();
-  });
-
-  it('TIGER and HLLM are refused with a clear message (not exported yet)', async () => {
-    for (const name of NOT_EXPORTED) {
-      const Cls = models.resolve(name) as unknown as { prototype: BaseModel };
-      const proto = Cls.prototype as unknown as { toOnnx: BaseModel['toOnnx'] };
-      await expect(proto.toOnnx.call(Object.create(Cls.prototype))).rejects.toThrow(new RegExp(`ONNX export: ${name}`));
-    }
   });
 });

@@ -7,7 +7,6 @@
 import * as os from 'os';
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { spawnSync } from 'child_process';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import '../src/basic/onnx';
 import { DenseFeature, SequenceFeature, SparseFeature } from '../src/basic/features';
@@ -19,10 +18,9 @@ import { Uint32Ops } from '../src/basic/onnx/hash-ops';
 import { OPSET } from '../src/basic/onnx/translate';
 import { encodeOnnxModel, OnnxDataType, valueInfo } from '../src/basic/onnx/onnx-proto';
 import { DeepFM, WideDeep, DIN } from '../src/models/ranking';
+import { hasOnnxChecker, onnxCheck, ortOutputs } from './helpers/ort';
 
-const PYTHON = '/usr/bin/python3';
-const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
-if (!hasChecker) console.warn('onnx-hash.test.ts: ONNX checker skipped: Debian package python3-onnx is not installed (apt-get install -y python3-onnx)');
+const hasChecker = hasOnnxChecker(__filename);
 
 let dir: string;
 beforeAll(async () => {
@@ -33,21 +31,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
   await shutdownBackend();
 });
-
-type Outputs = Record<string, { dims: number[]; values: number[] }>;
-
-async function ortOutputs(file: string, columns: Record<string, Int32Array | Float32Array>, rows: number): Promise<Outputs> {
-  const input = `${file}.input.json`;
-  await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v)])) }));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), file, input], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0].outputs as Outputs;
-}
-
-function checker(file: string): string {
-  const code = 'import onnx,sys\ntry:\n  onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok")\nexcept Exception as e:\n  print(repr(e).replace("\\n"," "))';
-  return spawnSync(PYTHON, ['-c', code, file], { encoding: 'utf8' }).stdout.trim();
-}
 
 describe('hashed ids in ONNX', () => {
   it('hashBucket (3 hash functions, odd and even table sizes) and crossKey equal the host bit for bit', async () => {
@@ -75,7 +58,7 @@ describe('hashed ids in ONNX', () => {
     const out = await ortOutputs(file, { a, b }, n);
     cases.forEach(([fn, rows], k) => expect(out[`bucket${k}`].values).toEqual(Array.from(a, (v) => hashBucket(v, fn, rows))));
     expect(out.cross.values).toEqual(Array.from(a, (v, i) => crossKey(v, b[i])));
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
   });
 
   it('models with hashed, multi-hashed and hashed-sequence features and WideDeep crosses export: ONNX Runtime equals tfjs within 1e-5', async () => {
@@ -125,7 +108,7 @@ describe('hashed ids in ONNX', () => {
       let worst = 0;
       out.predictions.values.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]))));
       expect({ name, worst: worst < 1e-5 ? 'ok' : worst }).toEqual({ name, worst: 'ok' });
-      if (hasChecker) expect({ name, checker: checker(file) }).toEqual({ name, checker: 'ok' });
+      if (hasChecker) expect({ name, checker: onnxCheck([file])[0] }).toEqual({ name, checker: 'ok' });
       model.dispose();
     }
   });

@@ -1,27 +1,25 @@
 /**
- * ONNX export of the sequence models: next-item models (HSTU, SASRec, GRU4Rec) as the padded history -> the
- * next-item vector plus the item matrix, and SDM's user tower, whose masks are computed in the graph from the
+ * ONNX export of the sequence models: next-item models (HSTU, SASRec, GRU4Rec, HLLM) as the padded history -> the
+ * next-item vector plus the item matrix (HLLM's: its item MLP over the supplied embeddings, computed at export), and SDM's user tower, whose masks are computed in the graph from the
  * history's lengths. ONNX Runtime equals tfjs within 1e-5 on histories of every length (empty and full ones
  * included) at a batch size other than the traced one; the files pass the ONNX checker (python3-onnx; skipped
- * with a message where it is missing).
+ * with a message where it is missing). Models with timestamps (the temporal bias): onnx-temporal-export.test.ts.
  */
 import * as os from 'os';
 import * as path from 'path';
 import { promises as fs } from 'fs';
-import { spawnSync } from 'child_process';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import '../src/basic/onnx';
 import { SequenceFeature } from '../src/basic/features';
 import { Rng } from '../src/basic/random';
 import { syntheticNextItem } from '../src/data/synthetic/next-item';
 import { syntheticRetrieval } from '../src/data/synthetic/retrieval';
-import { GRU4Rec, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
+import { GRU4Rec, HLLM, HSTU, HSTURanker, SASRec, SequentialRecommender } from '../src/models/generative';
 import { DenseFeature, SparseFeature } from '../src/basic/features';
 import { SDM } from '../src/models/match/sdm';
+import { hasOnnxChecker, maxAbsDiff, onnxCheck, ortOutputs } from './helpers/ort';
 
-const PYTHON = '/usr/bin/python3';
-const hasChecker = spawnSync(PYTHON, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
-if (!hasChecker) console.warn('onnx-sequence-export.test.ts: ONNX checker skipped: Debian package python3-onnx is not installed (apt-get install -y python3-onnx)');
+const hasChecker = hasOnnxChecker(__filename);
 
 let dir: string;
 beforeAll(async () => {
@@ -32,22 +30,6 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
   await shutdownBackend();
 });
-
-type Outputs = Record<string, { dims: number[]; values: number[] }>;
-
-/** All outputs of an ONNX file under ONNX Runtime, from a plain Node process (see helpers/ort-score.js). */
-async function ortOutputs(file: string, columns: Record<string, Int32Array>, rows: number): Promise<Outputs> {
-  const input = `${file}.input.json`;
-  await fs.writeFile(input, JSON.stringify({ rows, columns: Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.from(v)])) }));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'helpers/ort-score.js'), file, input], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`onnxruntime-node failed: ${r.stderr}`);
-  return JSON.parse(r.stdout)[0].outputs as Outputs;
-}
-
-function checker(file: string): string {
-  const code = 'import onnx,sys\ntry:\n  onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("ok")\nexcept Exception as e:\n  print(repr(e).replace("\\n"," "))';
-  return spawnSync(PYTHON, ['-c', code, file], { encoding: 'utf8' }).stdout.trim();
-}
 
 /** Padded histories [rows x maxLen] of every length 0..maxLen (row i has length i % (maxLen + 1)), ids in 1..V-1. */
 function histories(rows: number, maxLen: number, vocab: number, seed: number): Int32Array {
@@ -60,16 +42,14 @@ function histories(rows: number, maxLen: number, vocab: number, seed: number): I
   return out;
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
-
 const ROWS = 29; // every length 0..maxLen, and not the traced batch size
 const d = syntheticNextItem({ seed: 7, numUsers: 80, numItems: 40, markovWeight: 0.8, seqLen: [4, 12], maxLen: 12, embeddingDim: 8 });
 const shared = { sequenceFeatures: [d.historyFeature], seed: 3, dropout: 0, temperature: 0.1, numNegatives: 16 };
+/** HLLM's supplied item embeddings (e.g. a text model's): 6 values per item. */
+const content = (() => {
+  const rng = new Rng(5);
+  return Float32Array.from({ length: (d.historyFeature.vocabSize - 1) * 6 }, () => rng.uniform(-1, 1));
+})();
 
 describe('ONNX export of sequence models', () => {
   it.each<[string, () => SequentialRecommender]>([
@@ -77,6 +57,8 @@ describe('ONNX export of sequence models', () => {
     ['HSTU (absolute positions, 1 head)', () => new HSTU({ ...shared, absolutePositions: true })],
     ['SASRec', () => new SASRec({ ...shared, heads: 2 })],
     ['GRU4Rec', () => new GRU4Rec({ ...shared, hiddenDim: 12, blocks: 2 })],
+    ['HLLM (item MLP over supplied embeddings + id embeddings)', () => new HLLM({ ...shared, heads: 2, contentDim: 6, itemEncoderDims: [10] }).setItemEmbeddings(content)],
+    ['HLLM (content only)', () => new HLLM({ ...shared, contentDim: 6, useIdEmbedding: false }).setItemEmbeddings(content)],
   ])('%s: history -> next-item vector; ONNX Runtime equals tfjs within 1e-5 for every history length; items and ids exported; checker passes', async (name, make) => {
     const model = make();
     model.compile({ lr: 1e-2 });
@@ -100,23 +82,8 @@ describe('ONNX export of sequence models', () => {
     const u = out.user_vectors.values.slice(5 * D, 6 * D);
     const scores = out.item_ids.values.map((id, r) => ({ id, s: u.reduce((acc, x, k) => acc + x * out.item_embeddings.values[r * D + k], 0) }));
     expect(scores.sort((a, b) => b.s - a.s).slice(0, 5).map((x) => x.id)).toEqual(Array.from(rec.items));
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
-  });
-
-  it('HSTU and HSTURanker with a temporal bias (timestampColumn) are refused with a message that names the way out', async () => {
-    const hist = new SequenceFeature({ name: 'hist', vocabSize: 20, embeddingDim: 8, maxLen: 6 });
-    const m = new HSTU({ sequenceFeatures: [hist], seed: 1, dropout: 0, timestampColumn: 'ts' });
-    await expect(m.toOnnx()).rejects.toThrow(/HSTU uses timestamps \(timestampColumn 'ts'\): the temporal attention bias .* export a model trained without timestampColumn/);
-    m.dispose();
-    const item = { vocabSize: 20, embeddingDim: 8 };
-    const ranker = new HSTURanker({
-      sequenceFeatures: [new SequenceFeature({ name: 'hist_items', maxLen: 4, ...item }), new SequenceFeature({ name: 'hist_actions', maxLen: 4, ...item }), new SequenceFeature({ name: 'candidates', maxLen: 3, ...item })],
-      targets: ['click'],
-      timestampColumn: 'ts',
-    });
-    await expect(ranker.toOnnx()).rejects.toThrow(/HSTURanker uses timestamps \(timestampColumn 'ts'\): the temporal attention bias/);
-    ranker.dispose();
   });
 
   it('HSTURanker: context, history (items + actions) and candidates -> per-candidate probabilities [batch, C, T] within 1e-5 of tfjs; checker passes', async () => {
@@ -168,13 +135,13 @@ describe('ONNX export of sequence models', () => {
     expect(signature.outputs[0]).toEqual({ name: 'predictions', shape: ['batch', C, 2], columns: ['click', 'like'] });
     const test = requests(ROWS, false);
     const columns = Object.fromEntries(signature.inputs.map((i) => [i.name, test[i.name]]));
-    const out = await ortOutputs(file, columns as Record<string, Int32Array>, ROWS);
+    const out = await ortOutputs(file, columns, ROWS);
     const expected = await model.predictTargets(test);
     const got = out.predictions.values;
     const want = new Float32Array(ROWS * C * 2);
     ['click', 'like'].forEach((t, k) => expected[t].forEach((v, i) => (want[i * 2 + k] = v)));
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
   });
 
@@ -204,7 +171,7 @@ describe('ONNX export of sequence models', () => {
     const out = await ortOutputs(file, { hist, recent: rec }, ROWS);
     expect(out.user_vectors.dims).toEqual(expected.shape);
     expect(maxAbsDiff(out.user_vectors.values, expected.values)).toBeLessThan(1e-5);
-    if (hasChecker) expect(checker(file)).toBe('ok');
+    if (hasChecker) expect(onnxCheck([file])).toEqual(['ok']);
     model.dispose();
   });
 });

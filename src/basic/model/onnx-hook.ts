@@ -4,7 +4,7 @@ import type { BaseModel } from './base-model';
 export interface OnnxExport {
   bytes: Uint8Array;
   signature: {
-    inputs: Array<{ name: string; dtype: 'int32' | 'float32'; shape: Array<number | 'batch'> }>;
+    inputs: Array<{ name: string; dtype: 'int32' | 'float32' | 'float64'; shape: Array<number | 'batch'> }>;
     outputs: Array<{ name: string; shape: Array<number | 'batch'>; columns?: string[] }>;
   };
 }

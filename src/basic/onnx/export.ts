@@ -20,7 +20,9 @@ import { OnnxExportError } from './graph';
 import { traceKernels } from './trace';
 import { OPSET, translateKernel } from './translate';
 import { nextItemModelToOnnx } from './sequence-export';
+import { generativeRetrievalToOnnx } from './generative-retrieval-export';
 import { withSequenceMasks } from './sequence-masks';
+import { historyTimes, rankerTokenTimes, traceTimeColumns, TimeColumns, TokenTimes } from './time-bias';
 import { Exporter, ModelInternals, OnnxSignature, TRACE_BATCH, internals, recordKernel, traceColumns } from './exporter';
 
 export type { OnnxExportOptions } from '../model/base-model';
@@ -33,16 +35,6 @@ function lineage(model: BaseModel): string[] {
   return names;
 }
 
-/** Families whose serving path is not a traced forward (beam search, user-supplied item features). */
-function refuseUnsupportedFamily(model: BaseModel): void {
-  const name = lineage(model)[0];
-  if (name === 'TIGER') {
-    throw new OnnxExportError('TIGER generates semantic ids by beam search over a prefix trie on the host; its export is not implemented yet');
-  }
-  if (name === 'HLLM') {
-    throw new OnnxExportError("HLLM's item representations come from the supplied item embeddings through its item MLP; exporting them with the history graph is not implemented yet");
-  }
-}
 
 /** Model members a match model export drives (MatchModel, by name). */
 interface MatchInternals extends ModelInternals {
@@ -132,19 +124,32 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
     if (key !== 'float16Tables') throw new OnnxExportError(`unknown option '${key}' (known: float16Tables)`);
   }
   if (lineage(model).includes('MatchModel')) return matchModelToOnnx(model, opts);
-  refuseUnsupportedFamily(model);
+  // generative retrieval: the beam search is host logic; the graph gives it next-code log-probabilities
+  if (lineage(model)[0] === 'TIGER') return generativeRetrievalToOnnx(model, opts);
   if (lineage(model).includes('SequentialRecommender')) return nextItemModelToOnnx(model, opts);
   const m = internals(model);
   const ex = new Exporter(m, opts);
   const B = TRACE_BATCH;
-  const timestamps = (model as unknown as { timestampColumn?: string | null }).timestampColumn;
-  if (timestamps) {
-    throw new OnnxExportError(`${model.modelName()} uses timestamps (timestampColumn '${timestamps}'): the temporal attention bias buckets time gaps on the host and its export is not implemented yet; export a model trained without timestampColumn`);
-  }
   // HSTURanker: one action per history item, so the action column's rows have the items' lengths
-  const ranker = model as unknown as { history?: { name: string }; actions?: { name: string }; candidates?: { name: string; maxLen: number } };
+  const ranker = model as unknown as {
+    history?: { name: string; maxLen: number };
+    actions?: { name: string };
+    candidates?: { name: string; maxLen: number };
+    timestampColumn?: string | null;
+    requestTimeColumn?: string | null;
+    contextTokens?: number;
+  };
   const traceCols = traceColumns(m, B, ranker.actions && ranker.history ? { [ranker.actions.name]: ranker.history.name } : {});
   ex.columns = traceCols;
+  // HSTURanker with timestamps: the temporal bias reads them (and the request times) as graph inputs
+  let times: (() => TokenTimes) | undefined;
+  if (ranker.timestampColumn && ranker.history) {
+    const hist = ranker.history;
+    const cols: TimeColumns = { timestamps: ranker.timestampColumn, request: ranker.requestTimeColumn ?? null };
+    traceTimeColumns(traceCols, cols, hist, B);
+    let tokens: TokenTimes | undefined;
+    times = () => (tokens ??= rankerTokenTimes(ex, historyTimes(ex, cols, hist), ranker.contextTokens ?? 0, hist.maxLen));
+  }
   const data = m.bindData(traceCols, false);
   const indices = Int32Array.from({ length: B }, (_, i) => i);
   const ctx: ForwardContext = { training: false, rng: m.trainRng as ForwardContext['rng'], deferred: [] };
@@ -163,7 +168,7 @@ export async function rankingModelToOnnx(model: BaseModel, opts: OnnxExportOptio
           const out = m.outputTransform(m.forward(inputs, ctx));
           outputName = ex.g.lookup(out);
           outShape = out.shape;
-        }));
+        }), times);
       } finally {
         tf.dispose(owned);
       }

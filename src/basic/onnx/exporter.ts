@@ -89,10 +89,10 @@ export class Exporter {
   }
 
   /** The graph input of a column (declared on first use). */
-  input(name: string, dtype: 'int32' | 'float32', width: number | null): string {
+  input(name: string, dtype: 'int32' | 'float32' | 'float64', width: number | null): string {
     if (!this.inputs.has(name)) {
       const shape: Array<number | 'batch'> = width === null ? ['batch'] : ['batch', width];
-      this.inputs.set(name, valueInfo(name, dtype === 'int32' ? OnnxDataType.INT32 : OnnxDataType.FLOAT, shape));
+      this.inputs.set(name, valueInfo(name, dtype === 'int32' ? OnnxDataType.INT32 : dtype === 'float64' ? OnnxDataType.DOUBLE : OnnxDataType.FLOAT, shape));
       this.signature.inputs.push({ name, dtype, shape });
       this.firstInput ??= name;
     }
@@ -217,6 +217,8 @@ export class Exporter {
     const values = traceBackend().readSync(info.dataId) as Float32Array | Int32Array | Uint8Array;
     let name: string;
     if (info.shape.some((d) => this.g.isBatchDim(d))) {
+      const view = this.hostViews.find((h) => h.dtype === info.dtype && h.shape.join() === info.shape.join() && h.values.length === values.length && h.values.every((v, i) => v === values[i]));
+      if (view) return this.remember(info, key, view.name);
       // e.g. tf.zeros([B, H]) for a recurrent state: only a constant fill can follow the run-time batch
       const fromColumn = values.some((v) => v !== values[0]) ? this.hostColumnView(info, values) : null;
       if (fromColumn) return this.remember(info, key, fromColumn);
@@ -233,6 +235,16 @@ export class Exporter {
       throw new OnnxExportError(`constant of dtype ${info.dtype} is not supported`);
     }
     return this.remember(info, key, name);
+  }
+
+  private readonly hostViews: Array<{ shape: number[]; dtype: string; values: number[]; name: string }> = [];
+
+  /**
+   * Declare the graph form `name` of a per-batch tensor that the traced forward builds on the host from the inputs
+   * (e.g. TIGER's code tokens): a traced tensor of this shape, dtype and trace values is bound to it.
+   */
+  hostView(shape: number[], dtype: 'int32' | 'float32', values: ArrayLike<number>, name: string): void {
+    this.hostViews.push({ shape, dtype, values: Array.from(values), name });
   }
 
   private remember(info: tf.TensorInfo, key: string, name: string): string {
@@ -277,6 +289,20 @@ export class Exporter {
           const parts = group.map((f) => this.input(f.name, 'float32', f.dim));
           return parts.length === 1 ? parts[0] : this.g.op('Concat', parts, { axis: 1 });
         }
+      }
+    }
+    // a sequence column's ids flattened time-major [maxLen x B] (HLLM gathers its item content by them), or their
+    // non-padding indicator, with any trailing unit axes
+    for (const f of this.m.sequenceFeatures) {
+      const col = this.columns[f.name];
+      const W = f.maxLen;
+      if (!col || col.length !== W * B || info.shape[0] !== W * B || info.shape.slice(1).some((d) => d !== 1)) continue;
+      const at = (i: number) => col[(i % B) * W + Math.floor(i / B)];
+      const timeMajor = () => this.g.op('Transpose', [this.input(f.name, 'int32', W)], { perm: [1, 0] });
+      if (info.dtype === 'int32' && Array.from(values).every((v, i) => v === at(i))) return this.g.op('Reshape', [timeMajor(), this.g.shapeTensor(info.shape)]);
+      if (info.dtype === 'float32' && Array.from(values).every((v, i) => v === (at(i) !== 0 ? 1 : 0))) {
+        const real = this.g.op('Cast', [this.g.op('Not', [this.g.op('Equal', [timeMajor(), this.g.int32Const([0], [])])])], { to: OnnxDataType.FLOAT });
+        return this.g.op('Reshape', [real, this.g.shapeTensor(info.shape)]);
       }
     }
     for (const f of this.m.sparseFeatures) {

@@ -75,6 +75,11 @@ export class OnnxGraphBuilder {
     return this.initializer(this.fresh(prefix), dims, OnnxDataType.FLOAT, new Uint8Array(f.buffer));
   }
 
+  doubleConst(values: ArrayLike<number>, dims: number[]): string {
+    const f = Float64Array.from(values);
+    return this.initializer(this.fresh('f64'), dims, OnnxDataType.DOUBLE, new Uint8Array(f.buffer));
+  }
+
   int64Const(values: number[], prefix = 'i64'): string {
     const a = BigInt64Array.from(values.map((v) => BigInt(v)));
     return this.initializer(this.fresh(prefix), [values.length], OnnxDataType.INT64, new Uint8Array(a.buffer));

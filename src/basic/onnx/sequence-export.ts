@@ -6,7 +6,9 @@
  *
  * The model's own inference forward is traced at L = maxLen (the trace's longest row is full); the history block
  * is a Gather from the time-major ids, and the per-batch masks come from the lengths in the graph
- * (sequence-masks.ts).
+ * (sequence-masks.ts). A model with a timestampColumn takes it as a further input [batch, maxLen] (double, aligned
+ * with the history), and its targetTimeColumn, if any, as [batch] (double); the time bias is computed from them in
+ * the graph (time-bias.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BaseModel } from '../model/base-model';
@@ -18,25 +20,37 @@ import { traceKernels } from './trace';
 import { OPSET } from './translate';
 import { Exporter, ModelInternals, OnnxSignature, TRACE_BATCH, recordKernel, traceColumns } from './exporter';
 import { withSequenceMasks } from './sequence-masks';
+import { historyTimes, traceTimeColumns, TimeColumns, TokenTimes } from './time-bias';
 
 /** Members of a SequentialRecommender the export drives (by name: src/basic never imports src/models). */
 interface NextItemInternals extends ModelInternals {
   history: { name: string; maxLen: number; vocabSize: number; hashing?: boolean; numHashes: number };
   temperature: number;
   timestampColumn: string | null;
+  targetTimeColumn: string | null;
   itemEmbeddings(): Promise<Float32Array>;
 }
 
 export async function nextItemModelToOnnx(model: BaseModel, opts: OnnxExportOptions): Promise<{ bytes: Uint8Array; signature: OnnxSignature }> {
   const m = model as unknown as NextItemInternals;
   const hist = m.history;
-  if (m.timestampColumn) {
-    throw new OnnxExportError(`${model.modelName()} uses timestamps (timestampColumn '${m.timestampColumn}'): the temporal attention bias buckets time gaps on the host and its export is not implemented yet; export a model trained without timestampColumn`);
-  }
   const ex = new Exporter(m, opts);
   const B = TRACE_BATCH;
   const traceCols = traceColumns(m, B);
   ex.columns = traceCols;
+  // with timestamps, the temporal bias reads them (and the request times, if the model has a column for them)
+  const timeCols: TimeColumns | null = m.timestampColumn ? { timestamps: m.timestampColumn, request: m.targetTimeColumn } : null;
+  let tokenTimes: TokenTimes | undefined;
+  if (timeCols) traceTimeColumns(traceCols, timeCols, hist, B);
+  const times = timeCols
+    ? () => {
+        if (!tokenTimes) {
+          const { rel, request } = historyTimes(ex, timeCols, hist);
+          tokenTimes = { tokens: rel, request };
+        }
+        return tokenTimes;
+      }
+    : undefined;
   const data = m.bindData(traceCols, false);
   const indices = Int32Array.from({ length: B }, (_, i) => i);
   const ctx: ForwardContext = { training: false, rng: m.trainRng as ForwardContext['rng'], deferred: [] };
@@ -64,7 +78,7 @@ export async function nextItemModelToOnnx(model: BaseModel, opts: OnnxExportOpti
         } finally {
           tf.dispose(owned);
         }
-      }),
+      }, times),
     (k) => recordKernel(ex, k),
   );
   if (!vectors) throw new OnnxExportError('the next-item representation does not depend on the history input');

@@ -6,11 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SequenceBatch } from '../layers/attention';
-import { positionBucket, RelativeBias } from '../layers/positional';
+import { bucketBias, positionBucket, RelativeBias } from '../layers/positional';
 import type { RelativeBiasConfig, RelativeBuckets } from '../layers/positional';
 import { OnnxDataType } from './onnx-proto';
 import { OnnxExportError } from './graph';
 import type { Exporter } from './exporter';
+import { prefixTimeBias, targetTimeBias, TokenTimes } from './time-bias';
 
 /** Real lengths of the trace rows of a padded id column (non-zero ids per row, as the binding counts them). */
 function traceLengths(col: ArrayLike<number>, width: number): Int32Array {
@@ -21,7 +22,7 @@ function traceLengths(col: ArrayLike<number>, width: number): Int32Array {
 }
 
 /** ONNX values shared by the masks of one sequence input. */
-class LengthOps {
+export class LengthOps {
   private readonly cache = new Map<string, string>();
 
   constructor(
@@ -97,7 +98,7 @@ const BUILDERS: Record<MaskMethod, (ex: Exporter, ops: LengthOps) => string> = {
  * sequence input it came from by its padded length and its rows' lengths (the trace gives each sequence feature
  * its own length pattern).
  */
-export function withSequenceMasks<T>(ex: Exporter, fn: () => T): T {
+export function withSequenceMasks<T>(ex: Exporter, fn: () => T, times?: () => TokenTimes): T {
   const proto = SequenceBatch.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   const methods = Object.keys(BUILDERS) as MaskMethod[];
   const originals = new Map<string, (...args: unknown[]) => unknown>([...methods, 'buckets'].map((m) => [m, proto[m]]));
@@ -151,19 +152,43 @@ export function withSequenceMasks<T>(ex: Exporter, fn: () => T): T {
     const r = buckets.call(this, config) as RelativeBuckets;
     owner.set(r, this);
     // prefix position buckets depend on positions only (a constant); the others depend on each row
-    if (r.prefixTime && (config as Required<RelativeBiasConfig>).timeBuckets > 0) {
-      throw new OnnxExportError("the temporal attention bias (timestampColumn) buckets time gaps on the host; its export is not implemented yet: export a model trained without timestampColumn, or set layer.timeBuckets to 0");
+    if (r.prefixTime && (config as Required<RelativeBiasConfig>).timeBuckets > 0 && !times) {
+      throw new OnnxExportError('the temporal attention bias reads timestamps that this export does not take as a graph input');
     }
     return r;
   };
+  // the time bias is per row: its tensor is bound to the graph's bucketing of the timestamps input (time-bias.ts),
+  // the position part as before, and the two are added as RelativeBias adds them
+  const timeWeights = (bias: RelativeBias) => (bias as unknown as { time: tf.Tensor1D | null }).time;
+  const biasProto = RelativeBias.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const prefixBias = biasProto.prefix;
+  biasProto.prefix = function (this: RelativeBias, ...args: unknown[]) {
+    const [b, Lk, B, Lq] = args as [RelativeBuckets, number, number, number];
+    const time = timeWeights(this);
+    const batch = owner.get(b);
+    if (!b.prefixTime || !time || !batch || !times) return prefixBias.apply(this, args);
+    const position = prefixBias.call(this, { ...b, prefixTime: null }, Lk, B, Lq) as tf.Tensor | null;
+    const timePart = bucketBias(time, b.prefixTime, [Lk, B, 1, Lq]);
+    ex.g.bind(timePart, prefixTimeBias(ex, opsFor(batch), times(), time.dataSync() as Float32Array));
+    return position ? tf.add(position, timePart) : timePart;
+  };
   // the bias from target tokens to prefix keys reads per-row position buckets (distance len - j): in the graph,
   // the distance picks its bucket from a table over all distances, and the bucket its learned weight
-  const biasProto = RelativeBias.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   const targetToPrefix = biasProto.targetToPrefix;
   biasProto.targetToPrefix = function (this: RelativeBias, ...args: unknown[]) {
     const b = args[0] as RelativeBuckets;
-    const t = targetToPrefix.apply(this, args) as tf.Tensor | null;
     const batch = owner.get(b);
+    const time = timeWeights(this);
+    if (b.targetTime && time && batch && times) {
+      const [, Lk, B] = args as [RelativeBuckets, number, number];
+      const positionOnly = { ...b, targetTime: null };
+      owner.set(positionOnly, batch);
+      const position = biasProto.targetToPrefix.call(this, positionOnly, Lk, B) as tf.Tensor | null;
+      const timePart = bucketBias(time, b.targetTime, [Lk, B, 1, 1]);
+      ex.g.bind(timePart, targetTimeBias(ex, opsFor(batch), times(), time.dataSync() as Float32Array));
+      return position ? tf.add(position, timePart) : timePart;
+    }
+    const t = targetToPrefix.apply(this, args) as tf.Tensor | null;
     if (t && b.targetPosition && batch && !ex.g.lookup(t)) {
       const weights = (this as unknown as { position: tf.Tensor | null }).position;
       if (!weights) throw new OnnxExportError('target-to-prefix bias without position weights');
@@ -183,5 +208,6 @@ export function withSequenceMasks<T>(ex: Exporter, fn: () => T): T {
   } finally {
     for (const [name, original] of originals) proto[name] = original;
     biasProto.targetToPrefix = targetToPrefix;
+    biasProto.prefix = prefixBias;
   }
 }

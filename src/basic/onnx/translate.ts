@@ -257,6 +257,13 @@ const HANDLERS: Record<string, Handler> = {
     const axis = axes(k.attrs.axis ?? 0, k.inputs[0].info.shape.length)[0];
     return [g.op('Gather', [ins[0], ins[1]], { axis })];
   },
+  OneHot: (g, ins, k) => {
+    // indices equal to each of 0..depth-1 (out-of-range indices give all off values, as in tfjs)
+    const depth = Number(k.attrs.depth);
+    const value = (v: number) => (k.outputs[0].dtype === 'float32' ? g.floatConst([v], []) : g.int32Const([v], []));
+    const hit = g.op('Equal', [g.op('Unsqueeze', [ins[0], g.int64Const([-1])]), g.int32Const(Array.from({ length: depth }, (_, i) => i), [depth])]);
+    return [g.op('Where', [hit, value(Number(k.attrs.onValue ?? 1)), value(Number(k.attrs.offValue ?? 0))])];
+  },
   OnesLike: (g, ins, k) => [g.op('Expand', [k.outputs[0].dtype === 'float32' ? g.floatConst([1], []) : g.int32Const([1], []), g.op('Shape', [ins[0]])])],
   ZerosLike: (g, ins, k) => [g.op('Expand', [k.outputs[0].dtype === 'float32' ? g.floatConst([0], []) : g.int32Const([0], []), g.op('Shape', [ins[0]])])],
   ArgMax: (g, ins, k) => [g.op('Cast', [g.op('ArgMax', [ins[0]], { axis: axes(k.attrs.axis, k.inputs[0].info.shape.length)[0], keepdims: 0 })], { to: OnnxDataType.INT32 })],
