@@ -6,6 +6,8 @@ import { syntheticGroupedRanking } from '../src/data/synthetic/grouped';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { Rng } from '../src/basic/random';
 import { maxGradientError } from './helpers/grad-check';
+import * as fs from 'fs';
+import * as path from 'path';
 
 beforeAll(async () => {
   await initBackend({ log: false });
@@ -42,9 +44,9 @@ describe('group-wise ranking losses', () => {
     // ListNet: -sum_i (y_i / sum y) log softmax(s)_i per group with a positive, averaged over such groups
     const lsm = (idx: number[], i: number) => s[i] - Math.log(idx.reduce((a, j) => a + Math.exp(s[j]), 0));
     const listnet = (-lsm([0, 1, 2], 0) - lsm([3, 4], 4) - 0.5 * (lsm([5, 6, 7, 8], 5) + lsm([5, 6, 7, 8], 7))) / 3;
-    // ListMLE: label order (ties in batch order): g7 0,1,2; g2 4,3; g9 5,7,6,8; per row, over groups with a positive
-    const mle = (order: number[]) => order.reduce((a, _i, k) => a - lsm(order.slice(k), order[k]), 0);
-    const listmle = (mle([0, 1, 2]) + mle([4, 3]) + mle([5, 7, 6, 8])) / 9;
+    // ListMLE: label order (ties in batch order): g7 0,1,2; g2 4,3; g9 5,7,6,8; only the positions above the lowest
+    // label count (the negatives' order among themselves is noise): 4 terms
+    const listmle = (-lsm([0, 1, 2], 0) - lsm([4, 3], 4) - lsm([5, 7, 6, 8], 5) - lsm([7, 6, 8], 7)) / 4;
     const value = (fn: GroupedLossFn, sorted: boolean) => tf.tidy(() => applyGroupedLoss(fn, scores, labels, groups, sorted).dataSync()[0]);
     expect(value(groupBpr, false)).toBeCloseTo(bpr, 5);
     expect(value(listNet, false)).toBeCloseTo(listnet, 5);
@@ -52,6 +54,23 @@ describe('group-wise ranking losses', () => {
     // ApproxNDCG tends to 1 - NDCG as the temperature goes to 0: g7 ranks its positive 2nd, g2 2nd, g9 at 3rd and 4th
     const ndcg = [1 / Math.log2(3), 1 / Math.log2(3), (1 / 2 + 1 / Math.log2(5)) / (1 + 1 / Math.log2(3))];
     expect(value(approxNdcg(1e-3), false)).toBeCloseTo(1 - (ndcg[0] + ndcg[1] + ndcg[2]) / 3, 3);
+  });
+
+  it('match PyTorch (benchmarks/vs-pytorch/grouped_losses.py): values and gradients with padding, ties, a one-row group, groups without a positive or of positives only', () => {
+    const ref = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'grouped-losses-torch.json'), 'utf8'));
+    const n = ref.scores.length;
+    const ids = Int32Array.from(ref.groups as number[]);
+    const fns: Record<string, [GroupedLossFn, boolean]> = { bpr: [groupBpr, false], listnet: [listNet, false], listmle: [listMle, true], approx_ndcg: [approxNdcg(ref.temperature), false] };
+    for (const [name, [fn, sorted]] of Object.entries(fns)) {
+      const expected = ref.losses[name] as { value: number; grad: number[] };
+      const labels = tf.tensor2d(ref.labels, [n, 1]);
+      const scores = tf.tensor2d(ref.scores, [n, 1]);
+      const { value, grads } = tf.valueAndGrads((s: tf.Tensor) => applyGroupedLoss(fn, s, labels, ids, sorted))([scores]);
+      expect([name, value.dataSync()[0]]).toEqual([name, expect.closeTo(expected.value, 5)]);
+      const g = grads[0].dataSync();
+      for (let i = 0; i < n; i++) expect([name, i, g[i]]).toEqual([name, i, expect.closeTo(expected.grad[i], 5)]);
+      tf.dispose([labels, scores, value, ...grads]);
+    }
   });
 
   it('groupBatches keeps every group whole and covers every row once', () => {

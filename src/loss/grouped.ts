@@ -93,8 +93,12 @@ export const listNet: GroupedLossFn = (scores, labels, valid) =>
 /**
  * ListMLE (Xia et al., ICML 2008): negative log-likelihood of the label order under the Plackett-Luce model,
  *   Σ_k [ log Σ_{j >= k} exp(s_j) - s_k ]   over each group's rows sorted by label (descending),
- * averaged per row; the lists must be packed in label order (groupLayout's `sortBy`). Groups without a positive
- * label are skipped (every order is equally right).
+ * the lists packed in label order (groupLayout's `sortBy`). With ties (binary clicks) one order of the tied rows
+ * stands for all of them: `fit` visits a group's rows in a fresh random order every epoch (groupBatches), so ties
+ * fall in a different order each time, and the terms of the lowest tier (the last rows, all tied: their order is
+ * pure noise) are dropped. For binary labels this is the likelihood that the positives, in a random order, come
+ * first: Σ_{positives k} [ log Σ_{j not yet chosen} exp(s_j) - s_k ]. Averaged over the counted terms; groups whose
+ * rows all share one label have none.
  */
 export const listMle: GroupedLossFn = (scores, labels, valid) =>
   tf.tidy(() => {
@@ -104,9 +108,10 @@ export const listMle: GroupedLossFn = (scores, labels, valid) =>
     const visible = tf.mul(tail.expandDims(0), valid.expandDims(1)); // [G, k, j]
     const logits = tf.add(tf.mul(scores.expandDims(1), visible), tf.mul(tf.sub(1, visible), MASKED));
     const lse = tf.logSumExp(logits, 2); // [G, M]
-    const perSlot = tf.mul(tf.sub(lse, scores), valid);
-    const used = tf.cast(tf.greater(tf.sum(tf.mul(labels, valid), 1), 0), 'float32');
-    return tf.div(tf.sum(tf.mul(tf.sum(perSlot, 1), used)), tf.maximum(tf.sum(tf.mul(tf.sum(valid, 1), used)), 1)) as tf.Scalar;
+    // a term counts where the row's label is above the group's lowest (padding reads as +inf for the minimum)
+    const lowest = tf.min(tf.add(labels, tf.mul(tf.sub(1, valid), -MASKED)), 1, true);
+    const counted = tf.mul(tf.cast(tf.greater(labels, lowest), 'float32'), valid);
+    return tf.div(tf.sum(tf.mul(tf.sub(lse, scores), counted)), tf.maximum(tf.sum(counted), 1)) as tf.Scalar;
   });
 
 /**
