@@ -11,7 +11,7 @@ test/ranking-group-losses.test.ts compares ours with them.
 
 Definitions (per group; the batch loss is the mean described under each):
 - bpr: softplus(s_j - s_i) over pairs with y_i > y_j; mean over all pairs of the batch.
-- listnet: -sum_i (y_i / sum y) log softmax(s)_i; mean over groups with sum y > 0.
+- listnet: -sum_i (y_i / sum y) log softmax(s)_i; mean over groups weighted by sum y.
 - listmle: rows stably sorted by label (descending; ties keep batch order), then for every position k whose label
   is above the group's lowest, log sum_{j >= k} exp(s_j) - s_k; mean over all such terms of the batch.
 - approx_ndcg(T): 1 - sum_i (2^y_i - 1) / log2(1 + pi_i) / IDCG, pi_i = 1 + sum_{j != i} sigmoid((s_j - s_i) / T);
@@ -47,14 +47,15 @@ def bpr(s, y):
 
 
 def listnet(s, y):
-    per = []
+    weighted, mass = 0, 0
     for rows in groups():
         total = sum(y[r] for r in rows)
         if total == 0:
             continue
         lse = torch.logsumexp(torch.stack([s[r] for r in rows]), 0)
-        per.append(-sum((y[r] / total) * (s[r] - lse) for r in rows))
-    return torch.stack(per).mean()
+        weighted = weighted + total * -sum((y[r] / total) * (s[r] - lse) for r in rows)
+        mass += total
+    return weighted / mass
 
 
 def listmle(s, y):
