@@ -79,22 +79,26 @@ function logSoftmaxValid(scores: tf.Tensor2D, valid: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * ListNet, top-one form (Cao et al., ICML 2007): cross-entropy between the label distribution y / Σy and
- * softmax(s) over each group's rows; groups without a positive label carry no signal and are skipped.
+ * softmax(s) over each group's rows, each group weighted by its label mass Σy (as TF-Ranking's softmax loss does):
+ *   Σ_g Σy_g · CE_g / Σ_g Σy_g = - Σ_g Σ_i y_i log softmax(s_g)_i / Σ_g Σy_g.
+ * With clicks, a group with five positives holds five observations; a plain mean over groups would count it as
+ * one and learn mostly from the single-click groups. Groups without a positive carry no signal (weight 0).
  */
 export const listNet: GroupedLossFn = (scores, labels, valid) =>
   tf.tidy(() => {
     const y = tf.mul(labels, valid);
-    const total = tf.sum(y, 1);
-    const target = tf.div(y, tf.maximum(total, 1e-12).expandDims(1));
-    const perGroup = tf.neg(tf.sum(tf.mul(target, tf.mul(logSoftmaxValid(scores, valid), valid)), 1));
-    return meanOver(perGroup, tf.cast(tf.greater(total, 0), 'float32'));
+    return tf.div(tf.neg(tf.sum(tf.mul(y, logSoftmaxValid(scores, valid)))), tf.maximum(tf.sum(y), 1e-12)) as tf.Scalar;
   });
 
 /**
  * ListMLE (Xia et al., ICML 2008): negative log-likelihood of the label order under the Plackett-Luce model,
  *   Σ_k [ log Σ_{j >= k} exp(s_j) - s_k ]   over each group's rows sorted by label (descending),
- * averaged per row; the lists must be packed in label order (groupLayout's `sortBy`). Groups without a positive
- * label are skipped (every order is equally right).
+ * the lists packed in label order (groupLayout's `sortBy`). With ties (binary clicks) one order of the tied rows
+ * stands for all of them: `fit` visits a group's rows in a fresh random order every epoch (groupBatches), so ties
+ * fall in a different order each time, and the terms of the lowest tier (the last rows, all tied: their order is
+ * pure noise) are dropped. For binary labels this is the likelihood that the positives, in a random order, come
+ * first: Σ_{positives k} [ log Σ_{j not yet chosen} exp(s_j) - s_k ]. Averaged over the counted terms; groups whose
+ * rows all share one label have none.
  */
 export const listMle: GroupedLossFn = (scores, labels, valid) =>
   tf.tidy(() => {
@@ -104,9 +108,10 @@ export const listMle: GroupedLossFn = (scores, labels, valid) =>
     const visible = tf.mul(tail.expandDims(0), valid.expandDims(1)); // [G, k, j]
     const logits = tf.add(tf.mul(scores.expandDims(1), visible), tf.mul(tf.sub(1, visible), MASKED));
     const lse = tf.logSumExp(logits, 2); // [G, M]
-    const perSlot = tf.mul(tf.sub(lse, scores), valid);
-    const used = tf.cast(tf.greater(tf.sum(tf.mul(labels, valid), 1), 0), 'float32');
-    return tf.div(tf.sum(tf.mul(tf.sum(perSlot, 1), used)), tf.maximum(tf.sum(tf.mul(tf.sum(valid, 1), used)), 1)) as tf.Scalar;
+    // a term counts where the row's label is above the group's lowest (padding reads as +inf for the minimum)
+    const lowest = tf.min(tf.add(labels, tf.mul(tf.sub(1, valid), -MASKED)), 1, true);
+    const counted = tf.mul(tf.cast(tf.greater(labels, lowest), 'float32'), valid);
+    return tf.div(tf.sum(tf.mul(tf.sub(lse, scores), counted)), tf.maximum(tf.sum(counted), 1)) as tf.Scalar;
   });
 
 /**
@@ -141,6 +146,31 @@ function idealDcg(gain: tf.Tensor): tf.Tensor1D {
   return tf.tensor1d(out);
 }
 
+/**
+ * Weight of the score anchor {@link withScoreAnchor} adds to every group-wise loss by name: small next to the
+ * ranking terms (it costs 0.01 at a score spread of 1), measured on the grouped synthetic task (docs/models-ranking.md).
+ */
+export const SCORE_ANCHOR = 1e-2;
+
+/**
+ * A group-wise loss plus λ · mean of s² over the real rows. The losses above see only score differences within a
+ * group, so two directions are left free. The level: its exact gradient is 0, and Adam, which divides each update
+ * by the gradient's own running scale, turns the float rounding left in its place into steps of the full learning
+ * rate (the bias and the first-order weights of features constant within a group, such as the user, drift).
+ * The scale: ApproxNDCG's smooth ranks get sharper as scores grow, so it inflates them (test-score spread 7 after
+ * one epoch on the grouped synthetic task) until the sigmoids saturate and the gradient vanishes. Predictions are
+ * sigmoid(score) in float32: both drifts round them to exactly 0 or 1 (10% of them there) and make ties of the
+ * ranking. The anchor gives both directions a real gradient towards 0 and leaves the order to the ranking loss.
+ */
+export function withScoreAnchor(fn: GroupedLossFn, weight = SCORE_ANCHOR): GroupedLossFn {
+  if (!(weight >= 0)) throw new Error(`withScoreAnchor: weight must be >= 0 (got ${weight})`);
+  return (scores, labels, valid) =>
+    tf.tidy(() => {
+      const meanSquare = tf.div(tf.sum(tf.mul(tf.square(scores), valid)), tf.maximum(tf.sum(valid), 1));
+      return tf.add(fn(scores, labels, valid), tf.mul(weight, meanSquare)) as tf.Scalar;
+    });
+}
+
 /** Apply a grouped loss to a batch's scores [B, 1] and labels [B, 1] given each row's group id. */
 export function applyGroupedLoss(fn: GroupedLossFn, scores: tf.Tensor, labels: tf.Tensor, groupIds: ArrayLike<number>, sortByLabel: boolean): tf.Scalar {
   return tf.tidy(() => {
@@ -163,13 +193,14 @@ export interface GroupedLossSpec extends LossSpec {
 /** Names of the group-wise losses accepted by compile({ loss }). */
 export const GROUPED_LOSSES = ['bpr', 'listnet', 'listmle', 'approx_ndcg'] as const;
 
-/** Build a group-wise loss spec by name ('approx_ndcg' takes { temperature }). */
+/** Build a group-wise loss spec by name: every one takes { anchor } (the score anchor's weight), 'approx_ndcg' also { temperature }. */
 export function createGroupedLoss(name: (typeof GROUPED_LOSSES)[number], params: Record<string, number> = {}): GroupedLossSpec {
-  const allowed = name === 'approx_ndcg' ? ['temperature'] : [];
+  const allowed = name === 'approx_ndcg' ? ['temperature', 'anchor'] : ['anchor'];
   for (const k of Object.keys(params)) {
     if (!allowed.includes(k)) throw new Error(`createLoss: unknown parameter '${k}' for loss '${name}'; accepted: ${allowed.join(', ') || '(none)'}`);
   }
-  const grouped = name === 'bpr' ? groupBpr : name === 'listnet' ? listNet : name === 'listmle' ? listMle : approxNdcg(params.temperature ?? 1);
+  const ranking = name === 'bpr' ? groupBpr : name === 'listnet' ? listNet : name === 'listmle' ? listMle : approxNdcg(params.temperature ?? 1);
+  const grouped = withScoreAnchor(ranking, params.anchor ?? SCORE_ANCHOR);
   const fn = () => {
     throw new Error(`loss '${name}' ranks rows within request groups: set compile({ groupColumn }) to the column of request ids`);
   };

@@ -1,7 +1,8 @@
 /**
  * Training batches that keep every group (request) whole, for losses that compare the rows of one group: groups are
  * visited in a shuffled order and packed greedily until the next would overflow `batchSize`; a group larger than
- * `batchSize` forms a batch of its own.
+ * `batchSize` forms a batch of its own. Shuffling also reorders the rows within each group, so that rows with equal
+ * labels (which ListMLE must put in some order) are tied in a fresh random order every epoch.
  */
 export function* groupBatches(
   groupIds: ArrayLike<number>,
@@ -23,7 +24,7 @@ export function* groupBatches(
   }
   let batch: number[] = [];
   for (const g of order) {
-    const rows = groups[g];
+    const rows = opts.shuffle ? opts.rng!.shuffle(Int32Array.from(groups[g])) : groups[g];
     if (batch.length > 0 && batch.length + rows.length > batchSize) {
       yield Int32Array.from(batch);
       batch = [];
