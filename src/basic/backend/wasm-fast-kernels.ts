@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wrapWasmKernel } from './wasm-kernel-wrap';
+import { WasmBackendLike, WasmKernelFn as KernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 import { leanEngineOn } from './lean-switch';
 
 /**
@@ -8,12 +8,6 @@ import { leanEngineOn } from './lean-switch';
  * ~0.2 ms for a blocked copy or a strided accumulation in plain JS). They read and write the wasm heap in place,
  * so no copies cross the JS/wasm boundary. Shapes they do not cover go to the original kernels.
  */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
-type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 
 const TILE = 32;
 
@@ -104,12 +98,12 @@ let installed = false;
 /** Replace Transpose, Sum and Mean on 'wasm' with the host fast paths above (idempotent). */
 export function installFastKernels(): boolean {
   if (installed) return true;
-  const ok1 = wrapWasmKernel<KernelFn>('Transpose', (original) => (args) => fastTranspose(args.inputs.x, args.attrs.perm as number[], args.backend) ?? original(args));
+  const ok1 = wrapWasmKernel<KernelFn>('Transpose', (original) => (args) => fastTranspose(args.inputs.x!, args.attrs.perm as number[], args.backend) ?? original(args));
   const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc as unknown as KernelFn;
   const fill = tf.getKernel('Fill', 'wasm')!.kernelFunc as unknown as KernelFn;
   const reshape = tf.getKernel('Reshape', 'wasm')!.kernelFunc as unknown as KernelFn;
   const reduction = (mean: boolean) => (original: KernelFn): KernelFn => (args) => {
-    const x = args.inputs.x;
+    const x = args.inputs.x!;
     // a null axis (reduce everything) is legal here although the typings omit it
     const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape);
     const view = x.dtype === 'float32' ? contiguousReduction(x.shape, axes) : null;
@@ -123,7 +117,7 @@ export function installFastKernels(): boolean {
       const x2 = reshape({ inputs: { x }, backend: args.backend, attrs: { shape: [view.reduce, view.inner] } });
       const prod = matMul({ inputs: { a: ones, b: x2 }, backend: args.backend, attrs: { transposeA: false, transposeB: false } });
       const out = reshape({ inputs: { x: prod }, backend: args.backend, attrs: { shape: outShape } });
-      for (const t of [ones, x2, prod]) (args.backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+      for (const t of [ones, x2, prod]) args.backend.disposeData(t.dataId);
       return out;
     }
     const out = args.backend.makeOutput(outShape, 'float32');

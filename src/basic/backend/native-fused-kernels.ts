@@ -1,0 +1,66 @@
+/**
+ * The lean engine's fused host kernels (batch norm + activation forward and backward) run by the native addon
+ * (native/batch_norm_act.h) in place on the wasm heap: the same formulas and float64 arithmetic as the JavaScript
+ * loops of batch-norm-act-kernel.ts, which stay the kernels of wasm-only installs (and of the cpu backend) and the
+ * fallback whenever the native kernels are switched off. Node only: reached from native.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, registerBatchNormAct } from './batch-norm-act-kernel';
+import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
+
+/** The batch-norm half of the addon's interface (native/nextrec_native.cc). */
+export interface NativeBatchNormAct {
+  batchNormActForward(
+    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
+    rows: number, cols: number, epsilon: number, relu: boolean,
+  ): void;
+  batchNormActBackward(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, cols: number, epsilon: number, relu: boolean,
+  ): void;
+}
+
+/** [rows, cols] of a float32 rank-2 input with at least one row, else null (the JS kernel handles or rejects it). */
+function matrixShape(x: tf.TensorInfo | undefined): [number, number] | null {
+  if (!x || x.dtype !== 'float32' || x.shape.length !== 2 || x.shape[0] < 1) return null;
+  return [x.shape[0], x.shape[1]];
+}
+
+/** Allocate the outputs, then read every view (an allocation may move the heap). */
+function run(args: WasmKernelArgs, inputNames: string[], outShapes: number[][], call: (views: Float32Array[]) => void): tf.TensorInfo[] {
+  const outs = outShapes.map((s) => args.backend.makeOutput(s, 'float32'));
+  const inputs = inputNames.map((n) => heapFloats(args.backend, args.inputs[n]!));
+  call([...inputs, ...outs.map((o) => heapFloats(args.backend, o))]);
+  return outs;
+}
+
+function allFloat32(args: WasmKernelArgs, names: string[]): boolean {
+  return names.every((n) => args.inputs[n]?.dtype === 'float32');
+}
+
+/**
+ * Register the native batch-norm kernels over the wasm host kernels (idempotent through wrapWasmKernel's caller).
+ * `active()` is read on every call: false routes to the JavaScript kernels they replaced.
+ */
+export function installNativeBatchNormAct(lib: NativeBatchNormAct, active: () => boolean): boolean {
+  registerBatchNormAct();
+  const forwardInputs = ['x', 'gamma', 'beta'];
+  const ok1 = wrapWasmKernel<WasmMultiKernelFn>(BATCH_NORM_ACT, (original) => (args) => {
+    const shape = matrixShape(args.inputs.x);
+    if (!active() || !shape || !allFloat32(args, forwardInputs)) return original(args);
+    const [rows, cols] = shape;
+    const { epsilon, activation } = args.attrs as { epsilon: number; activation: string };
+    return run(args, forwardInputs, [[rows, cols], [cols], [cols]], ([x, gamma, beta, y, mean, variance]) =>
+      lib.batchNormActForward(x, gamma, beta, y, mean, variance, rows, cols, epsilon, activation === 'relu'));
+  });
+  const backwardInputs = ['dy', 'x', 'gamma', 'beta', 'mean', 'variance'];
+  const ok2 = wrapWasmKernel<WasmMultiKernelFn>(BATCH_NORM_ACT_GRAD, (original) => (args) => {
+    const shape = matrixShape(args.inputs.x);
+    if (!active() || !shape || !allFloat32(args, backwardInputs)) return original(args);
+    const [rows, cols] = shape;
+    const { epsilon, activation } = args.attrs as { epsilon: number; activation: string };
+    return run(args, backwardInputs, [[rows, cols], [cols], [cols]], ([dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta]) =>
+      lib.batchNormActBackward(dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta, rows, cols, epsilon, activation === 'relu'));
+  });
+  return ok1 && ok2;
+}
