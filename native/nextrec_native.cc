@@ -1,5 +1,6 @@
-// nextrec-ts optional native kernels: a row-major sgemm with a bias + activation epilogue, and the training batch
-// norm + activation forward and backward (batch_norm_act.h), working in place on Float32Array views of the tfjs
+// nextrec-ts optional native kernels: a row-major sgemm with a bias + activation epilogue, the training batch
+// norm + activation forward and backward (batch_norm_act.h) and the dense Adam update (optimizers.h), working in
+// place on Float32Array views of the tfjs
 // wasm heap (no copies). Built at install when oneDNN or OpenBLAS is present; the TypeScript adapter
 // (src/basic/backend/native.ts) registers them over the wasm kernels.
 #include <node_api.h>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "batch_norm_act.h"
+#include "optimizers.h"
 
 #if defined(NEXTREC_USE_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -202,6 +204,27 @@ napi_value BatchNormActBackwardJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adamUpdate(w, g, m, v, wOut, mOut, vOut, constants: Float32Array [b1, 1-b1, b2, 1-b2, c1, c2, eps, -lr])
+napi_value AdamUpdateJs(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) {
+    return Throw(env, "adamUpdate: expected 8 arguments");
+  }
+  float* c;
+  size_t nc = 0;
+  if (!Floats(env, argv[7], &c, &nc) || nc != 8) return Throw(env, "adamUpdate: constants must be a Float32Array of 8");
+  float* w;
+  size_t n = 0;
+  if (!Floats(env, argv[0], &w, &n)) return Throw(env, "adamUpdate: w must be a Float32Array");
+  const size_t need[7] = {n, n, n, n, n, n, n};
+  float* v[7];
+  if (!FloatArgs(env, argv, 7, need, v)) return Throw(env, "adamUpdate: a view is not a Float32Array as long as w");
+  nextrec::AdamStep step{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+  nextrec::AdamUpdate(v[0], v[1], v[2], v[3], (int64_t)n, step, v[4], v[5], v[6]);
+  return nullptr;
+}
+
 // The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -264,6 +287,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActBackward", fn);
+  napi_create_function(env, "adamUpdate", NAPI_AUTO_LENGTH, AdamUpdateJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "adamUpdate", fn);
   napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, nullptr, &fn);
   napi_set_named_property(env, exports, "setThreads", fn);
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn);

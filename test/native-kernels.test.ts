@@ -14,6 +14,8 @@ import {
   loadNativeAddon, nativeKernelsInfo, nativeKernelsUnavailableReason, profileMatMulKernels, setNativeKernelsEnabled,
 } from '../src/basic/backend/native';
 import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/basic/backend/batch-norm-act-kernel';
+import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
+import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 
@@ -157,6 +159,7 @@ describeNative('native matMul kernels', () => {
     expect(() => addon.sgemm(small, small, new Float32Array(4), 1, 2, 2, 3, false, false, 0, 0, new Float32Array(1), 0, 0, 1, 0, 0)).toThrow(/bias view is shorter/);
     expect(() => addon.batchNormActForward(small, small, small, small, small, new Float32Array(2), 2, 3, 1e-5, true)).toThrow(/batchNormActForward: a view is not a Float32Array of the needed length/);
     expect(() => addon.batchNormActBackward(small, small, small, small, small, small, new Float32Array(5), small, small, 2, 3, 1e-5, true)).toThrow(/batchNormActBackward: a view is not a Float32Array of the needed length/);
+    expect(() => addon.adamUpdate(small, small, small, new Float32Array(5), small, small, small, new Float32Array(8))).toThrow(/adamUpdate: a view is not a Float32Array as long as w/);
   });
 
   const BN_CASES = [[1024, 256], [37, 5], [1, 3]] as const;
@@ -212,6 +215,47 @@ describeNative('native matMul kernels', () => {
       forward.mockRestore();
       backward.mockRestore();
       tf.dispose([x, gamma, beta, dy]);
+    }
+  });
+
+  it('dense Adam: the native update gives the bits of the JavaScript kernel, and FusedAdamOptimizer runs it on wasm', () => {
+    const addon = loadNativeAddon()!;
+    const n = 1000;
+    const wave = (seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale);
+    const w = wave(1, 1);
+    const g = wave(2, 1e-2);
+    const m = wave(3, 1e-3);
+    const v = Float32Array.from(wave(4, 1e-4), Math.abs);
+    const attrs = { lr: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, correction1: 1 - 0.9 ** 7, correction2: 1 - 0.999 ** 7 };
+    const js = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    adamUpdate(w, g, m, v, attrs, js[0], js[1], js[2]);
+    const nat = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const f = Math.fround;
+    const constants = Float32Array.from([attrs.beta1, 1 - attrs.beta1, attrs.beta2, 1 - attrs.beta2, attrs.correction1, attrs.correction2, attrs.epsilon, -attrs.lr].map(f));
+    addon.adamUpdate(w, g, m, v, nat[0], nat[1], nat[2], constants);
+    nat.forEach((out, k) => expect(Array.from(out)).toEqual(Array.from(js[k])));
+    expect(maxRelErr(js[0], w)).toBeGreaterThan(1e-4); // the weights moved
+
+    // through tfjs: three Adam steps on wasm, native and JavaScript kernels, identical trajectories
+    const train = () => {
+      const x = tf.variable(tf.tensor1d(w.slice(0, 64)));
+      const opt = new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7);
+      for (let s = 0; s < 3; s++) opt.applyGradients({ [x.name]: tf.tidy(() => tf.sin(x.mul(s + 1))) });
+      const out = x.dataSync().slice();
+      x.dispose();
+      opt.dispose();
+      return out;
+    };
+    setNativeKernelsEnabled(false);
+    const jsTrained = train();
+    setNativeKernelsEnabled(true);
+    const spy = jest.spyOn(addon, 'adamUpdate');
+    try {
+      const nativeTrained = train();
+      expect(spy).toHaveBeenCalledTimes(3);
+      expect(Array.from(nativeTrained)).toEqual(Array.from(jsTrained));
+    } finally {
+      spy.mockRestore();
     }
   });
 

@@ -1,15 +1,19 @@
 /**
- * The lean engine's fused host kernels (batch norm + activation forward and backward) run by the native addon
- * (native/batch_norm_act.h) in place on the wasm heap: the same formulas and float64 arithmetic as the JavaScript
- * loops of batch-norm-act-kernel.ts, which stay the kernels of wasm-only installs (and of the cpu backend) and the
- * fallback whenever the native kernels are switched off. Node only: reached from native.ts.
+ * The lean engine's fused host kernels run by the native addon in place on the wasm heap: batch norm + activation
+ * forward and backward (native/batch_norm_act.h: the formulas and float64 arithmetic of batch-norm-act-kernel.ts)
+ * and the dense Adam update (native/optimizers.h: bit-identical to optimizer-kernels.ts). The JavaScript loops stay
+ * the kernels of wasm-only installs (and of the cpu backend) and the fallback whenever the native kernels are
+ * switched off. Node only: reached from native.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, registerBatchNormAct } from './batch-norm-act-kernel';
+import { ADAM_UPDATE, AdamAttrs, registerOptimizerKernels } from './optimizer-kernels';
 import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
-/** The batch-norm half of the addon's interface (native/nextrec_native.cc). */
-export interface NativeBatchNormAct {
+/** The fused-kernel part of the addon's interface (native/nextrec_native.cc). */
+export interface NativeFusedKernels {
+  /** constants: [beta1, 1 - beta1, beta2, 1 - beta2, correction1, correction2, epsilon, -lr], float32-rounded. */
+  adamUpdate(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, wOut: Float32Array, mOut: Float32Array, vOut: Float32Array, constants: Float32Array): void;
   batchNormActForward(
     x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array,
     rows: number, cols: number, epsilon: number, relu: boolean,
@@ -42,7 +46,7 @@ function allFloat32(args: WasmKernelArgs, names: string[]): boolean {
  * Register the native batch-norm kernels over the wasm host kernels (idempotent through wrapWasmKernel's caller).
  * `active()` is read on every call: false routes to the JavaScript kernels they replaced.
  */
-export function installNativeBatchNormAct(lib: NativeBatchNormAct, active: () => boolean): boolean {
+export function installNativeFusedKernels(lib: NativeFusedKernels, active: () => boolean): boolean {
   registerBatchNormAct();
   const forwardInputs = ['x', 'gamma', 'beta'];
   const ok1 = wrapWasmKernel<WasmMultiKernelFn>(BATCH_NORM_ACT, (original) => (args) => {
@@ -62,5 +66,16 @@ export function installNativeBatchNormAct(lib: NativeBatchNormAct, active: () =>
     return run(args, backwardInputs, [[rows, cols], [cols], [cols]], ([dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta]) =>
       lib.batchNormActBackward(dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta, rows, cols, epsilon, activation === 'relu'));
   });
-  return ok1 && ok2;
+  registerOptimizerKernels();
+  const adamInputs = ['w', 'g', 'm', 'v'];
+  const constants = new Float32Array(8);
+  const ok3 = wrapWasmKernel<WasmMultiKernelFn>(ADAM_UPDATE, (original) => (args) => {
+    if (!active() || !allFloat32(args, adamInputs)) return original(args);
+    const a = args.attrs as unknown as AdamAttrs;
+    // the constants as the JavaScript kernel rounds them
+    constants.set([a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.correction1, a.correction2, a.epsilon, -a.lr]);
+    const shape = args.inputs.w!.shape;
+    return run(args, adamInputs, [shape, shape, shape], ([w, g, m, v, wOut, mOut, vOut]) => lib.adamUpdate(w, g, m, v, wOut, mOut, vOut, constants));
+  });
+  return ok1 && ok2 && ok3;
 }

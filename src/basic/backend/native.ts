@@ -2,16 +2,17 @@
  * Optional native kernels (Node only): BatchMatMul and _FusedMatMul of the wasm backend run by a small N-API
  * addon (native/nextrec_native.cc, built at install against oneDNN or OpenBLAS) that calls a native sgemm in
  * place on the wasm heap — the operands and the output are Float32Array views of wasm memory, nothing is copied.
+ * The same addon runs the lean engine's fused batch norm + activation and dense Adam kernels (native-fused-kernels.ts).
  * All transpose combinations, broadcast batches and the bias + activation epilogue of the fused kernel are
  * handled; anything else (other dtypes, prelu, unbroadcastable batch shapes) goes to the kernel it replaced.
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { installNativeBatchNormAct, NativeBatchNormAct } from './native-fused-kernels';
+import { installNativeFusedKernels, NativeFusedKernels } from './native-fused-kernels';
 import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon extends NativeBatchNormAct {
+interface NativeAddon extends NativeFusedKernels {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
@@ -237,8 +238,8 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
     });
     if (!replaced) throw new Error(`native kernels: the wasm backend has no ${name} kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
   }
-  // an addon built before the batch-norm kernels existed keeps the JavaScript ones
-  if (typeof lib.batchNormActForward === 'function') installNativeBatchNormAct(lib, () => enabled);
+  // an addon built before the fused kernels existed keeps the JavaScript ones
+  if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);
   const info = lib.info();
   installedInfo = { ...info, label: `${info.library} ${info.version.split('.').slice(0, 2).join('.')}` };
   return installedInfo;
