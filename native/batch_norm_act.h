@@ -4,9 +4,10 @@
 // rounding). Every loop runs over the contiguous column axis with per-column accumulators, so it vectorises
 // without reassociating anything (no -ffast-math). binding.gyp adds -fno-trapping-math (lets GCC turn relu's select
 // into a vector blend; without it the loops branch per element: 1.8 instead of 0.1 ms on [1024, 256] of random
-// data), -fno-math-errno and -ffp-contract=off (no fused multiply-adds, as in JavaScript); none changes a value. On x86-64 Linux with GCC the loops are compiled for
-// AVX-512, AVX2 and baseline x86-64 and the loader picks the one the running CPU supports (target_clones), so a
-// build stays valid when it is copied to another machine.
+// data), -fno-math-errno and -ffp-contract=off (no fused multiply-adds, as in JavaScript); none changes a value.
+// On x86-64 Linux with GCC the loops are compiled for AVX-512, AVX2 and baseline x86-64 and the loader picks the
+// one the running CPU supports (target_clones), so a build stays valid when it is copied to another machine
+// (no -march=native).
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -1,8 +1,7 @@
 // Dense optimizer updates: the native twin of adamUpdate in src/basic/backend/optimizer-kernels.ts. That loop rounds
 // every intermediate to float32 (Math.fround) to follow tfjs' own chain of float32 kernels; here every operation is
 // a float32 operation (SSE/AVX arithmetic, no FMA contraction: binding.gyp sets -ffp-contract=off; correctly
-// rounded sqrtf), so the two
-// give the same bits.
+// rounded sqrtf), so the two give the same bits.
 #pragma once
 #include <cmath>
 #include <cstdint>
