@@ -218,7 +218,7 @@ describeNative('native matMul kernels', () => {
     }
   });
 
-  it('dense Adam: the native update gives the bits of the JavaScript kernel, and FusedAdamOptimizer runs it on wasm', () => {
+  it('dense Adam: the native update gives the bits of the JavaScript kernel, and FusedAdamOptimizer runs it on wasm (one kernel call per step)', () => {
     const addon = loadNativeAddon()!;
     const n = 1000;
     const wave = (seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale);
@@ -239,10 +239,15 @@ describeNative('native matMul kernels', () => {
     // through tfjs: three Adam steps on wasm, native and JavaScript kernels, identical trajectories
     const train = () => {
       const x = tf.variable(tf.tensor1d(w.slice(0, 64)));
+      const y = tf.variable(tf.tensor2d(w.slice(64, 94), [5, 6]));
       const opt = new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7);
-      for (let s = 0; s < 3; s++) opt.applyGradients({ [x.name]: tf.tidy(() => tf.sin(x.mul(s + 1))) });
-      const out = x.dataSync().slice();
-      x.dispose();
+      for (let s = 0; s < 3; s++) {
+        const grads = tf.tidy(() => ({ [x.name]: tf.sin(x.mul(s + 1)), [y.name]: tf.cos(y.mul(s + 2)) }));
+        opt.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      }
+      const out = Float32Array.from([...x.dataSync(), ...y.dataSync()]);
+      tf.dispose([x, y]);
       opt.dispose();
       return out;
     };
@@ -252,7 +257,7 @@ describeNative('native matMul kernels', () => {
     const spy = jest.spyOn(addon, 'adamUpdate');
     try {
       const nativeTrained = train();
-      expect(spy).toHaveBeenCalledTimes(3);
+      expect(spy).toHaveBeenCalledTimes(6); // two parameters, three steps
       expect(Array.from(nativeTrained)).toEqual(Array.from(jsTrained));
     } finally {
       spy.mockRestore();

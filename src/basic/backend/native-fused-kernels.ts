@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, registerBatchNormAct } from './batch-norm-act-kernel';
-import { ADAM_UPDATE, AdamAttrs, registerOptimizerKernels } from './optimizer-kernels';
+import { ADAM_UPDATE, ADAM_UPDATE_MANY, adamManyInputs, AdamAttrs, registerOptimizerKernels } from './optimizer-kernels';
 import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The fused-kernel part of the addon's interface (native/nextrec_native.cc). */
@@ -77,5 +77,21 @@ export function installNativeFusedKernels(lib: NativeFusedKernels, active: () =>
     const shape = args.inputs.w!.shape;
     return run(args, adamInputs, [shape, shape, shape], ([w, g, m, v, wOut, mOut, vOut]) => lib.adamUpdate(w, g, m, v, wOut, mOut, vOut, constants));
   });
-  return ok1 && ok2 && ok3;
+  const ok4 = wrapWasmKernel<WasmMultiKernelFn>(ADAM_UPDATE_MANY, (original) => (args) => {
+    const a = args.attrs as unknown as AdamAttrs & { count: number };
+    const names = Array.from({ length: a.count }, (_, i) => adamManyInputs(i));
+    if (!active() || !allFloat32(args, names.flat())) return original(args);
+    constants.set([a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.correction1, a.correction2, a.epsilon, -a.lr]);
+    const shapes = names.flatMap(([w]) => { const s = args.inputs[w]!.shape; return [s, s, s]; });
+    return run(args, names.flat(), shapes, (views) => {
+      // inputs first (w, g, m, v per parameter), then the outputs (w', m', v' per parameter)
+      const outBase = 4 * a.count;
+      for (let i = 0; i < a.count; i++) {
+        const [w, g, m, v] = views.slice(4 * i, 4 * i + 4);
+        const [wOut, mOut, vOut] = views.slice(outBase + 3 * i, outBase + 3 * i + 3);
+        lib.adamUpdate(w, g, m, v, wOut, mOut, vOut, constants);
+      }
+    });
+  });
+  return ok1 && ok2 && ok3 && ok4;
 }

@@ -10,6 +10,11 @@ import { HostKernel, registerHostKernel } from './host-kernel';
 export const ADAM_UPDATE = 'NextrecAdamUpdate';
 export const ADAGRAD_UPDATE = 'NextrecAdagradUpdate';
 export const SGD_UPDATE = 'NextrecSgdUpdate';
+/** Adam over several parameters in one kernel call: inputs w0, g0, m0, v0, w1, ...; outputs w0', m0', v0', w1', ... */
+export const ADAM_UPDATE_MANY = 'NextrecAdamUpdateMany';
+
+/** Input names of parameter `i` in an {@link ADAM_UPDATE_MANY} call. */
+export const adamManyInputs = (i: number): [string, string, string, string] => [`w${i}`, `g${i}`, `m${i}`, `v${i}`];
 
 export interface AdamAttrs {
   lr: number;
@@ -68,6 +73,13 @@ const adam: HostKernel<AdamAttrs> = (inputs, attrs, io) => {
   adamUpdate(io.read(inputs.w), io.read(inputs.g), io.read(inputs.m), io.read(inputs.v), attrs, w, m, v);
   return out.infos;
 };
+const adamMany: HostKernel<AdamAttrs & { count: number }> = (inputs, attrs, io) => {
+  const names = Array.from({ length: attrs.count }, (_, i) => adamManyInputs(i));
+  const out = io.alloc(names.flatMap(([w]) => [inputs[w].shape, inputs[w].shape, inputs[w].shape]));
+  const views = out.views();
+  names.forEach(([w, g, m, v], i) => adamUpdate(io.read(inputs[w]), io.read(inputs[g]), io.read(inputs[m]), io.read(inputs[v]), attrs, views[3 * i], views[3 * i + 1], views[3 * i + 2]));
+  return out.infos;
+};
 const adagrad: HostKernel<{ lr: number; epsilon: number }> = (inputs, attrs, io) => {
   const shape = inputs.w.shape;
   const out = io.alloc([shape, shape]);
@@ -88,6 +100,7 @@ export function registerOptimizerKernels(): void {
   if (registered) return;
   registered = true;
   registerHostKernel(ADAM_UPDATE, adam);
+  registerHostKernel(ADAM_UPDATE_MANY, adamMany);
   registerHostKernel(ADAGRAD_UPDATE, adagrad);
   registerHostKernel(SGD_UPDATE, sgd);
 }
