@@ -43,7 +43,7 @@ function allFloat32(args: WasmKernelArgs, names: string[]): boolean {
 }
 
 /**
- * Register the native batch-norm kernels over the wasm host kernels (idempotent through wrapWasmKernel's caller).
+ * Register the native batch-norm and Adam kernels over the wasm host kernels; called once, by installNativeKernels.
  * `active()` is read on every call: false routes to the JavaScript kernels they replaced.
  */
 export function installNativeFusedKernels(lib: NativeFusedKernels, active: () => boolean): boolean {

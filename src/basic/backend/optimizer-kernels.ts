@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { HostKernel, registerHostKernel } from './host-kernel';
 
 /**
- * One kernel per parameter for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a
- * chain of ~12 (Adam), 6 (Adagrad) or 2 (SGD) elementwise kernels per variable. The loops follow tfjs' formulas
+ * Kernels for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a chain of ~12 (Adam),
+ * 6 (Adagrad) or 2 (SGD) elementwise kernels per variable; here one kernel per parameter, and for Adam also one
+ * kernel for all parameters of a step (ADAM_UPDATE_MANY, what FusedAdamOptimizer uses). The loops follow tfjs' formulas
  * term by term (rounding each stored state to float32), so trajectories agree with tfjs' optimizers to float
  * rounding and their saved state stays interchangeable.
  */
