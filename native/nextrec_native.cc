@@ -1,6 +1,8 @@
-// nextrec-ts optional native kernels: a row-major sgemm with a bias + activation epilogue that works in place on
-// Float32Array views of the tfjs wasm heap (no copies). Built at install when oneDNN or OpenBLAS is present; the
-// TypeScript adapter (src/basic/backend/native.ts) registers it over the wasm matMul kernels.
+// nextrec-ts optional native kernels: a row-major sgemm with a bias + activation epilogue, the training batch
+// norm + activation forward and backward (batch_norm_act.h) and the dense Adam update (optimizers.h), working in
+// place on Float32Array views of the tfjs
+// wasm heap (no copies). Built at install when oneDNN or OpenBLAS is present; the TypeScript adapter
+// (src/basic/backend/native.ts) registers them over the wasm kernels.
 #include <node_api.h>
 #include <dlfcn.h>
 #include <cmath>
@@ -8,6 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "batch_norm_act.h"
+#include "optimizers.h"
 
 #if defined(NEXTREC_USE_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -60,7 +65,7 @@ inline float Activate(float x, int act, float alpha) {
 }
 
 napi_value Throw(napi_env env, const std::string& message) {
-  napi_throw_error(env, nullptr, ("nextrec native sgemm: " + message).c_str());
+  napi_throw_error(env, nullptr, ("nextrec native: " + message).c_str());
   return nullptr;
 }
 
@@ -85,45 +90,45 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 17;
   napi_value argv[17];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 17) {
-    return Throw(env, "expected 17 arguments");
+    return Throw(env, "sgemm: expected 17 arguments");
   }
   float *a, *b, *c, *bias = nullptr;
   size_t na, nb, nc, nbias = 0;
   if (!Floats(env, argv[0], &a, &na) || !Floats(env, argv[1], &b, &nb) || !Floats(env, argv[2], &c, &nc)) {
-    return Throw(env, "a, b and c must be Float32Arrays");
+    return Throw(env, "sgemm: a, b and c must be Float32Arrays");
   }
   int64_t batch, m, n, k, strideA, strideB, sb = 0, sr = 0, sc = 0, act;
   bool ta = false, tb = false;
   if (!Int(env, argv[3], &batch) || !Int(env, argv[4], &m) || !Int(env, argv[5], &n) || !Int(env, argv[6], &k) ||
       napi_get_value_bool(env, argv[7], &ta) != napi_ok || napi_get_value_bool(env, argv[8], &tb) != napi_ok ||
       !Int(env, argv[9], &strideA) || !Int(env, argv[10], &strideB) || !Int(env, argv[15], &act)) {
-    return Throw(env, "bad size, transpose or activation argument");
+    return Throw(env, "sgemm: bad size, transpose or activation argument");
   }
   napi_valuetype bias_type;
   napi_typeof(env, argv[11], &bias_type);
   if (bias_type != napi_null && bias_type != napi_undefined) {
     if (!Floats(env, argv[11], &bias, &nbias) || !Int(env, argv[12], &sb) || !Int(env, argv[13], &sr) ||
         !Int(env, argv[14], &sc)) {
-      return Throw(env, "bias must be a Float32Array with integer strides");
+      return Throw(env, "sgemm: bias must be a Float32Array with integer strides");
     }
   }
   double alpha = 0;
   napi_get_value_double(env, argv[16], &alpha);
-  if (batch < 0 || m < 0 || n < 0 || k < 0 || strideA < 0 || strideB < 0) return Throw(env, "negative size");
+  if (batch < 0 || m < 0 || n < 0 || k < 0 || strideA < 0 || strideB < 0) return Throw(env, "sgemm: negative size");
   // bounds: a kernel bug must raise here, never write outside the views into the wasm heap
   auto fits = [](int64_t stride, int64_t count, int64_t item, size_t length) {
     return count == 0 || item == 0 || (count - 1) * stride + item <= (int64_t)length;
   };
   if (!fits(strideA, batch, m * k, na) || !fits(strideB, batch, k * n, nb) || batch * m * n > (int64_t)nc) {
-    return Throw(env, "a view is shorter than the shapes need");
+    return Throw(env, "sgemm: a view is shorter than the shapes need");
   }
   if (bias && batch * m * n > 0 && (batch - 1) * sb + (m - 1) * sr + (n - 1) * sc >= (int64_t)nbias) {
-    return Throw(env, "bias view is shorter than its strides need");
+    return Throw(env, "sgemm: bias view is shorter than its strides need");
   }
   const int64_t plane = m * n;
   for (int64_t p = 0; p < batch; p++) {
     float* cp = c + p * plane;
-    if (!Gemm(ta, tb, m, n, k, a + p * strideA, b + p * strideB, cp)) return Throw(env, "the BLAS call failed");
+    if (!Gemm(ta, tb, m, n, k, a + p * strideA, b + p * strideB, cp)) return Throw(env, "sgemm: the BLAS call failed");
     if (bias == nullptr && act == kLinear) continue;
     const float al = (float)alpha;
     for (int64_t i = 0; i < m; i++) {
@@ -146,13 +151,87 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Float32Array arguments of the batch-norm kernels, each checked to hold at least `need` elements.
+bool FloatArgs(napi_env env, napi_value* argv, size_t count, const size_t* need, float** out) {
+  for (size_t i = 0; i < count; i++) {
+    size_t length = 0;
+    if (!Floats(env, argv[i], &out[i], &length) || length < need[i]) return false;
+  }
+  return true;
+}
+
+// batchNormActForward(x, gamma, beta, y, mean, variance, rows, cols, epsilon, relu)
+napi_value BatchNormActForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 10) {
+    return Throw(env, "batchNormActForward: expected 10 arguments");
+  }
+  int64_t rows, cols;
+  double epsilon;
+  bool relu;
+  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &cols) || rows < 1 || cols < 0 ||
+      napi_get_value_double(env, argv[8], &epsilon) != napi_ok || napi_get_value_bool(env, argv[9], &relu) != napi_ok) {
+    return Throw(env, "batchNormActForward: bad rows, cols, epsilon or relu argument");
+  }
+  const size_t plane = (size_t)(rows * cols), c = (size_t)cols;
+  const size_t need[6] = {plane, c, c, plane, c, c};
+  float* v[6];
+  if (!FloatArgs(env, argv, 6, need, v)) return Throw(env, "batchNormActForward: a view is not a Float32Array of the needed length");
+  nextrec::BatchNormActForward(v[0], v[1], v[2], rows, cols, epsilon, relu, v[3], v[4], v[5]);
+  return nullptr;
+}
+
+// batchNormActBackward(dy, x, gamma, beta, mean, variance, dx, dgamma, dbeta, rows, cols, epsilon, relu)
+napi_value BatchNormActBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 13) {
+    return Throw(env, "batchNormActBackward: expected 13 arguments");
+  }
+  int64_t rows, cols;
+  double epsilon;
+  bool relu;
+  if (!Int(env, argv[9], &rows) || !Int(env, argv[10], &cols) || rows < 1 || cols < 0 ||
+      napi_get_value_double(env, argv[11], &epsilon) != napi_ok || napi_get_value_bool(env, argv[12], &relu) != napi_ok) {
+    return Throw(env, "batchNormActBackward: bad rows, cols, epsilon or relu argument");
+  }
+  const size_t plane = (size_t)(rows * cols), c = (size_t)cols;
+  const size_t need[9] = {plane, plane, c, c, c, c, plane, c, c};
+  float* v[9];
+  if (!FloatArgs(env, argv, 9, need, v)) return Throw(env, "batchNormActBackward: a view is not a Float32Array of the needed length");
+  nextrec::BatchNormActBackward(v[0], v[1], v[2], v[3], v[4], v[5], rows, cols, epsilon, relu, v[6], v[7], v[8]);
+  return nullptr;
+}
+
+// adamUpdate(w, g, m, v, wOut, mOut, vOut, constants: Float32Array [b1, 1-b1, b2, 1-b2, c1, c2, eps, -lr])
+napi_value AdamUpdateJs(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) {
+    return Throw(env, "adamUpdate: expected 8 arguments");
+  }
+  float* c;
+  size_t nc = 0;
+  if (!Floats(env, argv[7], &c, &nc) || nc != 8) return Throw(env, "adamUpdate: constants must be a Float32Array of 8");
+  float* w;
+  size_t n = 0;
+  if (!Floats(env, argv[0], &w, &n)) return Throw(env, "adamUpdate: w must be a Float32Array");
+  const size_t need[7] = {n, n, n, n, n, n, n};
+  float* v[7];
+  if (!FloatArgs(env, argv, 7, need, v)) return Throw(env, "adamUpdate: a view is not a Float32Array as long as w");
+  nextrec::AdamStep step{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+  nextrec::AdamUpdate(v[0], v[1], v[2], v[3], (int64_t)n, step, v[4], v[5], v[6]);
+  return nullptr;
+}
+
 // The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   int64_t threads = 1;
-  if (argc < 1 || !Int(env, argv[0], &threads) || threads < 1) return Throw(env, "threads must be a positive integer");
+  if (argc < 1 || !Int(env, argv[0], &threads) || threads < 1) return Throw(env, "setThreads: threads must be a positive integer");
 #if defined(NEXTREC_USE_DNNL)
   // oneDNN's OpenMP runtime is a dependency already loaded with the addon; find it without linking it ourselves
   const char* libs[] = {"libgomp.so.1", "libomp.so", "libomp.dylib", "libiomp5.so"};
@@ -204,6 +283,12 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, nullptr, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "batchNormActForward", fn);
+  napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "batchNormActBackward", fn);
+  napi_create_function(env, "adamUpdate", NAPI_AUTO_LENGTH, AdamUpdateJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "adamUpdate", fn);
   napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, nullptr, &fn);
   napi_set_named_property(env, exports, "setThreads", fn);
   napi_create_function(env, "info", NAPI_AUTO_LENGTH, Info, nullptr, &fn);

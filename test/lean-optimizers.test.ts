@@ -19,6 +19,7 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 const SHAPES = [[17, 9], [9], [1]];
+const make = (kind: 'adam') => KINDS[kind].fused();
 const KINDS = {
   adam: { fused: () => new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7), stock: () => tf.train.adam(0.01, 0.9, 0.999, 1e-7) },
   adagrad: { fused: () => new FusedAdagradOptimizer(0.05, 0.1), stock: () => tf.train.adagrad(0.05, 0.1) },
@@ -53,7 +54,7 @@ describe('fused dense optimizer updates (issue #12)', () => {
   });
 
   for (const [kind, make] of Object.entries(KINDS)) {
-    it(`${kind}: one kernel per parameter follows tfjs' own update and state (wasm and cpu), without leaks`, async () => {
+    it(`${kind}: the fused update (one kernel per parameter; adam: one for all) follows tfjs' own update and state (wasm and cpu), without leaks`, async () => {
       for (const backend of ['wasm', 'cpu']) {
         await tf.setBackend(backend);
         const stockOpt = make.stock();
@@ -76,6 +77,21 @@ describe('fused dense optimizer updates (issue #12)', () => {
       await tf.setBackend('wasm');
     });
   }
+
+  it('adam: every parameter is updated by one kernel call per step', async () => {
+    await tf.setBackend('wasm');
+    const opt = make('adam');
+    const vars = tf.tidy(() => SHAPES.map((sh, i) => tf.variable(tf.tensor(seeded(sh, i), sh), true, `adam_once_${i}`)));
+    const grads: tf.NamedTensorMap = {};
+    vars.forEach((v, i) => (grads[v.name] = tf.tensor(seeded(v.shape, i + 3), v.shape)));
+    opt.applyGradients(grads); // creates the slots
+    const info = await tf.profile(() => opt.applyGradients(grads));
+    const names = info.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === 'NextrecAdamUpdateMany')).toHaveLength(1);
+    expect(names).not.toContain('NextrecAdamUpdate');
+    tf.dispose([...vars, ...Object.values(grads)]);
+    opt.dispose();
+  });
 
   it('adam state written by tfjs own optimizer loads into the fused one and the update continues identically', async () => {
     await tf.setBackend('wasm');

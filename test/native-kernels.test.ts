@@ -1,6 +1,7 @@
 /**
- * The optional native matMul kernels (src/basic/backend/native.ts, native/nextrec_native.cc) against the wasm and
- * cpu kernels, a saved DeepFM's predictions across engines, and NEXTREC_BACKEND. Skips, saying why, when the
+ * The optional native kernels (src/basic/backend/native.ts, native/nextrec_native.cc: matMuls, batch norm +
+ * activation) against the wasm, JavaScript and cpu kernels, a saved DeepFM's predictions across engines, and
+ * NEXTREC_BACKEND. Skips, saying why, when the
  * addon is not built (no C++ toolchain or no oneDNN/OpenBLAS development files at install).
  */
 import { spawnSync } from 'child_process';
@@ -12,6 +13,9 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import {
   loadNativeAddon, nativeKernelsInfo, nativeKernelsUnavailableReason, profileMatMulKernels, setNativeKernelsEnabled,
 } from '../src/basic/backend/native';
+import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/basic/backend/batch-norm-act-kernel';
+import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
+import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 
@@ -153,6 +157,111 @@ describeNative('native matMul kernels', () => {
     const small = new Float32Array(6);
     expect(() => addon.sgemm(small, small, small, 1, 3, 3, 3, false, false, 0, 0, null, 0, 0, 0, 0, 0)).toThrow(/view is shorter than the shapes need/);
     expect(() => addon.sgemm(small, small, new Float32Array(4), 1, 2, 2, 3, false, false, 0, 0, new Float32Array(1), 0, 0, 1, 0, 0)).toThrow(/bias view is shorter/);
+    expect(() => addon.batchNormActForward(small, small, small, small, small, new Float32Array(2), 2, 3, 1e-5, true)).toThrow(/batchNormActForward: a view is not a Float32Array of the needed length/);
+    expect(() => addon.batchNormActBackward(small, small, small, small, small, small, new Float32Array(5), small, small, 2, 3, 1e-5, true)).toThrow(/batchNormActBackward: a view is not a Float32Array of the needed length/);
+    expect(() => addon.adamUpdate(small, small, small, new Float32Array(5), small, small, small, new Float32Array(8))).toThrow(/adamUpdate: a view is not a Float32Array as long as w/);
+  });
+
+  const BN_CASES = [[1024, 256], [37, 5], [1, 3]] as const;
+  for (const activation of ['linear', 'relu'] as const) {
+    it(`batch norm + ${activation}: the native forward and backward agree with the JavaScript kernel within 1e-5`, () => {
+      const addon = loadNativeAddon()!;
+      for (const [rows, cols] of BN_CASES) {
+        const n = rows * cols;
+        const wave = (len: number, seed: number, offset = 0) => Float32Array.from({ length: len }, (_, i) => offset + Math.sin(i * 12.9898 + seed) * 2);
+        // a channel offset far from 0 exercises the two-pass variance; gamma of both signs and beta around 0 mix the relu mask
+        const x = Float32Array.from(wave(n, 1), (v, i) => v + (i % cols) * 0.7);
+        const gamma = wave(cols, 2, 0.5);
+        const beta = wave(cols, 3);
+        const dy = wave(n, 4);
+        const attrs = { epsilon: 1e-3, activation };
+        const js = { y: new Float32Array(n), mean: new Float32Array(cols), variance: new Float32Array(cols) };
+        const nat = { y: new Float32Array(n), mean: new Float32Array(cols), variance: new Float32Array(cols) };
+        batchNormActForward(x, gamma, beta, rows, cols, attrs, js.y, js.mean, js.variance);
+        addon.batchNormActForward(x, gamma, beta, nat.y, nat.mean, nat.variance, rows, cols, 1e-3, activation === 'relu');
+        for (const k of ['y', 'mean', 'variance'] as const) expect(maxRelErr(nat[k], js[k])).toBeLessThan(1e-5);
+        if (activation === 'relu' && rows > 1) expect(js.y.filter((v) => v === 0).length).toBeGreaterThan(n / 10);
+        const jsGrad = { dx: new Float32Array(n), dgamma: new Float32Array(cols), dbeta: new Float32Array(cols) };
+        const natGrad = { dx: new Float32Array(n), dgamma: new Float32Array(cols), dbeta: new Float32Array(cols) };
+        batchNormActBackward(dy, x, gamma, beta, js.mean, js.variance, rows, cols, attrs, jsGrad.dx, jsGrad.dgamma, jsGrad.dbeta);
+        addon.batchNormActBackward(dy, x, gamma, beta, js.mean, js.variance, natGrad.dx, natGrad.dgamma, natGrad.dbeta, rows, cols, 1e-3, activation === 'relu');
+        for (const k of ['dx', 'dgamma', 'dbeta'] as const) expect(maxRelErr(natGrad[k], jsGrad[k])).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('batch norm + relu through tfjs: the native kernels run on wasm and give the JavaScript kernels\' values and gradients', () => {
+    const addon = loadNativeAddon()!;
+    const x = seeded([300, 24], 3) as tf.Tensor2D;
+    const gamma = tf.tidy(() => seeded([24], 4).add(0.5)) as tf.Tensor1D;
+    const beta = seeded([24], 5) as tf.Tensor1D;
+    const dy = seeded([300, 24], 6) as tf.Tensor2D;
+    const run = () => tf.tidy(() => {
+      const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => batchNormAct(xx as tf.Tensor2D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, 'relu').y;
+      const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta], dy);
+      return [value, ...grads].map((t) => t.dataSync().slice());
+    });
+    setNativeKernelsEnabled(false);
+    const js = run();
+    setNativeKernelsEnabled(true);
+    const forward = jest.spyOn(addon, 'batchNormActForward');
+    const backward = jest.spyOn(addon, 'batchNormActBackward');
+    try {
+      const native = run();
+      expect(forward).toHaveBeenCalledTimes(1);
+      expect(backward).toHaveBeenCalledTimes(1);
+      native.forEach((values, i) => expect(maxRelErr(values, js[i])).toBeLessThan(1e-5));
+    } finally {
+      forward.mockRestore();
+      backward.mockRestore();
+      tf.dispose([x, gamma, beta, dy]);
+    }
+  });
+
+  it('dense Adam: the native update gives the bits of the JavaScript kernel, and FusedAdamOptimizer runs it on wasm (one kernel call per step)', () => {
+    const addon = loadNativeAddon()!;
+    const n = 1000;
+    const wave = (seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale);
+    const w = wave(1, 1);
+    const g = wave(2, 1e-2);
+    const m = wave(3, 1e-3);
+    const v = Float32Array.from(wave(4, 1e-4), Math.abs);
+    const attrs = { lr: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, correction1: 1 - 0.9 ** 7, correction2: 1 - 0.999 ** 7 };
+    const js = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    adamUpdate(w, g, m, v, attrs, js[0], js[1], js[2]);
+    const nat = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const f = Math.fround;
+    const constants = Float32Array.from([attrs.beta1, 1 - attrs.beta1, attrs.beta2, 1 - attrs.beta2, attrs.correction1, attrs.correction2, attrs.epsilon, -attrs.lr].map(f));
+    addon.adamUpdate(w, g, m, v, nat[0], nat[1], nat[2], constants);
+    nat.forEach((out, k) => expect(Array.from(out)).toEqual(Array.from(js[k])));
+    expect(maxRelErr(js[0], w)).toBeGreaterThan(1e-4); // the weights moved
+
+    // through tfjs: three Adam steps on wasm, native and JavaScript kernels, identical trajectories
+    const train = () => {
+      const x = tf.variable(tf.tensor1d(w.slice(0, 64)));
+      const y = tf.variable(tf.tensor2d(w.slice(64, 94), [5, 6]));
+      const opt = new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7);
+      for (let s = 0; s < 3; s++) {
+        const grads = tf.tidy(() => ({ [x.name]: tf.sin(x.mul(s + 1)), [y.name]: tf.cos(y.mul(s + 2)) }));
+        opt.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      }
+      const out = Float32Array.from([...x.dataSync(), ...y.dataSync()]);
+      tf.dispose([x, y]);
+      opt.dispose();
+      return out;
+    };
+    setNativeKernelsEnabled(false);
+    const jsTrained = train();
+    setNativeKernelsEnabled(true);
+    const spy = jest.spyOn(addon, 'adamUpdate');
+    try {
+      const nativeTrained = train();
+      expect(spy).toHaveBeenCalledTimes(6); // two parameters, three steps
+      expect(Array.from(nativeTrained)).toEqual(Array.from(jsTrained));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('leaks no tensors and no wasm memory over repeated products', () => {

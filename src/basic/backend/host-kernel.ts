@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { heapFloats, WasmBackendLike } from './wasm-kernel-wrap';
 
 /**
  * Kernels written as plain loops over float32 buffers, registered on 'wasm' (in place on the wasm heap) and 'cpu'
@@ -10,21 +11,17 @@ export interface BufferAccess {
   alloc(shapes: number[][]): { infos: tf.TensorInfo[]; views: () => Float32Array[] };
 }
 
-interface WasmLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 interface CpuLike {
   readSync(dataId: object): unknown;
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-function wasmAccess(backend: WasmLike): BufferAccess {
+function wasmAccess(backend: WasmBackendLike): BufferAccess {
   return {
-    read: (info) => backend.typedArrayFromHeap(info),
+    read: (info) => heapFloats(backend, info),
     alloc: (shapes) => {
       const infos = shapes.map((s) => backend.makeOutput(s, 'float32'));
-      return { infos, views: () => infos.map((i) => backend.typedArrayFromHeap(i)) };
+      return { infos, views: () => infos.map((i) => heapFloats(backend, i)) };
     },
   };
 }
@@ -46,7 +43,7 @@ export type HostKernel<A> = (inputs: Record<string, tf.TensorInfo>, attrs: A, io
 /** Register `kernel` under `name` on 'wasm' and 'cpu' (skipped where already registered). */
 export function registerHostKernel<A>(name: string, kernel: HostKernel<A>): void {
   const backends: [string, (b: unknown) => BufferAccess][] = [
-    ['wasm', (b) => wasmAccess(b as WasmLike)],
+    ['wasm', (b) => wasmAccess(b as WasmBackendLike)],
     ['cpu', (b) => cpuAccess(b as CpuLike)],
   ];
   for (const [backendName, access] of backends) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wrapWasmKernel } from './wasm-kernel-wrap';
+import { WasmBackendLike, wrapWasmKernel } from './wasm-kernel-wrap';
 import { leanEngineOn } from './lean-switch';
 
 /**
@@ -9,13 +9,6 @@ import { leanEngineOn } from './lean-switch';
  * already does. Tile (what the Sum/Mean gradients broadcast with, see lean-gradients.ts) runs as block copies on
  * the wasm heap instead of the generic per-element C loop.
  */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  incRef(dataId: object): void;
-}
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
-type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 
 /** Identity that shares the input's buffer (reference counted) instead of copying it. */
 export function identityByReference(x: tf.TensorInfo, backend: WasmBackendLike): tf.TensorInfo {
@@ -91,12 +84,12 @@ let installed = false;
 /** Replace Identity and Tile on 'wasm' (idempotent); both defer to the original kernels while the switch is off. */
 export function installLeanKernels(): boolean {
   if (installed) return true;
-  const ok1 = wrapWasmKernel<KernelFn>('Identity', (original) => (args) => {
-    const x = args.inputs.x;
+  const ok1 = wrapWasmKernel('Identity', (original) => (args) => {
+    const x = args.inputs.x!;
     return leanEngineOn() && x.dtype !== 'string' ? identityByReference(x, args.backend) : original(args);
   });
-  const ok2 = wrapWasmKernel<KernelFn>('Tile', (original) => (args) => {
-    const x = args.inputs.x;
+  const ok2 = wrapWasmKernel('Tile', (original) => (args) => {
+    const x = args.inputs.x!;
     if (!leanEngineOn() || x.dtype === 'string' || x.dtype === 'complex64') return original(args);
     const reps = args.attrs.reps as number[];
     const out = args.backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);

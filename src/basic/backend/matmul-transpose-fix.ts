@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wrapWasmKernel } from './wasm-kernel-wrap';
+import { WasmKernelFn as KernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 import { fastTranspose } from './wasm-fast-kernels';
 
 /**
@@ -8,12 +8,6 @@ import { fastTranspose } from './wasm-fast-kernels';
  * We re-register BatchMatMul and _FusedMatMul on 'wasm' with a wrapper that materialises the transpose with
  * the (fast) wasm Transpose kernel and then calls the original kernel untransposed.
  */
-type KernelArgs = {
-  inputs: Record<string, tf.TensorInfo | undefined>;
-  backend: { disposeData(dataId: object): void };
-  attrs: Record<string, unknown>;
-};
-type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 
 const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'];
 let installed = false;
@@ -32,13 +26,13 @@ export function installMatMulTransposeFix(): boolean {
   if (!transposeKernel) return false;
   const transpose = transposeKernel.kernelFunc as unknown as KernelFn;
   for (const name of WRAPPED_KERNELS) {
-    const wrappedOk = wrapWasmKernel<KernelFn>(name, (run) => (args) => {
+    const wrappedOk = wrapWasmKernel(name, (run) => (args) => {
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
       if (!transposeA && !transposeB) return run(args);
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const materialise = (x: tf.TensorInfo) => {
         const perm = swapLastTwo(x.shape.length);
-        return fastTranspose(x, perm, args.backend as never) ?? transpose({ inputs: { x }, backend: args.backend, attrs: { perm } });
+        return fastTranspose(x, perm, args.backend) ?? transpose({ inputs: { x }, backend: args.backend, attrs: { perm } });
       };
       const a2 = transposeA ? materialise(a) : a;
       const b2 = transposeB ? materialise(b) : b;

@@ -2,15 +2,17 @@
  * Optional native kernels (Node only): BatchMatMul and _FusedMatMul of the wasm backend run by a small N-API
  * addon (native/nextrec_native.cc, built at install against oneDNN or OpenBLAS) that calls a native sgemm in
  * place on the wasm heap — the operands and the output are Float32Array views of wasm memory, nothing is copied.
+ * The same addon runs the lean engine's fused batch norm + activation and dense Adam kernels (native-fused-kernels.ts).
  * All transpose combinations, broadcast batches and the bias + activation epilogue of the fused kernel are
  * handled; anything else (other dtypes, prelu, unbroadcastable batch shapes) goes to the kernel it replaced.
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { wrapWasmKernel } from './wasm-kernel-wrap';
+import { installNativeFusedKernels, NativeFusedKernels } from './native-fused-kernels';
+import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon {
+interface NativeAddon extends NativeFusedKernels {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
@@ -46,12 +48,6 @@ export interface MatMulProfile {
   fallback: KernelTally;
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-type KernelArgs = { inputs: Record<string, tf.TensorInfo | undefined>; backend: WasmBackendLike; attrs: Record<string, unknown> };
-type KernelFn = (args: KernelArgs) => tf.TensorInfo;
 
 // codes shared with the addon's Activation enum
 const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, elu: 4, leakyrelu: 5 };
@@ -229,7 +225,7 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
   if (installedInfo) return installedInfo;
   for (const name of KERNELS) {
     const fused = name === '_FusedMatMul';
-    const replaced = wrapWasmKernel<KernelFn>(name, (fallback) => (args) => {
+    const replaced = wrapWasmKernel(name, (fallback) => (args) => {
       if (enabled) {
         const out = nativeMatMul(lib, args, fused);
         if (out) return out;
@@ -242,6 +238,8 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
     });
     if (!replaced) throw new Error(`native kernels: the wasm backend has no ${name} kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
   }
+  // an addon built before the fused kernels existed keeps the JavaScript ones
+  if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);
   const info = lib.info();
   installedInfo = { ...info, label: `${info.library} ${info.version.split('.').slice(0, 2).join('.')}` };
   return installedInfo;

@@ -2,14 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { HostKernel, registerHostKernel } from './host-kernel';
 
 /**
- * One kernel per parameter for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a
- * chain of ~12 (Adam), 6 (Adagrad) or 2 (SGD) elementwise kernels per variable. The loops follow tfjs' formulas
+ * Kernels for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a chain of ~12 (Adam),
+ * 6 (Adagrad) or 2 (SGD) elementwise kernels per variable; here one kernel per parameter, and for Adam also one
+ * kernel for all parameters of a step (ADAM_UPDATE_MANY, what FusedAdamOptimizer uses). The loops follow tfjs' formulas
  * term by term (rounding each stored state to float32), so trajectories agree with tfjs' optimizers to float
  * rounding and their saved state stays interchangeable.
  */
 export const ADAM_UPDATE = 'NextrecAdamUpdate';
 export const ADAGRAD_UPDATE = 'NextrecAdagradUpdate';
 export const SGD_UPDATE = 'NextrecSgdUpdate';
+/** Adam over several parameters in one kernel call: inputs w0, g0, m0, v0, w1, ...; outputs w0', m0', v0', w1', ... */
+export const ADAM_UPDATE_MANY = 'NextrecAdamUpdateMany';
+
+/** Input names of parameter `i` in an {@link ADAM_UPDATE_MANY} call. */
+export const adamManyInputs = (i: number): [string, string, string, string] => [`w${i}`, `g${i}`, `m${i}`, `v${i}`];
 
 export interface AdamAttrs {
   lr: number;
@@ -68,6 +74,13 @@ const adam: HostKernel<AdamAttrs> = (inputs, attrs, io) => {
   adamUpdate(io.read(inputs.w), io.read(inputs.g), io.read(inputs.m), io.read(inputs.v), attrs, w, m, v);
   return out.infos;
 };
+const adamMany: HostKernel<AdamAttrs & { count: number }> = (inputs, attrs, io) => {
+  const names = Array.from({ length: attrs.count }, (_, i) => adamManyInputs(i));
+  const out = io.alloc(names.flatMap(([w]) => [inputs[w].shape, inputs[w].shape, inputs[w].shape]));
+  const views = out.views();
+  names.forEach(([w, g, m, v], i) => adamUpdate(io.read(inputs[w]), io.read(inputs[g]), io.read(inputs[m]), io.read(inputs[v]), attrs, views[3 * i], views[3 * i + 1], views[3 * i + 2]));
+  return out.infos;
+};
 const adagrad: HostKernel<{ lr: number; epsilon: number }> = (inputs, attrs, io) => {
   const shape = inputs.w.shape;
   const out = io.alloc([shape, shape]);
@@ -88,6 +101,7 @@ export function registerOptimizerKernels(): void {
   if (registered) return;
   registered = true;
   registerHostKernel(ADAM_UPDATE, adam);
+  registerHostKernel(ADAM_UPDATE_MANY, adamMany);
   registerHostKernel(ADAGRAD_UPDATE, adagrad);
   registerHostKernel(SGD_UPDATE, sgd);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel } from '../backend/host-kernel';
 import { leanEngineOn } from '../backend/lean-switch';
-import { ADAGRAD_UPDATE, ADAM_UPDATE, registerOptimizerKernels, runUpdate, SGD_UPDATE } from '../backend/optimizer-kernels';
+import { ADAGRAD_UPDATE, ADAM_UPDATE_MANY, adamManyInputs, registerOptimizerKernels, runUpdate, SGD_UPDATE } from '../backend/optimizer-kernels';
 
 /**
  * tfjs' Adam, Adagrad and SGD with each parameter's update as one kernel (backend/optimizer-kernels.ts) on wasm
@@ -30,15 +30,19 @@ interface SlotRecord {
   variable: tf.Variable;
 }
 
-/** Adam with one kernel per parameter. */
+/** Adam with one kernel call for all parameters. */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   applyGradients(variableGradients: Gradients): void {
-    if (!fusedAvailable(ADAM_UPDATE)) return super.applyGradients(variableGradients as never);
+    if (!fusedAvailable(ADAM_UPDATE_MANY)) return super.applyGradients(variableGradients as never);
     // tfjs keeps these slots private; the layout is pinned by test/lean-optimizers.test.ts
     const self = this as unknown as { accumulatedFirstMoment: SlotRecord[]; accumulatedSecondMoment: SlotRecord[]; accBeta1: tf.Variable; accBeta2: tf.Variable; epsilon: number };
     const acc1 = self.accBeta1.dataSync()[0];
     const acc2 = self.accBeta2.dataSync()[0];
     const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: self.epsilon, correction1: 1 - acc1, correction2: 1 - acc2 };
+    // every parameter in one kernel call (one dispatch; one native call where the native kernels run)
+    const inputs: Record<string, tf.Tensor> = {};
+    const targets: tf.Variable[] = [];
+    let count = 0;
     entries(variableGradients).forEach(({ name, tensor: g }, i) => {
       const w = tf.engine().registeredVariables[name];
       if (self.accumulatedFirstMoment[i] == null) self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(w).variable(false)) };
@@ -46,10 +50,15 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       if (g == null) return;
       const m = self.accumulatedFirstMoment[i].variable;
       const v = self.accumulatedSecondMoment[i].variable;
-      const [w2, m2, v2] = runUpdate(ADAM_UPDATE, { w, g, m, v }, attrs);
-      assignAll([[w, w2], [m, m2], [v, v2]]);
-      tf.dispose([w2, m2, v2]);
+      const [wn, gn, mn, vn] = adamManyInputs(count++);
+      Object.assign(inputs, { [wn]: w, [gn]: g, [mn]: m, [vn]: v });
+      targets.push(w, m, v);
     });
+    if (count > 0) {
+      const outs = runUpdate(ADAM_UPDATE_MANY, inputs, { ...attrs, count });
+      assignAll(targets.map((t, k) => [t, outs[k]] as [tf.Variable, tf.Tensor]));
+      tf.dispose(outs);
+    }
     // float32 products, as tfjs' own mul computes them
     tf.tidy(() => {
       self.accBeta1.assign(tf.scalar(Math.fround(acc1 * Math.fround(this.beta1))));
