@@ -2,6 +2,7 @@ import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../../basic/dataset/dataset';
 import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
+import { addDenseResponse, correlatedVector, normalVector, requireCorrelation, requireTwoTaskNames, sinusoidResponse, TaskFeatureColumns } from './task-features';
 
 /** Options of {@link syntheticMultiScenario}. */
 export interface SyntheticMultiScenarioOptions {
@@ -77,13 +78,12 @@ export function syntheticMultiScenario(opts: SyntheticMultiScenarioOptions): Syn
   requireRows('syntheticMultiScenario', rows);
   const S = scenarioShares.length;
   if (S < 2 || scenarioShares.some((p) => !(p > 0))) throw new Error('syntheticMultiScenario: scenarioShares must hold at least two positive shares');
-  for (const [name, v] of [['scenarioCorrelation', scenarioCorrelation], ['taskCorrelation', taskCorrelation]] as const) {
-    if (!(v >= -1 && v <= 1)) throw new Error(`syntheticMultiScenario: ${name} must be in [-1, 1] (got ${v})`);
-  }
-  if (taskNames.length !== 2 || taskNames[0] === taskNames[1]) throw new Error('syntheticMultiScenario: taskNames must be two different names');
+  requireCorrelation('syntheticMultiScenario', 'scenarioCorrelation', scenarioCorrelation);
+  requireCorrelation('syntheticMultiScenario', 'taskCorrelation', taskCorrelation);
+  requireTwoTaskNames('syntheticMultiScenario', taskNames);
   const rng = new Rng(seed);
-  const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
-  const mix = (base: Float32Array, rho: number, scale: number) => Float32Array.from(base, (v) => rho * v + Math.sqrt(1 - rho * rho) * scale * rng.normal());
+  const draw = (n: number, scale: number) => normalVector(rng, n, scale);
+  const mix = (base: Float32Array, rho: number, scale: number) => correlatedVector(rng, base, rho, scale);
   const dirScale = 1.5 / Math.sqrt(denseCount);
   // w[s][t][m]: a common direction per (task, m), mixed into each scenario's own by scenarioCorrelation
   const common = Array.from({ length: directions }, () => draw(denseCount, dirScale));
@@ -93,16 +93,13 @@ export function syntheticMultiScenario(opts: SyntheticMultiScenarioOptions): Syn
   });
   const bias = [0, 1].map(() => vocabSizes.map((v) => draw(v, 0.4)));
   const base = Array.from({ length: S }, () => [rng.uniform(-1, 0), rng.uniform(-1, 0)]);
-  const alphas = [1, 1.7, 2.9];
-  const betas = alphas.map(() => rng.uniform(0, Math.PI));
-  const response = (a: number) => 0.5 * a + alphas.reduce((sum, al, m) => sum + Math.sin(al * a + betas[m]), 0) / alphas.length;
+  const response = sinusoidResponse(rng);
   const total = scenarioShares.reduce((a, b) => a + b, 0);
   const cdf = scenarioShares.map((_, s) => scenarioShares.slice(0, s + 1).reduce((a, b) => a + b, 0) / total);
   const samplers = vocabSizes.map((v) => new ZipfSampler(v, 1.0));
 
   const scenario = new Int32Array(rows);
-  const ids = vocabSizes.map(() => new Int32Array(rows));
-  const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  const columns = new TaskFeatureColumns(rows, vocabSizes, denseCount, embeddingDim);
   const p = [new Float32Array(rows), new Float32Array(rows)];
   const y = [new Float32Array(rows), new Float32Array(rows)];
   const x = new Float64Array(denseCount);
@@ -114,35 +111,26 @@ export function syntheticMultiScenario(opts: SyntheticMultiScenarioOptions): Syn
     const z = [base[s][0], base[s][1]];
     vocabSizes.forEach((_, f) => {
       const id = samplers[f].sample(rng);
-      ids[f][r] = id;
+      columns.ids[f][r] = id;
       z[0] += bias[0][f][id];
       z[1] += bias[1][f][id];
     });
-    for (let d = 0; d < denseCount; d++) {
-      x[d] = rng.normal();
-      dense[d][r] = x[d];
-    }
+    columns.drawDense(rng, r, x);
     for (let t = 0; t < 2; t++) {
-      for (let m = 0; m < directions; m++) {
-        let a = 0;
-        for (let d = 0; d < denseCount; d++) a += w[s][t][m][d] * x[d];
-        z[t] += (denseScale * response(a)) / Math.sqrt(directions);
-      }
+      z[t] = addDenseResponse(z[t], w[s][t], x, response, denseScale);
       p[t][r] = sigmoid(z[t]);
       y[t][r] = rng.next() < p[t][r] ? 1 : 0;
     }
   }
 
   const scenarioFeature = new SparseFeature({ name: 'scenario', vocabSize: S + 1, embeddingDim });
-  const sparseFeatures = [scenarioFeature, ...vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }))];
-  const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
+  const sparseFeatures = [scenarioFeature, ...columns.sparseFeatures];
+  const { denseFeatures } = columns;
   const [n1, n2] = taskNames;
-  const split = ([lo, hi]: [number, number]) => {
-    const data: ColumnarInput = { scenario: scenario.slice(lo, hi), [n1]: y[0].slice(lo, hi), [n2]: y[1].slice(lo, hi) };
-    vocabSizes.forEach((_, f) => (data[`c${f}`] = ids[f].slice(lo, hi)));
-    denseFeatures.forEach((f, i) => (data[f.name] = dense[i].slice(lo, hi)));
-    return { data, oracle: { [n1]: p[0].slice(lo, hi), [n2]: p[1].slice(lo, hi) } };
-  };
+  const split = ([lo, hi]: [number, number]) => ({
+    data: columns.slice(lo, hi, { scenario: scenario.slice(lo, hi), [n1]: y[0].slice(lo, hi), [n2]: y[1].slice(lo, hi) }),
+    oracle: { [n1]: p[0].slice(lo, hi), [n2]: p[1].slice(lo, hi) },
+  });
   const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,

@@ -2,6 +2,7 @@ import { Rng } from '../../basic/random';
 import { DenseFeature, SparseFeature } from '../../basic/features';
 import { ColumnarInput } from '../../basic/dataset/dataset';
 import { sigmoid, requireRows, splitRows, ZipfSampler } from './common';
+import { addDenseResponse, correlatedVector, normalVector, requireCorrelation, requireTwoTaskNames, sinusoidResponse, TaskFeatureColumns } from './task-features';
 
 /** Options of {@link syntheticTwoTasks}. */
 export interface SyntheticTwoTasksOptions {
@@ -69,15 +70,13 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
     testFraction = 0.2,
   } = opts;
   requireRows('syntheticTwoTasks', rows);
-  if (!(taskCorrelation >= -1 && taskCorrelation <= 1)) throw new Error(`syntheticTwoTasks: taskCorrelation must be in [-1, 1] (got ${taskCorrelation})`);
-  if (taskNames.length !== 2 || taskNames[0] === taskNames[1]) throw new Error('syntheticTwoTasks: taskNames must be two different names');
+  requireCorrelation('syntheticTwoTasks', 'taskCorrelation', taskCorrelation);
+  requireTwoTaskNames('syntheticTwoTasks', taskNames);
   const rng = new Rng(seed);
   const F = vocabSizes.length;
   const K = 4;
-  const rho = taskCorrelation;
-  const tail = Math.sqrt(1 - rho * rho);
-  const correlated = (base: Float32Array, scale: number) => Float32Array.from(base, (v) => rho * v + tail * scale * rng.normal());
-  const draw = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const correlated = (base: Float32Array, scale: number) => correlatedVector(rng, base, taskCorrelation, scale);
+  const draw = (n: number, scale: number) => normalVector(rng, n, scale);
   const latentScale = 1 / Math.sqrt(K);
   const shared = vocabSizes.map((v) => draw(v * K, latentScale));
   const spec1 = vocabSizes.map((v) => draw(v * K, latentScale));
@@ -86,22 +85,19 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
   const bias2 = bias1.map((a) => correlated(a, 0.4));
   const w1 = Array.from({ length: directions }, () => draw(denseCount, 1.5 / Math.sqrt(denseCount)));
   const w2 = w1.map((w) => correlated(w, 1.5 / Math.sqrt(denseCount)));
-  // the response curve of MMoE's synthetic study, 0.5 a + sum_m sin(alpha_m a + beta_m), shared by both tasks;
-  // the tasks differ in the direction a_t = <w_t, x> they apply it to
-  const alphas = [1, 1.7, 2.9];
-  const betas = alphas.map(() => rng.uniform(0, Math.PI));
-  const denseResponse = (a: number) => 0.5 * a + alphas.reduce((sum, al, m) => sum + Math.sin(al * a + betas[m]), 0) / alphas.length;
+  // one response curve for both tasks: they differ in the directions a_t = <w_t, x> they apply it to
+  const response = sinusoidResponse(rng);
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < F; i++) pairs.push([i, (i + 1) % F]);
   const samplers = vocabSizes.map((v) => new ZipfSampler(v, 1.0));
 
-  const ids = vocabSizes.map(() => new Int32Array(rows));
-  const dense = Array.from({ length: denseCount }, () => new Float32Array(rows));
+  const columns = new TaskFeatureColumns(rows, vocabSizes, denseCount, embeddingDim);
   const p1 = new Float32Array(rows);
   const p2 = new Float32Array(rows);
   const y1 = new Float32Array(rows);
   const y2 = new Float32Array(rows);
   const row = new Int32Array(F);
+  const x = new Float64Array(denseCount);
   const dot = (a: Float32Array, ia: number, b: Float32Array, ib: number) => {
     let s = 0;
     for (let k = 0; k < K; k++) s += a[ia * K + k] * b[ib * K + k];
@@ -113,7 +109,7 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
     for (let f = 0; f < F; f++) {
       const id = samplers[f].sample(rng);
       row[f] = id;
-      ids[f][r] = id;
+      columns.ids[f][r] = id;
       z1 += bias1[f][id];
       z2 += bias2[f][id];
     }
@@ -122,36 +118,21 @@ export function syntheticTwoTasks(opts: SyntheticTwoTasksOptions): SyntheticTwoT
       z1 += s + dot(spec1[i], row[i], spec1[j], row[j]);
       z2 += s + dot(spec2[i], row[i], spec2[j], row[j]);
     }
-    const x = new Float64Array(denseCount);
-    for (let d = 0; d < denseCount; d++) {
-      x[d] = rng.normal();
-      dense[d][r] = x[d];
-    }
-    for (let m = 0; m < directions; m++) {
-      let a1 = 0;
-      let a2 = 0;
-      for (let d = 0; d < denseCount; d++) {
-        a1 += w1[m][d] * x[d];
-        a2 += w2[m][d] * x[d];
-      }
-      z1 += (denseScale * denseResponse(a1)) / Math.sqrt(directions);
-      z2 += (denseScale * denseResponse(a2)) / Math.sqrt(directions);
-    }
+    columns.drawDense(rng, r, x);
+    z1 = addDenseResponse(z1, w1, x, response, denseScale);
+    z2 = addDenseResponse(z2, w2, x, response, denseScale);
     p1[r] = sigmoid(z1);
     p2[r] = sigmoid(z2);
     y1[r] = rng.next() < p1[r] ? 1 : 0;
     y2[r] = rng.next() < p2[r] ? 1 : 0;
   }
 
-  const sparseFeatures = vocabSizes.map((v, f) => new SparseFeature({ name: `c${f}`, vocabSize: v, embeddingDim }));
-  const denseFeatures = Array.from({ length: denseCount }, (_, d) => new DenseFeature({ name: `d${d}` }));
+  const { sparseFeatures, denseFeatures } = columns;
   const [n1, n2] = taskNames;
-  const split = ([lo, hi]: [number, number]) => {
-    const data: ColumnarInput = { [n1]: y1.slice(lo, hi), [n2]: y2.slice(lo, hi) };
-    sparseFeatures.forEach((f, i) => (data[f.name] = ids[i].slice(lo, hi)));
-    denseFeatures.forEach((f, i) => (data[f.name] = dense[i].slice(lo, hi)));
-    return { data, oracle: { [n1]: p1.slice(lo, hi), [n2]: p2.slice(lo, hi) } };
-  };
+  const split = ([lo, hi]: [number, number]) => ({
+    data: columns.slice(lo, hi, { [n1]: y1.slice(lo, hi), [n2]: y2.slice(lo, hi) }),
+    oracle: { [n1]: p1.slice(lo, hi), [n2]: p2.slice(lo, hi) },
+  });
   const { train, valid, test } = splitRows(rows, validFraction, testFraction, split);
   return {
     train: train.data,

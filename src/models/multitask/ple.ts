@@ -14,7 +14,7 @@ export interface PLEConfig extends MultiTaskConfig {
   taskExperts?: number;
   /** Experts shared by all tasks in every level (default 2). */
   sharedExperts?: number;
-  /** Shape of every expert (default { dims: [64] }). */
+  /** Shape of every expert (default { dims: [96] }: about the dense weights of the default Shared-Bottom and MMoE). */
   expert?: MlpConfig;
 }
 
@@ -34,7 +34,7 @@ export class PLE extends MultiTaskModel {
     super(config);
     const numLevels = config.numLevels ?? 2;
     if (!Number.isInteger(numLevels) || numLevels < 1) throw new Error(`PLE: numLevels must be a positive integer (got ${config.numLevels})`);
-    const expert = config.expert ?? { dims: [64] };
+    const expert = config.expert ?? { dims: [96] };
     let width = this.inputDim;
     for (let l = 0; l < numLevels; l++) {
       const level = new CgcLevel(width, this.targets.length, { taskExperts: config.taskExperts ?? 1, sharedExperts: config.sharedExperts ?? 2, expert }, l < numLevels - 1, this.initRng, 'PLE');
