@@ -78,8 +78,9 @@ describe('TIGER', () => {
     const test = { hist: (d.test.hist as Int32Array).slice(0, 300 * 20), target_item: (d.test.target_item as Int32Array).slice(0, 300) };
     const r = await m.evaluate(test, { ks: [10] });
     console.log(`TIGER: HR@10 ${r['hr@10'].toFixed(3)} NDCG@10 ${r['ndcg@10'].toFixed(3)} (oracle HR@10 ${oracle.toFixed(3)}, ${(r['hr@10'] / oracle).toFixed(2)} of it)`);
-    // measured 0.367 (0.38 of the oracle) after 3 epochs, 0.373 after 4; GRU4Rec reaches 0.85 of it on this task (docs)
-    expect(r['hr@10']).toBeGreaterThanOrEqual(0.3 * oracle);
+    // measured 0.500 (0.52 of the oracle) after 3 epochs with the history right-aligned (0.370 left-aligned, the
+    // earlier default); GRU4Rec reaches 0.85 of it on this task (docs)
+    expect(r['hr@10']).toBeGreaterThanOrEqual(0.45 * oracle);
     trained = m;
   });
 
@@ -98,6 +99,15 @@ describe('TIGER', () => {
     const direct = await again.scoreItems(rows, a.items);
     for (let i = 0; i < direct.length; i++) expect(direct[i]).toBeCloseTo(a.scores[i], 4);
     again.dispose();
+    // the save records the encoder alignment; a config saved before the option existed loads left-aligned
+    const manifest = await store.readJson<{ config: Record<string, unknown> }>('manifest.json');
+    expect(manifest.config.historyAlignment).toBe('end');
+    delete manifest.config.historyAlignment;
+    await store.writeJson('manifest.json', manifest);
+    const legacy = (await BaseModel.load(store)) as TIGER;
+    expect(legacy.historyAlignment).toBe('start');
+    expect((await legacy.recommend(rows, { k: 10 })).items).not.toEqual(a.items);
+    legacy.dispose();
     trained.dispose();
   });
 });

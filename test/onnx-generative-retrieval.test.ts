@@ -69,7 +69,7 @@ async function onnxBeamSearch(file: string, hist: Int32Array, L: number, P: numb
 }
 
 describe('ONNX export of TIGER', () => {
-  it('history + decoded prefix -> next-code log-probabilities within 1e-5 of tfjs; a beam search over ONNX Runtime returns recommend()\'s items; checker passes', async () => {
+  it.each(['end', 'start'] as const)('history aligned at the %s: history + decoded prefix -> next-code log-probabilities within 1e-5 of tfjs; a beam search over ONNX Runtime returns recommend()\'s items; checker passes', async (historyAlignment) => {
     const d = syntheticNextItem({ seed: 7, numUsers: 80, numItems: 40, markovWeight: 0.8, seqLen: [4, 10], maxLen: 8, embeddingDim: 8 });
     const L = d.historyFeature.maxLen;
     // semantic ids: three codes per item, all tuples distinct
@@ -79,10 +79,10 @@ describe('ONNX export of TIGER', () => {
       const r = Math.floor(i / P);
       return [r % 4, Math.floor(r / 4) % 4, Math.floor(r / 16)][i % P];
     });
-    const model = new TIGER({ sequenceFeatures: [d.historyFeature], codebookSizes, seed: 3, heads: 2, dropout: 0, encoderBlocks: 1, decoderBlocks: 2, beamSize: 6 }).setSemanticIds({ codes, numItems: 40, codebookSizes });
+    const model = new TIGER({ sequenceFeatures: [d.historyFeature], codebookSizes, seed: 3, heads: 2, dropout: 0, encoderBlocks: 1, decoderBlocks: 2, beamSize: 6, historyAlignment }).setSemanticIds({ codes, numItems: 40, codebookSizes });
     model.compile({ lr: 1e-2 });
     await model.fit({ hist: d.train.hist, target_item: d.train.target_item }, { epochs: 1, batchSize: 64, verbose: 0 });
-    const file = path.join(dir, 'TIGER.onnx');
+    const file = path.join(dir, `TIGER-${historyAlignment}.onnx`);
     const { signature } = await model.exportOnnx(file);
     expect(signature.inputs).toEqual([
       { name: 'hist', dtype: 'int32', shape: ['batch', L] },

@@ -80,6 +80,11 @@ interface Compiled {
 export interface ModelClass {
   new (config: any): BaseModel; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly modelName: string;
+  /**
+   * Options whose default changed after models were saved: a saved config without one of them loads with the value
+   * given here (the old behaviour), while new saves record the value in force.
+   */
+  readonly legacyConfigDefaults?: Record<string, unknown>;
 }
 
 /**

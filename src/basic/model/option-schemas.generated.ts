@@ -852,6 +852,7 @@ export const MODEL_OPTION_KEYS: Record<string, KeySchema> = {
     "encoderBlocks": true,
     "ffnDim": true,
     "heads": true,
+    "historyAlignment": true,
     "historyFeature": true,
     "seed": true,
     "sequenceFeatures": true,

@@ -162,7 +162,7 @@ export async function restoreModelState(store: ModelStore, expectedName: string 
   if (manifest.formatVersion > FORMAT_VERSION) throw new Error(`model format version ${manifest.formatVersion} is newer than this library supports (${FORMAT_VERSION})`);
   if (expectedName && manifest.modelName !== expectedName) throw new Error(`saved model is a ${manifest.modelName}, not a ${expectedName}`);
   const Cls: ModelClass = models.resolve(manifest.modelName);
-  const model = new Cls(decodeConfig(manifest.config));
+  const model = new Cls({ ...(Cls.legacyConfigDefaults ?? {}), ...(decodeConfig(manifest.config) as object) });
   if (manifest.compile) model.compile(manifest.compile);
 
   const denseFloats = bytesToFloats(await readChecked(store, manifest.dense.file, manifest.dense.checksum));

@@ -32,6 +32,7 @@ interface TigerInternals extends ModelInternals {
   positions: number;
   tokenOffsets: number[];
   dim: number;
+  historyAlignment: 'end' | 'start';
   itemCodes(): Int32Array;
   encode(items: Int32Array[], ctx: ForwardContext): { memory: tf.Tensor3D; mask: tf.Tensor2D };
   decode(tokens: Int32Array, S: number, memory: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor3D;
@@ -63,22 +64,29 @@ export async function generativeRetrievalToOnnx(model: BaseModel, opts: OnnxExpo
   });
   const items = Array.from({ length: B }, (_, b) => Int32Array.from({ length: lengths[b] }, (_, t) => col[b * L + t]));
 
-  // encoder tokens, time-major [T x B] with T = maxLen x P: token of code p of item t at (t P + p) B + b; 0 on padding
-  const ids = ex.input(hist.name, 'int32', L);
+  // encoder tokens, time-major [T x B] with T = maxLen x P: token of code p of the item in slot s at (s P + p) B + b;
+  // 0 on padding. Right-aligned models ('end') put a row's items in the last slots: slot s holds item s + len - L.
+  const fromEnd = m.historyAlignment === 'end';
+  const input = ex.input(hist.name, 'int32', L);
+  const ids = fromEnd ? rightAligned(g, input, L) : input;
   const tokenOf = (item: number, p: number) => (item === 0 ? 0 : m.tokenOffsets[p] + codes[item * P + p]);
   const tokenTable = g.int32Const(Array.from({ length: V * P }, (_, i) => tokenOf(Math.floor(i / P), i % P)), [V, P]);
   const byRow = g.op('Reshape', [g.op('Gather', [tokenTable, ids], { axis: 0 }), g.int64Const([-1, T])]);
   const timeMajor = g.op('Transpose', [byRow], { perm: [1, 0] });
   const hostTokens = new Int32Array(T * B);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) hostTokens[t * B + b] = tokenOf(items[b][Math.floor(t / P)] ?? 0, t % P);
+  for (let b = 0; b < B; b++) {
+    const shift = fromEnd ? L - lengths[b] : 0;
+    for (let t = 0; t < T; t++) hostTokens[t * B + b] = tokenOf(items[b][Math.floor(t / P) - shift] ?? 0, t % P);
+  }
   ex.hostView([T * B], 'int32', hostTokens, g.op('Reshape', [timeMajor, g.int64Const([-1])]));
-  // key mask [T, B]: real tokens, and for an empty history its first (padding) token, which it attends to
+  // key mask [T, B]: real tokens, and for an empty history its first ('start') or last ('end') padding token, which it attends to
   const real = g.op('Not', [g.op('Equal', [timeMajor, g.int32Const([0], [])])]);
   const anyReal = g.op('ReduceMax', [g.op('Cast', [real], { to: OnnxDataType.INT32 })], { axes: [0], keepdims: 1 });
   const empty = g.op('Equal', [anyReal, g.int32Const([0], [])]);
-  const first = g.boolConst(Array.from({ length: T }, (_, t) => (t === 0 ? 1 : 0)), [T, 1]);
-  const mask = g.op('Cast', [g.op('Or', [real, g.op('And', [first, empty])])], { to: OnnxDataType.FLOAT });
-  const hostMask = Float32Array.from(hostTokens, (tok, i) => (tok !== 0 || (i < B && lengths[i] === 0) ? 1 : 0));
+  const emptySlot = fromEnd ? T - 1 : 0;
+  const attended = g.boolConst(Array.from({ length: T }, (_, t) => (t === emptySlot ? 1 : 0)), [T, 1]);
+  const mask = g.op('Cast', [g.op('Or', [real, g.op('And', [attended, empty])])], { to: OnnxDataType.FLOAT });
+  const hostMask = Float32Array.from(hostTokens, (tok, i) => (tok !== 0 || (Math.floor(i / B) === emptySlot && lengths[i % B] === 0) ? 1 : 0));
   ex.hostView([T, B], 'float32', hostMask, mask);
 
   // decoder tokens, time-major [P x B]: BOS, then the prefix codes as tokens (trace prefixes: tuples of catalogue items)
@@ -123,4 +131,14 @@ export async function generativeRetrievalToOnnx(model: BaseModel, opts: OnnxExpo
   const doc = `nextrec-ts ${model.modelName()}: history '${hist.name}' [batch, ${L}] + ${PREFIX_INPUT} [batch, ${P - 1}] -> log_probs_p [batch, K_p] of code p given codes 0..p-1 (codebook sizes ${m.codebookSizes.join(', ')}); item_codes [items, ${P}] are the valid tuples (row r = item item_ids[r]); decode by beam search over them`;
   const bytes = encodeOnnxModel({ name: model.modelName(), node: g.nodes, initializer: g.initializers, input: ex.graphInputs, output: outputs, docString: doc }, OPSET, '0.1.0');
   return { bytes, signature: ex.signature };
+}
+
+/** Left-aligned ids [batch, L] (zeros after the last item) moved to the right end of each row: out[b, s] = ids[b, s + len_b - L]. */
+function rightAligned(g: Exporter['g'], ids: string, L: number): string {
+  const zero = g.int32Const([0], []);
+  const nonPad = g.op('Cast', [g.op('Not', [g.op('Equal', [ids, zero])])], { to: OnnxDataType.INT32 });
+  const len = g.op('ReduceSum', [nonPad, g.int64Const([1])], { keepdims: 1 });
+  const source = g.op('Sub', [g.op('Add', [g.int32Const(Array.from({ length: L }, (_, s) => s), [1, L]), len]), g.int32Const([L], [])]);
+  const inside = g.op('Cast', [g.op('GreaterOrEqual', [source, zero])], { to: OnnxDataType.INT32 });
+  return g.op('Mul', [g.op('GatherElements', [ids, g.op('Max', [source, zero])], { axis: 1 }), inside]);
 }

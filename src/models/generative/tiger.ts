@@ -39,9 +39,17 @@ export interface TIGERConfig extends Omit<BaseModelConfig, 'targets'> {
   dropout?: number;
   /** Beams kept while decoding (default 20; at least the k asked for). */
   beamSize?: number;
+  /**
+   * Where the history sits in the encoder's positions. 'end' (default): right-aligned, positions counted from the
+   * newest item, so the most recent item always has the same positions. 'start': oldest item at position 0 (how
+   * models saved before this option were trained; their saved configs load as 'start').
+   */
+  historyAlignment?: 'end' | 'start';
 }
 
 const NEXT_ITEM = 'next_item';
+/** Encoder history alignment of a saved config that predates `historyAlignment`. */
+const LEGACY_ALIGNMENT = 'start';
 const TARGET_COL = '__tiger_target';
 const PAD = 0;
 const BOS = 1;
@@ -61,6 +69,7 @@ const BOS = 1;
  */
 export class TIGER extends BaseModel {
   static readonly modelName = 'TIGER';
+  static readonly legacyConfigDefaults = { historyAlignment: LEGACY_ALIGNMENT };
   readonly history: SequenceFeature;
   readonly dim: number;
   readonly codebookSizes: number[];
@@ -78,6 +87,8 @@ export class TIGER extends BaseModel {
   private readonly encoder: TransformerBlock[] = [];
   private readonly decoder: TransformerDecoderBlock[] = [];
   private readonly heads: Dense[] = [];
+  /** See {@link TIGERConfig.historyAlignment}. */
+  readonly historyAlignment: 'end' | 'start';
   private codes: Int32Array | null = null;
   private trie: PrefixTrie | null = null;
 
@@ -102,6 +113,8 @@ export class TIGER extends BaseModel {
     this.dim = config.dim ?? hist.embeddingDim;
     this.targetColumn = config.targetColumn ?? 'target_item';
     this.beamSize = config.beamSize ?? 20;
+    this.historyAlignment = config.historyAlignment ?? 'end';
+    if (this.historyAlignment !== 'end' && this.historyAlignment !== 'start') throw new Error(`TIGER: historyAlignment must be 'end' or 'start' (got ${JSON.stringify(config.historyAlignment)})`);
     this.dropout = config.dropout ?? 0.1;
     const heads = config.heads ?? 2;
     const encoderBlocks = config.encoderBlocks ?? 2;
@@ -165,6 +178,11 @@ export class TIGER extends BaseModel {
     }
     this.codes = codes;
     return codes;
+  }
+
+  /** The saved config records the alignment in force, so that a later change of the default cannot alter a saved model. */
+  configForSave(): unknown {
+    return { ...(super.configForSave() as object), historyAlignment: this.historyAlignment };
   }
 
   private prefixTrie(): PrefixTrie {
@@ -234,16 +252,21 @@ export class TIGER extends BaseModel {
     const T = Math.max(1, ...items.map((h) => h.length)) * P;
     const tokens = new Int32Array(T * B);
     const mask = new Float32Array(T * B);
+    const fromEnd = this.historyAlignment === 'end';
     items.forEach((h, b) => {
+      const start = fromEnd ? T / P - h.length : 0;
       for (let t = 0; t < h.length; t++) {
         for (let p = 0; p < P; p++) {
-          tokens[(t * P + p) * B + b] = this.tokenOffsets[p] + codes[h[t] * P + p];
-          mask[(t * P + p) * B + b] = 1;
+          tokens[((start + t) * P + p) * B + b] = this.tokenOffsets[p] + codes[h[t] * P + p];
+          mask[((start + t) * P + p) * B + b] = 1;
         }
       }
-      if (h.length === 0) mask[b] = 1; // an empty history attends to one padding token (its output is not used)
+      // an empty history attends to one padding token (its output is not used)
+      if (h.length === 0) mask[(fromEnd ? T - 1 : 0) * B + b] = 1;
     });
-    let x: tf.Tensor = tf.add(this.embedTokens(tokens).reshape([T, B, this.dim]), this.encoderPositions.first(T));
+    // right-aligned, the positions run backwards from the last token, so they do not depend on the batch's longest row
+    const positions = this.encoderPositions.first(T);
+    let x: tf.Tensor = tf.add(this.embedTokens(tokens).reshape([T, B, this.dim]), fromEnd ? tf.reverse(positions, 0) : positions);
     if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
     const keyMask = tf.tensor2d(mask, [T, B]);
     let h = x as tf.Tensor3D;
