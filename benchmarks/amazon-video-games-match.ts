@@ -17,7 +17,7 @@
  * benchmarks/results/amazon-video-games-match-<model><--tag>.json).
  *
  *   npx ts-node --transpile-only benchmarks/amazon-video-games-match.ts [--file path/interactions.txt]
- *     [--model DSSM|YouTubeDNN|MIND|ComiRec|SDM] [--seeds 1,2,3] [--epochs 10] [--dim 64] [--maxLen 50] [--session 5]
+ *     [--model DSSM|YouTubeDNN|MIND|ComiRec|SDM] [--seeds 1,2,3] [--epochs 5] [--dim 64] [--maxLen 20] [--session 5]
  *     [--lr 0.001] [--embeddingLr X] [--batch 256] [--negatives 512] [--validRows 5000] [--tag -name] [--out file]
  *     MIND / ComiRec: [--interests 4] [--routing 3] [--power 2|hard] [--initStd 0.1] [--variant sa|dr] [--dynamic 1]
  *     [--embStd 0.01]   (std of the normal initialiser of the item table)
@@ -77,9 +77,9 @@ async function main(): Promise<void> {
   const modelName = arg('model', 'YouTubeDNN') as ModelName;
   if (!MODELS.includes(modelName)) throw new Error(`--model must be one of ${MODELS.join(', ')} (got '${modelName}')`);
   const seeds = arg('seeds', '1,2,3').split(',').map(Number);
-  const epochs = Number(arg('epochs', '10'));
+  const epochs = Number(arg('epochs', '5'));
   const dim = Number(arg('dim', '64'));
-  const maxLen = Number(arg('maxLen', '50'));
+  const maxLen = Number(arg('maxLen', '20'));
   const sessionLen = Number(arg('session', '5'));
   const lr = Number(arg('lr', '0.001'));
   const batchSize = Number(arg('batch', '256'));
