@@ -69,6 +69,16 @@ describe('ComiRec', () => {
     again.dispose();
   });
 
+  it('trains with a single interest (K = 1): the training query is that interest', async () => {
+    const m = new ComiRec({ userFeatures, itemFeatures, numInterests: 1, numNegatives: 32, seed: 1 });
+    m.compile({ lr: 1e-2 });
+    const h = await m.fit(d.train, { epochs: 1, batchSize: 128, verbose: 0, maxSteps: 3 });
+    expect(Number.isFinite(h.epochs[0].loss)).toBe(true);
+    const u = await m.userEmbeddings({ hist: (d.test.hist as Int32Array).slice(0, 3 * 15) });
+    expect(u.shape).toEqual([3, 1, 8]);
+    m.dispose();
+  });
+
   it('rejects bad settings with the field named', () => {
     expect(() => new ComiRec({ userFeatures, itemFeatures, variant: 'x' as 'sa' })).toThrow(/variant must be 'sa' or 'dr' \(got 'x'\)/);
     expect(() => new ComiRec({ userFeatures: [...userFeatures, d.userFeatures[0]], itemFeatures })).toThrow(/remove user_id from userFeatures/);

@@ -872,7 +872,9 @@ export function bestInterest(user: UserRepresentation, items: tf.Tensor2D): tf.T
   if (user.vectors.rank === 2) return user.vectors as tf.Tensor2D;
   return tf.tidy(() => {
     const V = user.vectors as tf.Tensor3D;
-    const [B, K] = V.shape;
+    const [B, K, D] = V.shape;
+    // one interest is the answer (tf.oneHot also refuses depth 1)
+    if (K === 1) return V.reshape([B, D]) as tf.Tensor2D;
     let s = tf.sum(tf.mul(V, items.reshape([B, 1, -1])), 2);
     if (user.interestMask) s = tf.add(s, tf.mul(tf.sub(user.interestMask, 1), 1e30));
     const pick = tf.oneHot(tf.argMax(s, 1), K).toFloat().reshape([B, K, 1]);
