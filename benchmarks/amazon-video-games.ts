@@ -10,6 +10,7 @@
  *
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
+ *     [--scoring cosine|dot] [--objective softmax|bce] [--perPosition K]   (SASRec paper: --scoring dot --objective bce --perPosition 1 --negatives 0)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
  *     TIGER: [--levels 3 --codes 64 --rqEpochs 50 --beam 20] RQ-VAE semantic ids of those embeddings, beam width.
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
   const lr = Number(arg('lr', '0.001'));
   const batchSize = Number(arg('batch', '128'));
   const numNegatives = Number(arg('negatives', '128'));
+  const scoring = arg('scoring', 'cosine') as 'cosine' | 'dot';
+  const objective = arg('objective', 'softmax') as 'softmax' | 'bce';
+  const negativesPerPosition = Number(arg('perPosition', '0'));
+  const training = { numNegatives, ...(scoring !== 'cosine' ? { scoring } : {}), ...(objective !== 'softmax' ? { objective } : {}), ...(negativesPerPosition > 0 ? { negativesPerPosition } : {}) };
   // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
   const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
   const evalRows = Number(arg('evalRows', '0'));
@@ -122,10 +127,10 @@ async function main(): Promise<void> {
     }
     let m: SequentialRecommender | TIGER;
     if (modelName === 'TIGER') m = new TIGER({ sequenceFeatures: [history], seed, dropout: Math.min(dropout, 0.2), codebookSizes: semanticIds!.codebookSizes, beamSize: beam }).setSemanticIds(semanticIds!);
-    else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, numNegatives, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
+    else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, ...training, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
     else {
       const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
-      m = new Model({ sequenceFeatures: [history], seed, dropout, numNegatives, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
+      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
     }
     m.compile({ lr });
     const start = Date.now();
@@ -179,6 +184,9 @@ async function main(): Promise<void> {
           lr,
           batchSize,
           numNegatives,
+          scoring,
+          objective,
+          negativesPerPosition,
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
           ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
           ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),
