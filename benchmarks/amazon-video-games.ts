@@ -10,6 +10,8 @@
  *
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
+ *     [--scoring cosine|dot] [--objective softmax|bce] [--perPosition K]   (SASRec paper: --scoring dot --objective bce --perPosition 1 --negatives 0)
+ *     [--curve N]   (every N epochs, log the sampled-100 HR@10 / NDCG@10 of all test rows to stderr and into the run's `curve`)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
  *     TIGER: [--levels 3 --codes 64 --rqEpochs 50 --beam 20] RQ-VAE semantic ids of those embeddings, beam width.
@@ -44,6 +46,10 @@ async function main(): Promise<void> {
   const lr = Number(arg('lr', '0.001'));
   const batchSize = Number(arg('batch', '128'));
   const numNegatives = Number(arg('negatives', '128'));
+  const scoring = arg('scoring', 'cosine') as 'cosine' | 'dot';
+  const objective = arg('objective', 'softmax') as 'softmax' | 'bce';
+  const negativesPerPosition = Number(arg('perPosition', '0'));
+  const training = { numNegatives, ...(scoring !== 'cosine' ? { scoring } : {}), ...(objective !== 'softmax' ? { objective } : {}), ...(negativesPerPosition > 0 ? { negativesPerPosition } : {}) };
   // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
   const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
   const evalRows = Number(arg('evalRows', '0'));
@@ -52,6 +58,7 @@ async function main(): Promise<void> {
   const codes = Number(arg('codes', '64'));
   const rqEpochs = Number(arg('rqEpochs', '50'));
   const beam = Number(arg('beam', '20'));
+  const curveEvery = Number(arg('curve', '0'));
   await initBackend({ log: false });
   const t0 = Date.now();
   const ds = await loadAmazonReviews(file, { format: 'pairs' });
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
     sampled100: Record<string, number>;
     fullCatalogue: Record<string, number>;
     finalLoss: number;
+    curve?: Array<{ epoch: number; seconds: number; 'hr@10': number; 'ndcg@10': number }>;
   }
   // HLLM / TIGER: item embeddings from the training sequences' co-occurrences (no content data in this file)
   let itemEmbeddings: Float32Array | null = null;
@@ -122,41 +130,59 @@ async function main(): Promise<void> {
     }
     let m: SequentialRecommender | TIGER;
     if (modelName === 'TIGER') m = new TIGER({ sequenceFeatures: [history], seed, dropout: Math.min(dropout, 0.2), codebookSizes: semanticIds!.codebookSizes, beamSize: beam }).setSemanticIds(semanticIds!);
-    else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, numNegatives, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
+    else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, ...training, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
     else {
       const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
-      m = new Model({ sequenceFeatures: [history], seed, dropout, numNegatives, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
+      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
     }
     m.compile({ lr });
     const start = Date.now();
-    const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0, maxSteps });
-    const trainS = (Date.now() - start) / 1000;
+    const model = m;
+    // the paper's protocol on every test row: HR@10 and NDCG@10 of the target among its 101 candidates
+    const sampled = async (): Promise<{ 'hr@10': number; 'ndcg@10': number }> => {
+      let scores: Float32Array;
+      if (model instanceof TIGER) scores = await model.scoreItems(test, candidates);
+      else {
+        const users = await model.userEmbeddings(test);
+        const items = await model.itemEmbeddings();
+        scores = new Float32Array(n * 101);
+        for (let i = 0; i < n * 101; i++) {
+          const r = Math.floor(i / 101);
+          let s = 0;
+          for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(candidates[i] - 1) * dim + j];
+          scores[i] = s;
+        }
+      }
+      let hr = 0;
+      let ndcg = 0;
+      for (let r = 0; r < n; r++) {
+        let rank = 0;
+        for (let c = 1; c <= 100; c++) if (scores[r * 101 + c] > scores[r * 101]) rank++;
+        if (rank < 10) {
+          hr++;
+          ndcg += 1 / Math.log2(rank + 2);
+        }
+      }
+      return { 'hr@10': hr / n, 'ndcg@10': ndcg / n };
+    };
+    const curve: NonNullable<Run['curve']> = [];
+    let evalSeconds = 0;
+    const onEpochEnd = async (log: { epoch: number }): Promise<void> => {
+      const epoch = log.epoch;
+      if (!(curveEvery > 0) || epoch % curveEvery !== 0 || epoch === epochs) return;
+      const t = Date.now();
+      const point = { epoch, seconds: Math.round((t - start) / 1000 - evalSeconds), ...(await sampled()) };
+      evalSeconds += (Date.now() - t) / 1000;
+      curve.push(point);
+      console.error(JSON.stringify({ seed, ...point }));
+    };
+    const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0, maxSteps, onEpochEnd });
+    const trainS = (Date.now() - start) / 1000 - evalSeconds;
     console.error(`seed ${seed}: trained in ${trainS.toFixed(1)} s`);
+    const sampledFinal = await sampled();
     const full = await m.evaluate(test, { ks: [10] });
-    let scores: Float32Array;
-    if (m instanceof TIGER) scores = await m.scoreItems(test, candidates);
-    else {
-      const users = await m.userEmbeddings(test);
-      const items = await m.itemEmbeddings();
-      scores = new Float32Array(n * 101);
-      for (let i = 0; i < n * 101; i++) {
-        const r = Math.floor(i / 101);
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(candidates[i] - 1) * dim + j];
-        scores[i] = s;
-      }
-    }
-    let hr = 0;
-    let ndcg = 0;
-    for (let r = 0; r < n; r++) {
-      let rank = 0;
-      for (let c = 1; c <= 100; c++) if (scores[r * 101 + c] > scores[r * 101]) rank++;
-      if (rank < 10) {
-        hr++;
-        ndcg += 1 / Math.log2(rank + 2);
-      }
-    }
-    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: { 'hr@10': hr / n, 'ndcg@10': ndcg / n }, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss };
+    if (curveEvery > 0) curve.push({ epoch: h.epochs.length, seconds: Math.round(trainS), ...sampledFinal });
+    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: sampledFinal, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss, ...(curveEvery > 0 ? { curve } : {}) };
     console.error(JSON.stringify(run));
     runs.push(run);
     m.dispose();
@@ -179,6 +205,9 @@ async function main(): Promise<void> {
           lr,
           batchSize,
           numNegatives,
+          scoring,
+          objective,
+          negativesPerPosition,
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
           ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
           ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),

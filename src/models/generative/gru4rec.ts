@@ -8,7 +8,7 @@ import { models } from '../../basic/model/model-registry';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
 
 /** GRU4Rec settings. */
-export interface GRU4RecConfig extends Omit<SequentialRecommenderConfig, 'heads' | 'timestampColumn' | 'targetTimeColumn'> {
+export interface GRU4RecConfig extends Omit<SequentialRecommenderConfig, 'heads' | 'timestampColumn' | 'targetTimeColumn' | 'objective'> {
   /** Width of the GRU state (default: the item embedding width); a linear layer maps it back when it differs. */
   hiddenDim?: number;
   /**

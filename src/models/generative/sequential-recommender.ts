@@ -12,6 +12,7 @@ import { Rng } from '../../basic/random';
 import { RankingAccumulator } from '../../basic/sequence-metrics';
 import { DataError, Dataset } from '../../basic/dataset/dataset';
 import { sampledSoftmaxRows } from '../../loss/listwise';
+import { softplus } from '../../loss/softplus';
 import { l2Normalize } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, maxLength, rawColumn, sequenceLengths, timeMajorIds } from './batching';
 
@@ -38,8 +39,27 @@ export interface SequentialRecommenderConfig extends Omit<BaseModelConfig, 'targ
   numNegatives?: number;
   /** Extra negatives drawn from the batch's own next items, i.e. by popularity, with a log-Q correction (default 0). */
   inBatchNegatives?: number;
-  /** Softmax temperature on cosine similarities (default 0.05). */
+  /** Softmax temperature on cosine similarities (default 0.05; cosine scoring only). */
   temperature?: number;
+  /**
+   * How a sequence output o and an item embedding e are scored: 'cosine' (default), cos(o, e) / temperature;
+   * 'dot', the plain dot product o . e of the unnormalised vectors, as in the SASRec paper (item norms can then
+   * carry popularity).
+   */
+  scoring?: 'cosine' | 'dot';
+  /**
+   * Per-position training objective over the true next item's score s+ and the negatives' scores s-:
+   * 'softmax' (default), sampled softmax cross-entropy log(e^s+ + sum e^s-) - s+; 'bce', binary cross-entropy
+   * -log sigmoid(s+) - sum log(1 - sigmoid(s-)), the SASRec paper's loss (with negativesPerPosition 1 and
+   * numNegatives 0).
+   */
+  objective?: 'softmax' | 'bce';
+  /**
+   * Negatives drawn for each position on its own (default 0), uniformly among the items that do not occur in the
+   * row's history, as in the SASRec paper (one per position). They are scored in addition to the `numNegatives`
+   * shared ones; set numNegatives to 0 to use only these.
+   */
+  negativesPerPosition?: number;
   /** Stacked attention blocks (default 2). */
   blocks?: number;
   /** Attention heads (default 1). */
@@ -62,7 +82,7 @@ export interface NextItemEvalOptions {
   excludeHistory?: boolean;
 }
 
-/** Top-k recommendations: row-major [rows x k] item ids and their scores (cosine / temperature). */
+/** Top-k recommendations: row-major [rows x k] item ids and their scores (cosine / temperature, or dot products). */
 export interface Recommendations {
   items: Int32Array;
   scores: Float32Array;
@@ -84,6 +104,8 @@ interface PendingStep {
   L: number;
   B: number;
   negatives: Int32Array;
+  /** Per-position negatives [(L-1) x B x negativesPerPosition] (0 on padding positions), or null. */
+  positionNegatives: Int32Array | null;
   /** log of the expected number of draws of each negative (only with in-batch negatives). */
   logQNeg: Float32Array | null;
   logQPos: Float32Array | null;
@@ -103,7 +125,11 @@ export abstract class SequentialRecommender extends BaseModel {
   readonly dim: number;
   readonly numNegatives: number;
   readonly inBatchNegatives: number;
+  /** Divides the scores: the cosine temperature, 1 with dot-product scoring. */
   readonly temperature: number;
+  readonly scoring: 'cosine' | 'dot';
+  readonly objective: 'softmax' | 'bce';
+  readonly negativesPerPosition: number;
   readonly blocks: number;
   readonly heads: number;
   readonly dropout: number;
@@ -131,7 +157,13 @@ export abstract class SequentialRecommender extends BaseModel {
     this.dim = hist.embeddingDim;
     this.numNegatives = config.numNegatives ?? 128;
     this.inBatchNegatives = config.inBatchNegatives ?? 0;
-    this.temperature = config.temperature ?? 0.05;
+    this.scoring = config.scoring ?? 'cosine';
+    if (this.scoring !== 'cosine' && this.scoring !== 'dot') throw new Error(`${name}: scoring must be 'cosine' or 'dot' (got '${config.scoring}')`);
+    if (this.scoring === 'dot' && config.temperature !== undefined) throw new Error(`${name}: temperature applies to scoring 'cosine' only; remove it or use scoring 'cosine'`);
+    this.temperature = this.scoring === 'dot' ? 1 : config.temperature ?? 0.05;
+    this.objective = config.objective ?? 'softmax';
+    if (this.objective !== 'softmax' && this.objective !== 'bce') throw new Error(`${name}: objective must be 'softmax' or 'bce' (got '${config.objective}')`);
+    this.negativesPerPosition = config.negativesPerPosition ?? 0;
     this.blocks = config.blocks ?? 2;
     this.heads = config.heads ?? 1;
     this.dropout = config.dropout ?? 0.2;
@@ -143,10 +175,15 @@ export abstract class SequentialRecommender extends BaseModel {
     for (const [field, v] of [
       ['numNegatives', this.numNegatives],
       ['inBatchNegatives', this.inBatchNegatives],
+      ['negativesPerPosition', this.negativesPerPosition],
     ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`${name}: ${field} must be a non-negative integer (got ${v})`);
     }
-    if (this.numNegatives + this.inBatchNegatives < 1) throw new Error(`${name}: numNegatives + inBatchNegatives must be at least 1`);
+    if (this.numNegatives + this.inBatchNegatives + this.negativesPerPosition < 1) throw new Error(`${name}: numNegatives + inBatchNegatives + negativesPerPosition must be at least 1`);
+    if (this.inBatchNegatives > 0 && this.negativesPerPosition > 0) {
+      throw new Error(`${name}: inBatchNegatives (log-Q corrected) and negativesPerPosition (uniform) cannot be combined; set one of them to 0`);
+    }
+    if (this.negativesPerPosition > 0 && hist.vocabSize < 3) throw new Error(`${name}: negativesPerPosition needs at least 2 items in '${hist.name}' (vocabSize ${hist.vocabSize})`);
     if (!(this.temperature > 0)) throw new Error(`${name}: temperature must be > 0 (got ${config.temperature})`);
     if (!Number.isInteger(this.blocks) || this.blocks < 1) throw new Error(`${name}: blocks must be a positive integer (got ${config.blocks})`);
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`${name}: dropout must be in [0, 1) (got ${config.dropout})`);
@@ -292,8 +329,46 @@ export abstract class SequentialRecommender extends BaseModel {
       logQPos = new Float32Array((L - 1) * B);
       for (let i = 0; i < (L - 1) * B; i++) logQPos[i] = ids[i + B] === 0 ? 0 : q(ids[i + B]);
     }
-    this.pending = { ids, L, B, negatives, logQNeg, logQPos };
-    return [this.embeddings.lookupIds('history', this.history.name, ids, [L, B]), this.embeddings.lookupIds('negatives', this.history.name, negatives, [negatives.length])];
+    const positionNegatives = this.negativesPerPosition > 0 && L > 1 ? this.drawPositionNegatives(ids, L, B, ctx.rng) : null;
+    this.pending = { ids, L, B, negatives, positionNegatives, logQNeg, logQPos };
+    const blocks = [this.embeddings.lookupIds('history', this.history.name, ids, [L, B])];
+    if (negatives.length > 0) blocks.push(this.embeddings.lookupIds('negatives', this.history.name, negatives, [negatives.length]));
+    if (positionNegatives) blocks.push(this.embeddings.lookupIds('positionNegatives', this.history.name, positionNegatives, [positionNegatives.length]));
+    return blocks;
+  }
+
+  /**
+   * negativesPerPosition ids for each predicted position (t, b), t < L-1, drawn uniformly among the items absent
+   * from row b's history (after 64 rejected draws, any item but the target is accepted: a row holding nearly the
+   * whole catalogue); 0 (padding: a zero vector with no update) where the position has no next item.
+   */
+  private drawPositionNegatives(ids: Int32Array, L: number, B: number, rng: Rng): Int32Array {
+    const k = this.negativesPerPosition;
+    const V = this.history.vocabSize;
+    const out = new Int32Array((L - 1) * B * k);
+    for (let b = 0; b < B; b++) {
+      const seen = new Set<number>();
+      for (let t = 0; t < L; t++) if (ids[t * B + b] !== 0) seen.add(ids[t * B + b]);
+      for (let t = 0; t < L - 1; t++) {
+        const target = ids[(t + 1) * B + b];
+        if (target === 0) continue;
+        const base = (t * B + b) * k;
+        for (let j = 0; j < k; j++) {
+          let id = 0;
+          for (let tries = 0; ; tries++) {
+            id = 1 + rng.int(V - 1);
+            if (!seen.has(id) || (tries >= 64 && id !== target)) break;
+          }
+          out[base + j] = id;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The vectors scores are dot products of: unit-length for cosine scoring, as they are for dot scoring. */
+  private scoreSpace(x: tf.Tensor): tf.Tensor {
+    return this.scoring === 'cosine' ? l2Normalize(x) : x;
   }
 
   protected inferenceBlocks(data: Dataset, indices: Int32Array): EmbeddingBlock[] {
@@ -301,12 +376,12 @@ export abstract class SequentialRecommender extends BaseModel {
     return [this.embeddings.lookupIds('history', this.history.name, ids, [L, indices.length])];
   }
 
-  /** Normalised sequence representation [B, D] at each row's last real position (zeros for empty histories). */
+  /** Sequence representation [B, D] at each row's last real position (zeros for empty histories), unit length for cosine scoring. */
   protected forward(inputs: ModelInputs, ctx: ForwardContext): tf.Tensor2D {
     const { ids, lengths, L } = this.historyOf(inputs.data, inputs.indices);
     const batch = this.sequenceBatch(inputs.data, inputs.indices, L, lengths);
     const out = this.encode(this.itemVectors(inputs.embeddings.history, ids) as tf.Tensor3D, batch, ctx);
-    return l2Normalize(tf.sum(tf.mul(out, batch.lastTokenSelector()), 0)) as tf.Tensor2D;
+    return this.scoreSpace(tf.sum(tf.mul(out, batch.lastTokenSelector()), 0)) as tf.Tensor2D;
   }
 
   protected trainingLoss(inputs: ModelInputs, _labels: tf.Tensor2D, ctx: ForwardContext): tf.Scalar {
@@ -330,12 +405,28 @@ export abstract class SequentialRecommender extends BaseModel {
         valid++;
       }
     }
-    const o = l2Normalize(tf.slice(out, [0, 0, 0], [L - 1, B, D]).reshape([P, D]));
-    const e = l2Normalize(tf.slice(items, [1, 0, 0], [L - 1, B, D]).reshape([P, D]));
-    const invT = 1 / this.temperature;
-    let pos: tf.Tensor = tf.mul(tf.sum(tf.mul(o, e), -1), invT);
-    const negE = l2Normalize(this.itemVectors(inputs.embeddings.negatives, p.negatives));
-    let neg: tf.Tensor = tf.mul(tf.matMul(o as tf.Tensor2D, negE as tf.Tensor2D, false, true), invT);
+    const o = this.scoreSpace(tf.slice(out, [0, 0, 0], [L - 1, B, D]).reshape([P, D]));
+    const e = this.scoreSpace(tf.slice(items, [1, 0, 0], [L - 1, B, D]).reshape([P, D]));
+    const scaled = (x: tf.Tensor) => (this.temperature === 1 ? x : tf.mul(x, 1 / this.temperature));
+    let pos: tf.Tensor = scaled(tf.sum(tf.mul(o, e), -1));
+    const parts: tf.Tensor[] = [];
+    if (p.negatives.length > 0) parts.push(this.sharedNegativeLogits(inputs, p, o as tf.Tensor2D, targets, scaled));
+    if (p.positionNegatives) {
+      const k = this.negativesPerPosition;
+      const negE = this.scoreSpace(this.itemVectors(inputs.embeddings.positionNegatives, p.positionNegatives)).reshape([P, k, D]);
+      parts.push(scaled(tf.sum(tf.mul(o.reshape([P, 1, D]), negE), -1)));
+    }
+    if (p.logQPos) pos = tf.sub(pos, tf.tensor1d(p.logQPos));
+    const neg = parts.length === 1 ? parts[0] : tf.concat(parts, 1);
+    const perPosition = this.positionLoss(pos.reshape([P]) as tf.Tensor1D, neg as tf.Tensor2D);
+    return tf.div(tf.sum(tf.mul(perPosition, tf.tensor1d(weights))), Math.max(1, valid)) as tf.Scalar;
+  }
+
+  /** Logits [P, N] of the batch's shared negatives (targets among them pushed to -1e4; log-Q corrected with in-batch negatives). */
+  private sharedNegativeLogits(inputs: ModelInputs, p: PendingStep, o: tf.Tensor2D, targets: Int32Array, scaled: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    const P = targets.length;
+    const negE = this.scoreSpace(this.itemVectors(inputs.embeddings.negatives, p.negatives));
+    let neg: tf.Tensor = scaled(tf.matMul(o, negE as tf.Tensor2D, false, true));
     // a sampled negative equal to the true next item is not a negative; built on the host because a broadcast
     // tf.equal of [P, 1] against [1, N] takes ~200 ms on wasm
     const N = p.negatives.length;
@@ -349,20 +440,17 @@ export abstract class SequentialRecommender extends BaseModel {
       for (const c of cols) hitMask[i * N + c] = -1e4;
     }
     if (hitMask) neg = tf.add(neg, tf.tensor2d(hitMask, [P, N]));
-    if (p.logQNeg && p.logQPos) {
-      neg = tf.sub(neg, tf.tensor2d(p.logQNeg, [1, p.logQNeg.length]));
-      pos = tf.sub(pos, tf.tensor1d(p.logQPos));
-    }
-    const perPosition = this.positionLoss(pos.reshape([P]) as tf.Tensor1D, neg as tf.Tensor2D);
-    return tf.div(tf.sum(tf.mul(perPosition, tf.tensor1d(weights))), Math.max(1, valid)) as tf.Scalar;
+    if (p.logQNeg) neg = tf.sub(neg, tf.tensor2d(p.logQNeg, [1, p.logQNeg.length]));
+    return neg;
   }
 
   /**
    * Loss of each position [P] from the true next item's logit `pos` [P] and the sampled negatives' logits `neg`
-   * [P, N] (negatives equal to the target pushed to -1e4). Default: sampled softmax cross-entropy,
-   * log(exp(pos) + sum exp(neg)) - pos.
+   * [P, N] (negatives equal to the target pushed to -1e4). Default (objective 'softmax'): sampled softmax
+   * cross-entropy, log(exp(pos) + sum exp(neg)) - pos; objective 'bce': softplus(-pos) + sum softplus(neg).
    */
   protected positionLoss(pos: tf.Tensor1D, neg: tf.Tensor2D): tf.Tensor1D {
+    if (this.objective === 'bce') return tf.add(softplus(tf.neg(pos)), tf.sum(softplus(neg), 1)) as tf.Tensor1D;
     if (fusedOpsEnabled()) return sampledSoftmaxRows(pos, neg);
     const P = pos.shape[0];
     const logits = tf.concat([pos.reshape([P, 1]), neg], 1);
@@ -388,7 +476,7 @@ export abstract class SequentialRecommender extends BaseModel {
     return Math.max(1, Math.min(batchSize, Math.floor(ATTENTION_BUDGET / (L * L * this.heads))));
   }
 
-  /** Normalised user vectors of rows `idx` (a tensor owned by the caller). */
+  /** User vectors (score space) of rows `idx` (a tensor owned by the caller). */
   private userVectors(ds: Dataset, idx: Int32Array): tf.Tensor2D {
     const owned: tf.Tensor[] = [];
     try {
@@ -398,17 +486,17 @@ export abstract class SequentialRecommender extends BaseModel {
     }
   }
 
-  /** Normalised embeddings of the whole catalogue, ids 1..vocabSize-1, as [V-1, D] (caller disposes). */
+  /** Embeddings of the whole catalogue in score space (see scoreSpace), ids 1..vocabSize-1, as [V-1, D] (caller disposes). */
   private catalogue(): tf.Tensor2D {
     const V = this.history.vocabSize;
     const ids = Int32Array.from({ length: V - 1 }, (_, i) => i + 1);
     const block = this.embeddings.lookupIds('catalogue', this.history.name, ids, [V - 1]);
-    return tf.tidy(() => l2Normalize(this.itemVectors(block.tensor(), ids)) as tf.Tensor2D);
+    return tf.tidy(() => this.scoreSpace(this.itemVectors(block.tensor(), ids)) as tf.Tensor2D);
   }
 
   /**
    * Score the full catalogue for every row, in chunks of rows of similar length. `visit` receives the chunk's
-   * row indices and its scores (cosine / temperature) [rows x (V-1)], column c = item id c+1.
+   * row indices and its scores (cosine / temperature, or dot products) [rows x (V-1)], column c = item id c+1.
    */
   private scoreAll(ds: Dataset, batchSize: number, visit: (idx: Int32Array, scores: Float32Array) => void): void {
     const V = this.history.vocabSize;
@@ -531,7 +619,7 @@ export abstract class SequentialRecommender extends BaseModel {
     return { items, scores: scoresOut, k };
   }
 
-  /** L2-normalised user (sequence) vectors [rows x D], for serving with an external nearest-neighbour index. */
+  /** User (sequence) vectors [rows x D], L2-normalised for cosine scoring, for serving with an external nearest-neighbour index. */
   async userEmbeddings(data: DataInput, opts: { batchSize?: number } = {}): Promise<Float32Array> {
     const ds = this.bindData(data, false);
     const D = this.dim;
@@ -546,7 +634,7 @@ export abstract class SequentialRecommender extends BaseModel {
     return out;
   }
 
-  /** L2-normalised item vectors [(vocabSize-1) x D] of ids 1..vocabSize-1 (row c = item c+1). */
+  /** Item vectors [(vocabSize-1) x D] of ids 1..vocabSize-1 (row c = item c+1), L2-normalised for cosine scoring. */
   async itemEmbeddings(): Promise<Float32Array> {
     const t = this.catalogue();
     const v = t.dataSync() as Float32Array;
