@@ -8,6 +8,7 @@
  *   npx ts-node --transpile-only benchmarks/grouped-losses.ts [--seeds 1,2,3] [--groups 1500] [--epochs 4] [--losses bce,bpr,listnet,listmle,approx_ndcg]
  */
 import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { groupedMetricAt } from '../src/basic/grouped-metrics';
 import { syntheticGroupedRanking } from '../src/data/synthetic/grouped';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { arg } from './lib/args';
@@ -16,25 +17,6 @@ const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const groups = Number(arg('groups', '1500'));
 const epochs = Number(arg('epochs', '4'));
 const losses = arg('losses', 'bce,bpr,listnet,listmle,approx_ndcg').split(',');
-
-/** Mean NDCG@k over requests with at least one positive (ties in the scores broken by row order). */
-export function meanNdcg(request: ArrayLike<number>, y: ArrayLike<number>, p: ArrayLike<number>, k = 10): number {
-  const byGroup = new Map<number, number[]>();
-  for (let r = 0; r < request.length; r++) (byGroup.get(request[r]) ?? byGroup.set(request[r], []).get(request[r])!).push(r);
-  let sum = 0;
-  let n = 0;
-  for (const rows of byGroup.values()) {
-    const positives = rows.reduce((a, r) => a + y[r], 0);
-    if (positives === 0) continue;
-    const ranked = [...rows].sort((a, b) => p[b] - p[a] || a - b).slice(0, k);
-    const dcg = ranked.reduce((a, r, i) => a + y[r] / Math.log2(i + 2), 0);
-    let idcg = 0;
-    for (let i = 0; i < Math.min(positives, k); i++) idcg += 1 / Math.log2(i + 2);
-    sum += dcg / idcg;
-    n++;
-  }
-  return sum / n;
-}
 
 async function main(): Promise<void> {
   await initBackend({ log: false });
@@ -45,7 +27,7 @@ async function main(): Promise<void> {
       const m = new DeepFM({ sparseFeatures: t.sparseFeatures, mlp: { dims: [32] }, seed });
       m.compile({ loss, lr: 1e-2, groupColumn: t.groupColumn });
       await m.fit(t.train, { epochs, batchSize: 200, verbose: 0 });
-      const ndcg = meanNdcg(t.test.request as Int32Array, t.test.label as Float32Array, await m.predict(t.test));
+      const ndcg = groupedMetricAt('ndcg', t.test.label as Float32Array, await m.predict(t.test), t.test.request as Int32Array, 10);
       m.dispose();
       (results[loss] ??= []).push(ndcg);
       console.log(`seed ${seed} ${loss}: NDCG@10 ${ndcg.toFixed(4)}`);
