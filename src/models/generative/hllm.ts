@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Mlp } from '../../basic/layers/mlp';
 import { ForwardContext } from '../../basic/layers/module';
-import { SasRecBlock, SequenceBatch } from '../../basic/layers/attention';
-import { LayerNorm } from '../../basic/layers/layer-norm';
-import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
-import { unitRms } from './common';
-import type { SASRecConfig } from './sasrec';
-import { SequentialRecommender } from './sequential-recommender';
+import { SASRec, SASRecConfig } from './sasrec';
 
 /** HLLM settings. */
 export interface HLLMConfig extends SASRecConfig {
@@ -29,7 +24,7 @@ export interface HLLMConfig extends SASRecConfig {
  * softmax (cosine / temperature) against e_j of the true and sampled items. Items that are rare in training still
  * get a representation from their supplied embedding, which is where it beats an id-only SASRec.
  */
-export class HLLM extends SequentialRecommender {
+export class HLLM extends SASRec {
   static readonly modelName = 'HLLM';
   readonly contentDim: number;
   readonly useIdEmbedding: boolean;
@@ -37,18 +32,10 @@ export class HLLM extends SequentialRecommender {
   private readonly content: tf.Variable;
   private readonly itemEncoder: Mlp;
   private contentSet = false;
-  private readonly positions: PositionalEmbedding;
-  private readonly layers: SasRecBlock[] = [];
-  private readonly norm: LayerNorm;
 
   constructor(config: HLLMConfig) {
+    // the user model is SASRec's encoder (causal blocks over learned absolute positions), built by the superclass
     super(config);
-    // the user model: SASRec's encoder (causal blocks over learned absolute positions)
-    this.positions = this.addChild('positions', new PositionalEmbedding(this.history.maxLen, this.dim, this.initRng));
-    for (let i = 0; i < this.blocks; i++) {
-      this.layers.push(this.addChild(`block${i}`, new SasRecBlock(this.dim, { heads: this.heads, dropout: this.dropout, ffnDim: config.ffnDim }, this.initRng)));
-    }
-    this.norm = this.addChild('norm', new LayerNorm(this.dim));
     this.contentDim = config.contentDim;
     if (!Number.isInteger(this.contentDim) || this.contentDim < 1) throw new Error(`HLLM: contentDim must be a positive integer, the width of the supplied item embeddings (got ${config.contentDim})`);
     this.useIdEmbedding = config.useIdEmbedding ?? true;
@@ -72,14 +59,6 @@ export class HLLM extends SequentialRecommender {
     t.dispose();
     this.contentSet = true;
     return this;
-  }
-
-  protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
-    let x: tf.Tensor = tf.add(unitRms(items), this.positions.first(batch.L));
-    if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
-    let h = x as tf.Tensor3D;
-    for (const layer of this.layers) h = layer.apply(h, batch, ctx);
-    return this.norm.apply(h) as tf.Tensor3D;
   }
 
   private checkContent(): void {

@@ -20,7 +20,7 @@ export interface SASRecConfig extends SequentialRecommenderConfig {
  * HSTU paper's comparison.
  */
 export class SASRec extends SequentialRecommender {
-  static readonly modelName = 'SASRec';
+  static readonly modelName: string = 'SASRec';
   private readonly positions: PositionalEmbedding;
   private readonly layers: SasRecBlock[] = [];
   private readonly norm: LayerNorm;
