@@ -134,6 +134,15 @@ export interface TransformerBlockConfig extends SelfAttentionConfig {
   residualDropout?: number;
 }
 
+/** Feed-forward width (default 4 x `dim`) and residual dropout of a transformer block, checked; errors name `owner`. */
+export function resolveBlockSizes(config: TransformerBlockConfig, dim: number, owner: string): { ffnDim: number; residualDropout: number } {
+  const ffnDim = config.ffnDim ?? 4 * dim;
+  if (!Number.isInteger(ffnDim) || ffnDim < 1) throw new Error(`${owner}: ffnDim must be a positive integer (got ${config.ffnDim})`);
+  const residualDropout = config.residualDropout ?? 0;
+  if (!(residualDropout >= 0 && residualDropout < 1)) throw new Error(`${owner}: residualDropout must be in [0, 1) (got ${config.residualDropout})`);
+  return { ffnDim, residualDropout };
+}
+
 /**
  * A post-layer-norm transformer encoder block (as used by BST, Chen et al., 2019):
  *   S = LayerNorm(X + Dropout(MultiHead(X) W_O)),   F = LayerNorm(S + Dropout(ReLU(S W_1 + b_1) W_2 + b_2))
@@ -158,10 +167,8 @@ export class TransformerBlock extends Module {
     this.attention = this.addChild('attention', new MultiHeadSelfAttention(dim, config, rng, owner));
     this.proj = this.addChild('proj', new Dense(this.attention.outputDim, dim, rng));
     this.ln1 = this.addChild('ln1', new LayerNorm(dim));
-    const ffnDim = config.ffnDim ?? 4 * dim;
-    if (!Number.isInteger(ffnDim) || ffnDim < 1) throw new Error(`${owner}: ffnDim must be a positive integer (got ${config.ffnDim})`);
-    this.residualDropout = config.residualDropout ?? 0;
-    if (!(this.residualDropout >= 0 && this.residualDropout < 1)) throw new Error(`${owner}: residualDropout must be in [0, 1) (got ${config.residualDropout})`);
+    const { ffnDim, residualDropout } = resolveBlockSizes(config, dim, owner);
+    this.residualDropout = residualDropout;
     this.ffn1 = this.addChild('ffn1', new Dense(dim, ffnDim, rng, 'relu'));
     this.ffn2 = this.addChild('ffn2', new Dense(ffnDim, dim, rng));
     this.ln2 = this.addChild('ln2', new LayerNorm(dim));

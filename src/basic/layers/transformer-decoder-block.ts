@@ -3,7 +3,7 @@ import { Rng } from '../random';
 import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
 import { ForwardContext, Module } from './module';
-import { MultiHeadSelfAttention, TransformerBlockConfig } from './self-attention';
+import { MultiHeadSelfAttention, resolveBlockSizes, TransformerBlockConfig } from './self-attention';
 import { MultiHeadCrossAttention } from './cross-attention';
 
 /**
@@ -36,10 +36,8 @@ export class TransformerDecoderBlock extends Module {
     this.crossAttention = this.addChild('crossAttention', new MultiHeadCrossAttention(dim, dim, config, rng, owner));
     this.crossProj = this.addChild('crossProj', new Dense(this.crossAttention.outputDim, dim, rng));
     this.ln2 = this.addChild('ln2', new LayerNorm(dim));
-    const ffnDim = config.ffnDim ?? 4 * dim;
-    if (!Number.isInteger(ffnDim) || ffnDim < 1) throw new Error(`${owner}: ffnDim must be a positive integer (got ${config.ffnDim})`);
-    this.residualDropout = config.residualDropout ?? 0;
-    if (!(this.residualDropout >= 0 && this.residualDropout < 1)) throw new Error(`${owner}: residualDropout must be in [0, 1) (got ${config.residualDropout})`);
+    const { ffnDim, residualDropout } = resolveBlockSizes(config, dim, owner);
+    this.residualDropout = residualDropout;
     this.ffn1 = this.addChild('ffn1', new Dense(dim, ffnDim, rng, 'relu'));
     this.ffn2 = this.addChild('ffn2', new Dense(ffnDim, dim, rng));
     this.ln3 = this.addChild('ln3', new LayerNorm(dim));
