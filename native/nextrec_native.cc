@@ -160,6 +160,12 @@ bool FloatArgs(napi_env env, napi_value* argv, size_t count, const size_t* need,
   return true;
 }
 
+// The trailing (rows, cols, epsilon, relu) arguments of the batch-norm kernels, from argv[first] on.
+bool BatchNormShape(napi_env env, napi_value* argv, size_t first, int64_t* rows, int64_t* cols, double* epsilon, bool* relu) {
+  return Int(env, argv[first], rows) && Int(env, argv[first + 1], cols) && *rows >= 1 && *cols >= 0 &&
+         napi_get_value_double(env, argv[first + 2], epsilon) == napi_ok && napi_get_value_bool(env, argv[first + 3], relu) == napi_ok;
+}
+
 // batchNormActForward(x, gamma, beta, y, mean, variance, rows, cols, epsilon, relu)
 napi_value BatchNormActForwardJs(napi_env env, napi_callback_info info) {
   size_t argc = 10;
@@ -170,8 +176,7 @@ napi_value BatchNormActForwardJs(napi_env env, napi_callback_info info) {
   int64_t rows, cols;
   double epsilon;
   bool relu;
-  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &cols) || rows < 1 || cols < 0 ||
-      napi_get_value_double(env, argv[8], &epsilon) != napi_ok || napi_get_value_bool(env, argv[9], &relu) != napi_ok) {
+  if (!BatchNormShape(env, argv, 6, &rows, &cols, &epsilon, &relu)) {
     return Throw(env, "batchNormActForward: bad rows, cols, epsilon or relu argument");
   }
   const size_t plane = (size_t)(rows * cols), c = (size_t)cols;
@@ -192,8 +197,7 @@ napi_value BatchNormActBackwardJs(napi_env env, napi_callback_info info) {
   int64_t rows, cols;
   double epsilon;
   bool relu;
-  if (!Int(env, argv[9], &rows) || !Int(env, argv[10], &cols) || rows < 1 || cols < 0 ||
-      napi_get_value_double(env, argv[11], &epsilon) != napi_ok || napi_get_value_bool(env, argv[12], &relu) != napi_ok) {
+  if (!BatchNormShape(env, argv, 9, &rows, &cols, &epsilon, &relu)) {
     return Throw(env, "batchNormActBackward: bad rows, cols, epsilon or relu argument");
   }
   const size_t plane = (size_t)(rows * cols), c = (size_t)cols;
