@@ -31,7 +31,8 @@ export async function openHeadless(bin: string, url: string): Promise<() => Prom
   return async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
-    await fs.rm(profile, { recursive: true, force: true });
+    // Chromium's helper processes can still be writing the profile for a moment after the browser exits (ENOTEMPTY)
+    await fs.rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 }
 
