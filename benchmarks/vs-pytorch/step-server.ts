@@ -102,6 +102,9 @@ export class StepServer {
   async close(graceMs = 5000): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    // a child that is crashing may close its stdin before 'exit' arrives: the write then fails asynchronously (EPIPE,
+    // an 'error' event), and the signals below still apply
+    this.child.stdin!.once('error', () => undefined);
     try {
       this.child.stdin!.write('quit\n');
       this.child.stdin!.end();
