@@ -52,9 +52,10 @@ describe('group-wise ranking losses', () => {
     expect(value(groupBpr, false)).toBeCloseTo(bpr, 5);
     expect(value(listNet, false)).toBeCloseTo(listnet, 5);
     expect(value(listMle, true)).toBeCloseTo(listmle, 5);
-    // ApproxNDCG tends to 1 - NDCG as the temperature goes to 0: g7 ranks its positive 2nd, g2 2nd, g9 at 3rd and 4th
+    // ApproxNDCG tends to 1 - NDCG as the temperature goes to 0: g7 ranks its positive 2nd, g2 2nd, g9 at 3rd and 4th;
+    // groups weighted by their label mass (1, 1, 2)
     const ndcg = [1 / Math.log2(3), 1 / Math.log2(3), (1 / 2 + 1 / Math.log2(5)) / (1 + 1 / Math.log2(3))];
-    expect(value(approxNdcg(1e-3), false)).toBeCloseTo(1 - (ndcg[0] + ndcg[1] + ndcg[2]) / 3, 3);
+    expect(value(approxNdcg(1e-3), false)).toBeCloseTo(1 - (ndcg[0] + ndcg[1] + 2 * ndcg[2]) / 4, 3);
   });
 
   it('match PyTorch (benchmarks/vs-pytorch/grouped_losses.py): values and gradients with padding, ties, a one-row group, groups without a positive or of positives only', () => {
@@ -97,9 +98,9 @@ describe('group-wise ranking losses', () => {
 
 describe('grouped synthetic task: NDCG@10 per request', () => {
   // measured (benchmarks/grouped-losses.ts, whose seed 1 is this run; tie-aware ndcg@10): bce 0.5857, bpr 0.5960,
-  // listnet 0.5748, listmle 0.5841, approx_ndcg 0.5636. Over 3 seeds (docs/models-ranking.md) BPR, ListNet and ListMLE
-  // match BCE within the seed-to-seed noise and ApproxNDCG trails it by 0.03.
-  it('BPR, ListNet and ListMLE match pointwise BCE within 0.015, ApproxNDCG within 0.035; no prediction saturates', async () => {
+  // listnet 0.5748, listmle 0.5841, approx_ndcg 0.5869. Over seeds 1-6 (docs/models-ranking.md) ApproxNDCG (T = 5, groups
+  // weighted by label mass) has the smallest mean gap to BCE of the four (-0.003; per seed -0.015 .. +0.007).
+  it('BPR, ListNet, ListMLE and ApproxNDCG match pointwise BCE within 0.015; no prediction saturates', async () => {
     const t = syntheticGroupedRanking({ groups: 1500 });
     const ndcg: Record<string, number> = {};
     for (const loss of ['bce', 'bpr', 'listnet', 'listmle', 'approx_ndcg']) {
@@ -114,7 +115,6 @@ describe('grouped synthetic task: NDCG@10 per request', () => {
       m.dispose();
     }
     console.log(`NDCG@10 per request: ${Object.entries(ndcg).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
-    for (const loss of ['bpr', 'listnet', 'listmle']) expect(ndcg[loss]).toBeGreaterThan(ndcg.bce - 0.015);
-    expect(ndcg.approx_ndcg).toBeGreaterThan(ndcg.bce - 0.035);
+    for (const loss of ['bpr', 'listnet', 'listmle', 'approx_ndcg']) expect([loss, ndcg[loss] > ndcg.bce - 0.015]).toEqual([loss, true]);
   });
 });

@@ -15,7 +15,7 @@ Definitions (per group; the batch loss is the mean described under each):
 - listmle: rows stably sorted by label (descending; ties keep batch order), then for every position k whose label
   is above the group's lowest, log sum_{j >= k} exp(s_j) - s_k; mean over all such terms of the batch.
 - approx_ndcg(T): 1 - sum_i (2^y_i - 1) / log2(1 + pi_i) / IDCG, pi_i = 1 + sum_{j != i} sigmoid((s_j - s_i) / T);
-  mean over groups with IDCG > 0.
+  mean over groups weighted by sum y (groups with IDCG 0 have weight 0).
 """
 import json
 import math
@@ -70,7 +70,7 @@ def listmle(s, y):
 
 
 def approx_ndcg(s, y):
-    per = []
+    weighted, mass = 0, 0
     for rows in groups():
         gains = sorted((2.0 ** y[r] - 1 for r in rows), reverse=True)
         ideal = sum(g / math.log2(k + 2) for k, g in enumerate(gains))
@@ -80,8 +80,10 @@ def approx_ndcg(s, y):
         for i in rows:
             rank = 1 + sum(torch.sigmoid((s[j] - s[i]) / TEMPERATURE) for j in rows if j != i)
             dcg = dcg + (2.0 ** y[i] - 1) / (torch.log(1 + rank) / math.log(2))
-        per.append(1 - dcg / ideal)
-    return torch.stack(per).mean()
+        total = sum(y[r] for r in rows)
+        weighted = weighted + total * (1 - dcg / ideal)
+        mass += total
+    return weighted / mass
 
 
 def main():
