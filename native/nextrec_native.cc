@@ -35,22 +35,26 @@ namespace {
 // Activation codes shared with native.ts (ACTIVATION_CODES).
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kElu = 4, kLeakyRelu = 5 };
 
-// C[m x n] = op(A)[m x k] * op(B)[k x n], all row-major and contiguous.
-bool Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+// C[m x n] = op(A)[m x k] * op(B)[k x n], row-major with leading dimensions lda, ldb, ldc (elements between rows).
+bool GemmLd(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+            int64_t ldb, float* c, int64_t ldc) {
   if (k == 0) {
-    std::memset(c, 0, sizeof(float) * m * n);
+    for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, sizeof(float) * n);
     return true;
   }
-  const int64_t lda = transA ? m : k;
-  const int64_t ldb = transB ? k : n;
 #if defined(NEXTREC_USE_DNNL)
-  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n) == dnnl_success;
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) == dnnl_success;
 #else
   cblas_sgemm(NEXTREC_CBLAS_ROW_MAJOR, transA ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS,
               transB ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b,
-              (int)ldb, 0.0f, c, (int)n);
+              (int)ldb, 0.0f, c, (int)ldc);
   return true;
 #endif
+}
+
+// C[m x n] = op(A)[m x k] * op(B)[k x n], all row-major and contiguous.
+bool Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  return GemmLd(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n);
 }
 
 inline float Activate(float x, int act, float alpha) {
@@ -147,6 +151,47 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
         for (int64_t j = 0; j < n; j++) row[j] = Activate(row[j], (int)act, al);
       }
     }
+  }
+  return nullptr;
+}
+
+// sgemmStrided(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, lda, ldb, ldc)
+// C_p = op(A_p) op(B_p) for p < batch, where X_p starts at x + p * strideX and its rows are ldX elements apart:
+// the per-item matrices of time-major [L, N, d] tensors (item p = column block p of every row) need no transposes.
+napi_value SgemmStrided(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 15) {
+    return Throw(env, "sgemmStrided: expected 15 arguments");
+  }
+  float *a, *b, *c;
+  size_t na, nb, nc;
+  if (!Floats(env, argv[0], &a, &na) || !Floats(env, argv[1], &b, &nb) || !Floats(env, argv[2], &c, &nc)) {
+    return Throw(env, "sgemmStrided: a, b and c must be Float32Arrays");
+  }
+  int64_t v[10];
+  bool ta = false, tb = false;
+  const int ints[10] = {3, 4, 5, 6, 9, 10, 11, 12, 13, 14};
+  for (int i = 0; i < 10; i++) {
+    if (!Int(env, argv[ints[i]], &v[i]) || v[i] < 0) return Throw(env, "sgemmStrided: sizes and strides must be non-negative integers");
+  }
+  if (napi_get_value_bool(env, argv[7], &ta) != napi_ok || napi_get_value_bool(env, argv[8], &tb) != napi_ok) {
+    return Throw(env, "sgemmStrided: transposes must be booleans");
+  }
+  const int64_t batch = v[0], m = v[1], n = v[2], k = v[3], sa = v[4], sb = v[5], sc = v[6], lda = v[7], ldb = v[8], ldc = v[9];
+  if (batch == 0 || m == 0 || n == 0) return nullptr;
+  const int64_t rowsA = ta ? k : m, colsA = ta ? m : k, rowsB = tb ? n : k, colsB = tb ? k : n;
+  if (lda < colsA || ldb < colsB || ldc < n) return Throw(env, "sgemmStrided: a leading dimension is shorter than its row");
+  // bounds: the last element of the last item of each operand must lie inside its view
+  auto last = [](int64_t stride, int64_t count, int64_t rows, int64_t ld, int64_t cols) {
+    return (count - 1) * stride + (rows - 1) * ld + cols;
+  };
+  if ((k > 0 && (last(sa, batch, rowsA, lda, colsA) > (int64_t)na || last(sb, batch, rowsB, ldb, colsB) > (int64_t)nb)) ||
+      last(sc, batch, m, ldc, n) > (int64_t)nc) {
+    return Throw(env, "sgemmStrided: a view is shorter than the shapes and strides need");
+  }
+  for (int64_t p = 0; p < batch; p++) {
+    if (!GemmLd(ta, tb, m, n, k, a + p * sa, lda, b + p * sb, ldb, c + p * sc, ldc)) return Throw(env, "sgemmStrided: the BLAS call failed");
   }
   return nullptr;
 }
@@ -287,6 +332,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, nullptr, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "sgemmStrided", NAPI_AUTO_LENGTH, SgemmStrided, nullptr, &fn);
+  napi_set_named_property(env, exports, "sgemmStrided", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

@@ -16,6 +16,13 @@ import {
 import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/basic/backend/batch-norm-act-kernel';
 import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
+import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
+import { SequenceBatch } from '../src/basic/layers/attention';
+import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
+import { SequenceFeature } from '../src/basic/features';
+import { HSTU } from '../src/models/generative/hstu';
+import { SASRec } from '../src/models/generative/sasrec';
+import { SequentialRecommender } from '../src/models/generative/sequential-recommender';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 
@@ -160,6 +167,74 @@ describeNative('native matMul kernels', () => {
     expect(() => addon.batchNormActForward(small, small, small, small, small, new Float32Array(2), 2, 3, 1e-5, true)).toThrow(/batchNormActForward: a view is not a Float32Array of the needed length/);
     expect(() => addon.batchNormActBackward(small, small, small, small, small, small, new Float32Array(5), small, small, 2, 3, 1e-5, true)).toThrow(/batchNormActBackward: a view is not a Float32Array of the needed length/);
     expect(() => addon.adamUpdate(small, small, small, new Float32Array(5), small, small, small, new Float32Array(8))).toThrow(/adamUpdate: a view is not a Float32Array as long as w/);
+  });
+
+  it('time-major products (the attention products) match batched tf.matMul between transposes, all transposes', async () => {
+    expect(timeMajorMatMulAvailable()).toBe(true);
+    for (const [ta, tb] of TRANSPOSES) {
+      for (const [Lx, N, p, Ly] of [[1, 1, 1, 1], [7, 5, 3, 7], [50, 16, 50, 50], [13, 9, 31, 13]]) {
+        // x [Lx, N, p], y [Ly, N, r] with the contracted sizes equal for each transpose combination
+        const xShape = [Lx, N, p];
+        const contracted = ta ? Lx : p;
+        const yShape = tb ? [Ly, N, contracted] : [contracted, N, Ly];
+        await agree(() => timeMajorMatMul(seeded(xShape, Lx + p) as tf.Tensor3D, seeded(yShape, Ly + 3) as tf.Tensor3D, ta, tb));
+      }
+    }
+    expect(() => timeMajorMatMul(seeded([3, 2, 4], 1) as tf.Tensor3D, seeded([3, 2, 5], 2) as tf.Tensor3D, false, true)).toThrow(/inner dimensions differ/);
+    expect(() => timeMajorMatMul(seeded([3, 2, 4], 1) as tf.Tensor3D, seeded([4, 3, 5], 2) as tf.Tensor3D)).toThrow(/same N/);
+    const addon = loadNativeAddon()!;
+    const small = new Float32Array(6);
+    expect(() => addon.sgemmStrided!(small, small, small, 3, 2, 2, 2, false, false, 2, 2, 2, 2, 2, 2)).toThrow(/view is shorter than the shapes and strides need/);
+    expect(() => addon.sgemmStrided!(small, small, small, 1, 2, 2, 3, false, false, 0, 0, 0, 2, 3, 2)).toThrow(/leading dimension is shorter/);
+  });
+
+  // HSTU's SiLU attention with a relative bias, SASRec's softmax attention, both with dropout and two heads
+  const ATTENTION_CASES = [
+    { nonlinearity: 'silu', scale: 1, bias: true },
+    { nonlinearity: 'softmax', scale: 0.5, bias: false },
+  ] as const;
+  for (const c of ATTENTION_CASES) {
+    it(`fused ${c.nonlinearity} attention: value and gradients (q, k, v${c.bias ? ', bias' : ''}) agree with the wasm and cpu engines`, async () => {
+      const [L, B, H, d] = [11, 6, 2, 5];
+      const N = B * H;
+      await agree(() => {
+        const batch = new SequenceBatch({ length: L, lengths: Int32Array.from([11, 7, 1, 4, 11, 9]) });
+        const mask = c.nonlinearity === 'silu' ? batch.prefixWeights() : batch.prefixSoftmaxMask();
+        const dropout = dropoutMultiplier([L, B, H, L], 0.2, 3);
+        const R = seeded([L, N, d], 9);
+        const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias?: tf.Tensor) =>
+          tf.sum(tf.mul(fusedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias: bias ?? null, dropout }), R));
+        const inputs = [seeded([L, N, d], 1), seeded([L, N, d], 2), seeded([L, N, d], 3), ...(c.bias ? [seeded([L, 1, 1, L], 4)] : [])];
+        const value = f(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor]));
+        const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)(inputs);
+        return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
+      });
+    });
+  }
+
+  it('SASRec and HSTU: user embeddings of a trained model agree within 1e-5 across the native and wasm engines', async () => {
+    const items = 60;
+    const rng = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const next = rng(11);
+    const sequences = Array.from({ length: 64 }, () => Array.from({ length: 3 + Math.floor(next() * 12) }, () => 1 + Math.floor(next() * items)));
+    const evalData = { hist: sequences.map((s) => s.slice(0, -1)) };
+    for (const Model of [SASRec, HSTU]) {
+      const hist = new SequenceFeature({ name: 'hist', vocabSize: items + 1, embeddingDim: 16, maxLen: 16 });
+      const model = new Model({ sequenceFeatures: [hist], seed: 3, blocks: 2, heads: 2, dropout: 0.1, numNegatives: 16 }) as SequentialRecommender;
+      model.compile({ lr: 1e-2 });
+      await model.fit({ hist: sequences }, { epochs: 2, batchSize: 32, verbose: 0 });
+      setNativeKernelsEnabled(false);
+      const wasm = await model.userEmbeddings(evalData);
+      setNativeKernelsEnabled(true);
+      profileMatMulKernels(true);
+      const native = await model.userEmbeddings(evalData);
+      expect(profileMatMulKernels(false)!.native.calls).toBeGreaterThan(0);
+      let maxDiff = 0;
+      for (let i = 0; i < wasm.length; i++) maxDiff = Math.max(maxDiff, Math.abs(native[i] - wasm[i]));
+      expect(maxDiff).toBeLessThan(1e-5);
+      expect(Math.max(...native) - Math.min(...native)).toBeGreaterThan(0.05);
+      model.dispose();
+    }
   });
 
   const BN_CASES = [[1024, 256], [37, 5], [1, 3]] as const;
