@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "attention_weights.h"
 #include "batch_norm_act.h"
 #include "optimizers.h"
 
@@ -274,6 +275,92 @@ napi_value AdamUpdateJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads the 16 integers [Lk, B, H, Lq, mask strides x4, bias strides x4, dropout strides x4] of the attention
+// kernels from a JS array.
+bool AttentionShapeArg(napi_env env, napi_value v, nextrec::AttentionShape* s) {
+  int64_t x[16];
+  for (uint32_t i = 0; i < 16; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !Int(env, e, &x[i]) || x[i] < 0) return false;
+  }
+  *s = {x[0], x[1], x[2], x[3], {x[4], x[5], x[6], x[7]}, {x[8], x[9], x[10], x[11]}, {x[12], x[13], x[14], x[15]}};
+  return s->lk > 0 && s->b > 0 && s->h > 0 && s->lq > 0;
+}
+
+// Whether a broadcast operand of `length` elements covers every index its strides reach.
+bool Covers(const nextrec::AttentionShape& s, const int64_t* st, size_t length) {
+  return (s.lk - 1) * st[0] + (s.b - 1) * st[1] + (s.h - 1) * st[2] + (s.lq - 1) * st[3] < (int64_t)length;
+}
+
+// An optional Float32Array argument: true with *data = nullptr for null / undefined.
+bool OptionalFloats(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type == napi_null || type == napi_undefined) {
+    *data = nullptr;
+    *length = 0;
+    return true;
+  }
+  return Floats(env, v, data, length);
+}
+
+// attentionWeightsForward(s, mask, bias | null, dropout | null, gate, w, shape[16], scale, softmax)
+napi_value AttentionWeightsForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "attentionWeightsForward: expected 9 arguments");
+  }
+  float *sc, *mask, *bias, *drop, *gate, *w;
+  size_t ns, nm, nb, nd, ng, nw;
+  nextrec::AttentionShape shape;
+  double scale = 1;
+  bool softmax = false;
+  if (!Floats(env, argv[0], &sc, &ns) || !Floats(env, argv[1], &mask, &nm) || !OptionalFloats(env, argv[2], &bias, &nb) ||
+      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &gate, &ng) || !Floats(env, argv[5], &w, &nw)) {
+    return Throw(env, "attentionWeightsForward: tensors must be Float32Arrays (bias and dropout may be null)");
+  }
+  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
+    return Throw(env, "attentionWeightsForward: bad shape, scale or softmax argument");
+  }
+  const size_t full = (size_t)(shape.lk * shape.cols());
+  if (ns < full || ng < full || nw < full || !Covers(shape, shape.mask, nm) || (bias && !Covers(shape, shape.bias, nb)) ||
+      (drop && !Covers(shape, shape.drop, nd))) {
+    return Throw(env, "attentionWeightsForward: a view is shorter than the shape and strides need");
+  }
+  nextrec::AttentionWeightsForward(sc, mask, bias, drop, shape, (float)scale, softmax, gate, w);
+  return nullptr;
+}
+
+// attentionWeightsBackward(dw, gate, mask, dropout | null, dz, shape[16], outScale, softmax)
+napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) {
+    return Throw(env, "attentionWeightsBackward: expected 8 arguments");
+  }
+  float *dw, *gate, *mask, *drop, *dz;
+  size_t nw, ng, nm, nd, nz;
+  nextrec::AttentionShape shape;
+  double scale = 1;
+  bool softmax = false;
+  if (!Floats(env, argv[0], &dw, &nw) || !Floats(env, argv[1], &gate, &ng) || !Floats(env, argv[2], &mask, &nm) ||
+      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &dz, &nz)) {
+    return Throw(env, "attentionWeightsBackward: tensors must be Float32Arrays (dropout may be null)");
+  }
+  if (!AttentionShapeArg(env, argv[5], &shape) || napi_get_value_double(env, argv[6], &scale) != napi_ok ||
+      napi_get_value_bool(env, argv[7], &softmax) != napi_ok) {
+    return Throw(env, "attentionWeightsBackward: bad shape, scale or softmax argument");
+  }
+  const size_t full = (size_t)(shape.lk * shape.cols());
+  if (nw < full || ng < full || nz < full || !Covers(shape, shape.mask, nm) || (drop && !Covers(shape, shape.drop, nd))) {
+    return Throw(env, "attentionWeightsBackward: a view is shorter than the shape and strides need");
+  }
+  nextrec::AttentionWeightsBackward(dw, gate, mask, drop, shape, (float)scale, softmax, dz);
+  return nullptr;
+}
+
 // The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -334,6 +421,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sgemm", fn);
   napi_create_function(env, "sgemmStrided", NAPI_AUTO_LENGTH, SgemmStrided, nullptr, &fn);
   napi_set_named_property(env, exports, "sgemmStrided", fn);
+  napi_create_function(env, "attentionWeightsForward", NAPI_AUTO_LENGTH, AttentionWeightsForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "attentionWeightsForward", fn);
+  napi_create_function(env, "attentionWeightsBackward", NAPI_AUTO_LENGTH, AttentionWeightsBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "attentionWeightsBackward", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

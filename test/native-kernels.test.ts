@@ -17,6 +17,7 @@ import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/
 import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
+import { attentionWeightsAvailable } from '../src/basic/backend/attention-weights';
 import { SequenceBatch } from '../src/basic/layers/attention';
 import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
 import { SequenceFeature } from '../src/basic/features';
@@ -190,17 +191,20 @@ describeNative('native matMul kernels', () => {
 
   // HSTU's SiLU attention with a relative bias, SASRec's softmax attention, both with dropout and two heads
   const ATTENTION_CASES = [
-    { nonlinearity: 'silu', scale: 1, bias: true },
-    { nonlinearity: 'softmax', scale: 0.5, bias: false },
+    { nonlinearity: 'silu', scale: 1, bias: true, dropout: true },
+    { nonlinearity: 'silu', scale: 0.7, bias: false, dropout: false },
+    { nonlinearity: 'softmax', scale: 0.5, bias: false, dropout: true },
+    { nonlinearity: 'softmax', scale: 0.5, bias: true, dropout: false },
   ] as const;
   for (const c of ATTENTION_CASES) {
-    it(`fused ${c.nonlinearity} attention: value and gradients (q, k, v${c.bias ? ', bias' : ''}) agree with the wasm and cpu engines`, async () => {
+    it(`fused ${c.nonlinearity} attention (scale ${c.scale}${c.bias ? ', bias' : ''}${c.dropout ? ', dropout' : ''}): value and gradients agree with the wasm and cpu engines`, async () => {
+      expect(attentionWeightsAvailable()).toBe(true);
       const [L, B, H, d] = [11, 6, 2, 5];
       const N = B * H;
       await agree(() => {
         const batch = new SequenceBatch({ length: L, lengths: Int32Array.from([11, 7, 1, 4, 11, 9]) });
         const mask = c.nonlinearity === 'silu' ? batch.prefixWeights() : batch.prefixSoftmaxMask();
-        const dropout = dropoutMultiplier([L, B, H, L], 0.2, 3);
+        const dropout = c.dropout ? dropoutMultiplier([L, B, H, L], 0.2, 3) : null;
         const R = seeded([L, N, d], 9);
         const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias?: tf.Tensor) =>
           tf.sum(tf.mul(fusedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias: bias ?? null, dropout }), R));

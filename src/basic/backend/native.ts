@@ -8,12 +8,13 @@
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { installNativeAttentionKernels, NativeAttentionKernels } from './native-attention-kernels';
 import { installNativeFusedKernels, NativeFusedKernels } from './native-fused-kernels';
 import { provideTimeMajorMatMul, TIME_MAJOR_MATMUL, TimeMajorMatMulAttrs, timeMajorMatMulShape } from './time-major-matmul';
 import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon extends NativeFusedKernels {
+interface NativeAddon extends NativeFusedKernels, Partial<NativeAttentionKernels> {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
@@ -274,6 +275,9 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
     const kernelFunc = (args: KernelArgs) => nativeTimeMajorMatMul(lib, args);
     tf.registerKernel({ kernelName: TIME_MAJOR_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     provideTimeMajorMatMul(() => enabled);
+  }
+  if (typeof lib.attentionWeightsForward === 'function' && typeof lib.attentionWeightsBackward === 'function') {
+    installNativeAttentionKernels(lib as NativeAttentionKernels, () => enabled);
   }
   // an addon built before the fused kernels existed keeps the JavaScript ones
   if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { attentionWeights, attentionWeightsAvailable, attentionWeightsGrad } from '../backend/attention-weights';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../backend/time-major-matmul';
 import { channelMatMul } from './channel-matmul';
 import { customOp } from './custom-op';
@@ -99,6 +100,7 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o
   const biasShape = bias ? [...bias.shape] : null;
   if (biasShape && biasShape.length !== 4) throw new Error(`fusedAttention: bias must have rank 4 (broadcastable to [${full}]), got [${biasShape}]`);
 
+  if (attentionWeightsAvailable() && timeMajorMatMulAvailable()) return nativeAttention(q, k, v, full, scale, nonlinearity === 'softmax', mask, bias, dropout);
   const products = timeMajorMatMulAvailable() ? nativeProducts : depthwiseProducts;
   const op = customOp((inputs, save) => {
     const [qi, ki, vi] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
@@ -148,6 +150,43 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o
         // dQ[i, n] = sum_j ds[j, n, i] k[j, n], dK[j, n] = sum_i ds[j, n, i] q[i, n]
         const dq = products.weighted(ds, ks);
         const dk = products.keyGrad(ds, qs);
+        return biasShape ? [dq, dk, dv, reduceToShape(dz, biasShape)] : [dq, dk, dv];
+      },
+    };
+  });
+  return (bias ? op(q, k, v, bias) : op(q, k, v)) as tf.Tensor3D;
+}
+
+/**
+ * fusedAttention with the native kernels: the products as strided sgemm calls and everything between them (scale,
+ * bias, masks, softmax or SiLU, dropout) as one kernel forward and one backward (backend/attention-weights.ts).
+ */
+function nativeAttention(
+  q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, full: number[], scale: number, softmax: boolean, mask: tf.Tensor, bias: tf.Tensor | null,
+  dropout: tf.Tensor | null,
+): tf.Tensor3D {
+  const [Lk, B, H, Lq] = full;
+  const N = B * H;
+  const biasShape = bias ? [...bias.shape] : null;
+  const op = customOp((inputs, save) => {
+    const [qi, ki, vi] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const s = nativeProducts.scores(qi, ki).reshape(full);
+    const [gate, weights] = attentionWeights(s, mask, inputs.length > 3 ? inputs[3] : null, dropout, { full, softmax, scale });
+    const a = weights.reshape([Lk, N, Lq]) as tf.Tensor3D;
+    save([qi, ki, vi, a, gate, mask, ...(dropout ? [dropout] : [])]);
+    return {
+      value: nativeProducts.weighted(a, vi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, as, savedGate, savedMask, savedDropout] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const g = dy as tf.Tensor3D;
+        const dw = nativeProducts.scores(g, vs).reshape(full);
+        const dv = nativeProducts.keyGrad(as, g);
+        // the bias gradient needs dz itself; otherwise the kernel applies the scale of the scores
+        const kernelScale = biasShape ? 1 : scale;
+        const dz = attentionWeightsGrad(dw, savedGate, savedMask, savedDropout ?? null, { full, softmax, scale: kernelScale });
+        const ds = (kernelScale !== scale ? tf.mul(dz, scale) : dz).reshape([Lk, N, Lq]) as tf.Tensor3D;
+        const dq = nativeProducts.weighted(ds, ks);
+        const dk = nativeProducts.keyGrad(ds, qs);
         return biasShape ? [dq, dk, dv, reduceToShape(dz, biasShape)] : [dq, dk, dv];
       },
     };

@@ -1,0 +1,86 @@
+/**
+ * The attention kernels of the native addon (native/attention_weights.h) registered on 'wasm': the pointwise
+ * softmax / SiLU part of fusedAttention forward and backward, in place on the wasm heap. Node only: reached from
+ * native.ts. The layer-facing names and availability check are in attention-weights.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ATTENTION_WEIGHTS, ATTENTION_WEIGHTS_GRAD, AttentionWeightsAttrs, provideAttentionWeights } from './attention-weights';
+import { heapFloats, WasmKernelArgs } from './wasm-kernel-wrap';
+
+/** The attention part of the addon's interface (native/nextrec_native.cc). */
+export interface NativeAttentionKernels {
+  /** shape: [Lk, B, H, Lq, mask strides x4, bias strides x4, dropout strides x4]. */
+  attentionWeightsForward(
+    scores: Float32Array, mask: Float32Array, bias: Float32Array | null, dropout: Float32Array | null, gate: Float32Array, weights: Float32Array,
+    shape: number[], scale: number, softmax: boolean,
+  ): void;
+  attentionWeightsBackward(dw: Float32Array, gate: Float32Array, mask: Float32Array, dropout: Float32Array | null, dz: Float32Array, shape: number[], scale: number, softmax: boolean): void;
+}
+
+/** Element strides over the 4 axes of `full` of a tensor broadcast to it (0 on broadcast axes), or an error naming both shapes. */
+export function broadcastStrides4(kernel: string, name: string, shape: number[], full: number[]): number[] {
+  const padded = [...Array(Math.max(0, 4 - shape.length)).fill(1), ...shape];
+  if (padded.length !== 4) throw new Error(`${kernel}: ${name} [${shape}] does not broadcast to [${full}]`);
+  const strides = [0, 0, 0, 0];
+  let stride = 1;
+  for (let i = 3; i >= 0; i--) {
+    if (padded[i] === full[i]) strides[i] = full[i] === 1 ? 0 : stride;
+    else if (padded[i] !== 1) throw new Error(`${kernel}: ${name} [${shape}] does not broadcast to [${full}]`);
+    stride *= padded[i];
+  }
+  return strides;
+}
+
+function float32(kernel: string, inputs: Record<string, tf.TensorInfo | undefined>): void {
+  for (const [name, t] of Object.entries(inputs)) if (t && t.dtype !== 'float32') throw new Error(`${kernel}: ${name} must be float32 (got ${t.dtype})`);
+}
+
+function checkFull(kernel: string, name: string, t: tf.TensorInfo, full: number[]): void {
+  if (t.shape.length !== 4 || t.shape.some((d, i) => d !== full[i])) throw new Error(`${kernel}: ${name} must have shape [${full}] (got [${t.shape}])`);
+}
+
+/** Register both kernels (idempotent); `active()` says whether the native kernels are switched on. */
+export function installNativeAttentionKernels(lib: NativeAttentionKernels, active: () => boolean): void {
+  if (!tf.getKernel(ATTENTION_WEIGHTS, 'wasm')) {
+    const forward = (args: WasmKernelArgs): tf.TensorInfo[] => {
+      const { scores, mask, bias, dropout } = args.inputs;
+      const { full, softmax, scale } = args.attrs as unknown as AttentionWeightsAttrs;
+      float32(ATTENTION_WEIGHTS, args.inputs);
+      checkFull(ATTENTION_WEIGHTS, 'scores', scores!, full);
+      const none = [0, 0, 0, 0];
+      const shape = [
+        ...full,
+        ...broadcastStrides4(ATTENTION_WEIGHTS, 'mask', mask!.shape, full),
+        ...(bias ? broadcastStrides4(ATTENTION_WEIGHTS, 'bias', bias.shape, full) : none),
+        ...(dropout ? broadcastStrides4(ATTENTION_WEIGHTS, 'dropout', dropout.shape, full) : none),
+      ];
+      const gate = args.backend.makeOutput(full, 'float32');
+      const weights = args.backend.makeOutput(full, 'float32');
+      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      lib.attentionWeightsForward(view(scores)!, view(mask)!, view(bias), view(dropout), view(gate)!, view(weights)!, shape, scale, softmax);
+      return [gate, weights];
+    };
+    tf.registerKernel({ kernelName: ATTENTION_WEIGHTS, backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
+  }
+  if (!tf.getKernel(ATTENTION_WEIGHTS_GRAD, 'wasm')) {
+    const backward = (args: WasmKernelArgs): tf.TensorInfo => {
+      const { dw, gate, mask, dropout } = args.inputs;
+      const { full, softmax, scale } = args.attrs as unknown as AttentionWeightsAttrs;
+      float32(ATTENTION_WEIGHTS_GRAD, args.inputs);
+      checkFull(ATTENTION_WEIGHTS_GRAD, 'dw', dw!, full);
+      checkFull(ATTENTION_WEIGHTS_GRAD, 'gate', gate!, full);
+      const shape = [
+        ...full,
+        ...broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'mask', mask!.shape, full),
+        0, 0, 0, 0,
+        ...(dropout ? broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'dropout', dropout.shape, full) : [0, 0, 0, 0]),
+      ];
+      const dz = args.backend.makeOutput(full, 'float32');
+      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      lib.attentionWeightsBackward(view(dw)!, view(gate)!, view(mask)!, view(dropout), view(dz)!, shape, scale, softmax);
+      return dz;
+    };
+    tf.registerKernel({ kernelName: ATTENTION_WEIGHTS_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
+  }
+  provideAttentionWeights(active);
+}
