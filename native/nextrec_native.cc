@@ -13,6 +13,7 @@
 
 #include "attention_weights.h"
 #include "batch_norm_act.h"
+#include "layer_norm.h"
 #include "optimizers.h"
 
 #if defined(NEXTREC_USE_DNNL)
@@ -361,6 +362,58 @@ napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// layerNormForward(x, gamma | null, beta | null, out, y, r, rows, dim, epsilon)
+napi_value LayerNormForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "layerNormForward: expected 9 arguments");
+  }
+  float *x, *gamma, *beta, *out, *y, *r;
+  size_t nx, ng, nb, no, ny, nr;
+  int64_t rows, dim;
+  double epsilon;
+  if (!Floats(env, argv[0], &x, &nx) || !OptionalFloats(env, argv[1], &gamma, &ng) || !OptionalFloats(env, argv[2], &beta, &nb) ||
+      !Floats(env, argv[3], &out, &no) || !Floats(env, argv[4], &y, &ny) || !Floats(env, argv[5], &r, &nr)) {
+    return Throw(env, "layerNormForward: tensors must be Float32Arrays (gamma and beta may be null)");
+  }
+  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &dim) || rows < 0 || dim < 1 || napi_get_value_double(env, argv[8], &epsilon) != napi_ok) {
+    return Throw(env, "layerNormForward: bad rows, dim or epsilon argument");
+  }
+  const size_t plane = (size_t)(rows * dim);
+  if (nx < plane || no < plane || ny < plane || nr < (size_t)rows || (gamma == nullptr) != (beta == nullptr) ||
+      (gamma && (ng < (size_t)dim || nb < (size_t)dim))) {
+    return Throw(env, "layerNormForward: a view is shorter than the shapes need (or only one of gamma, beta given)");
+  }
+  nextrec::LayerNormForward(x, gamma, beta, rows, dim, epsilon, out, y, r);
+  return nullptr;
+}
+
+// layerNormBackward(g, y, r, gamma | null, dx, dgamma | null, dbeta | null, rows, dim)
+napi_value LayerNormBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "layerNormBackward: expected 9 arguments");
+  }
+  float *g, *y, *r, *gamma, *dx, *dgamma, *dbeta;
+  size_t ng, ny, nr, ngam, ndx, ndg, ndb;
+  int64_t rows, dim;
+  if (!Floats(env, argv[0], &g, &ng) || !Floats(env, argv[1], &y, &ny) || !Floats(env, argv[2], &r, &nr) ||
+      !OptionalFloats(env, argv[3], &gamma, &ngam) || !Floats(env, argv[4], &dx, &ndx) || !OptionalFloats(env, argv[5], &dgamma, &ndg) ||
+      !OptionalFloats(env, argv[6], &dbeta, &ndb)) {
+    return Throw(env, "layerNormBackward: tensors must be Float32Arrays (gamma, dgamma and dbeta may be null)");
+  }
+  if (!Int(env, argv[7], &rows) || !Int(env, argv[8], &dim) || rows < 0 || dim < 1) return Throw(env, "layerNormBackward: bad rows or dim argument");
+  const size_t plane = (size_t)(rows * dim), d = (size_t)dim;
+  if (ng < plane || ny < plane || ndx < plane || nr < (size_t)rows ||
+      (gamma && (ngam < d || !dgamma || !dbeta || ndg < d || ndb < d))) {
+    return Throw(env, "layerNormBackward: a view is shorter than the shapes need (or gamma without dgamma, dbeta)");
+  }
+  nextrec::LayerNormBackward(g, y, r, gamma, rows, dim, dx, dgamma, dbeta);
+  return nullptr;
+}
+
 // The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -425,6 +478,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "attentionWeightsForward", fn);
   napi_create_function(env, "attentionWeightsBackward", NAPI_AUTO_LENGTH, AttentionWeightsBackwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "attentionWeightsBackward", fn);
+  napi_create_function(env, "layerNormForward", NAPI_AUTO_LENGTH, LayerNormForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "layerNormForward", fn);
+  napi_create_function(env, "layerNormBackward", NAPI_AUTO_LENGTH, LayerNormBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "layerNormBackward", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

@@ -18,6 +18,8 @@ import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
 import { attentionWeightsAvailable } from '../src/basic/backend/attention-weights';
+import { layerNormKernelAvailable } from '../src/basic/backend/layer-norm-kernel';
+import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { SequenceBatch } from '../src/basic/layers/attention';
 import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
 import { SequenceFeature } from '../src/basic/features';
@@ -49,7 +51,7 @@ function maxRelErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
  * Run `f` natively, on the wasm kernels and on cpu; the native result must match both and use only the addon.
  * `withWasm` false: compare with cpu only, for inputs the stock wasm kernel does not handle.
  */
-async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true): Promise<void> {
+async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true, matMuls = true): Promise<void> {
   const run = () => {
     const t = tf.tidy(f);
     const out = { shape: t.shape, values: t.dataSync().slice() };
@@ -65,7 +67,7 @@ async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true): Promise<v
   profileMatMulKernels(true);
   const native = run();
   const prof = profileMatMulKernels(false)!;
-  expect(prof.native.calls).toBeGreaterThan(0);
+  if (matMuls) expect(prof.native.calls).toBeGreaterThan(0);
   expect(prof.fallback.calls).toBe(0);
   expect(native.shape).toEqual(cpu.shape);
   if (wasm) expect(maxRelErr(native.values, wasm.values)).toBeLessThan(tol);
@@ -215,6 +217,38 @@ describeNative('native matMul kernels', () => {
       });
     });
   }
+
+  it('layer norm (with and without gain and bias, rank 2 and 3): value and gradients agree with the wasm and cpu engines', async () => {
+    expect(layerNormKernelAvailable()).toBe(true);
+    for (const affine of [true, false]) {
+      for (const shape of [[37, 50], [6, 5, 8], [1, 1]]) {
+        const dim = shape[shape.length - 1];
+        await agree(() => {
+          const norm = new LayerNorm(dim, { affine, epsilon: 1e-5 });
+          if (norm.gamma && norm.beta) {
+            norm.gamma.assign(seeded([dim], 5).add(1));
+            norm.beta.assign(seeded([dim], 6));
+          }
+          const R = seeded(shape, 7);
+          const x = seeded(shape, 8).mul(3).add(0.5);
+          const f = (t: tf.Tensor) => tf.sum(tf.mul(norm.apply(t), R));
+          const affineGrads = norm.gamma && norm.beta ? Object.values(tf.variableGrads(() => f(x) as tf.Scalar, [norm.gamma, norm.beta]).grads) : [];
+          const dx = tf.grad(f)(x);
+          const out = tf.concat([norm.apply(x).flatten(), dx.flatten(), ...affineGrads.map((g) => g.flatten())]);
+          norm.disposeParams();
+          return out;
+        }, 1e-5, true, false);
+      }
+    }
+    // the plain layer norm kernel call itself: rows of constant values normalise to 0 (r = 1 / sqrt(eps))
+    const addon = loadNativeAddon()!;
+    const [out, y, r] = [new Float32Array(6), new Float32Array(6), new Float32Array(2)];
+    addon.layerNormForward!(Float32Array.from([2, 2, 2, 1, 2, 3]), null, null, out, y, r, 2, 3, 1e-6);
+    expect(Array.from(out.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(r[0]).toBeCloseTo(1000, 2);
+    const small = () => new Float32Array(6);
+    expect(() => addon.layerNormForward!(small(), null, null, small(), small(), new Float32Array(1), 2, 3, 1e-6)).toThrow(/layerNormForward: a view is shorter/);
+  });
 
   it('SASRec and HSTU: user embeddings of a trained model agree within 1e-5 across the native and wasm engines', async () => {
     const items = 60;

@@ -8,13 +8,13 @@
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { installNativeAttentionKernels, NativeAttentionKernels } from './native-attention-kernels';
+import { installNativeSequenceKernels, NativeSequenceKernels } from './native-sequence-kernels';
 import { installNativeFusedKernels, NativeFusedKernels } from './native-fused-kernels';
 import { provideTimeMajorMatMul, TIME_MAJOR_MATMUL, TimeMajorMatMulAttrs, timeMajorMatMulShape } from './time-major-matmul';
 import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon extends NativeFusedKernels, Partial<NativeAttentionKernels> {
+interface NativeAddon extends NativeFusedKernels, Partial<NativeSequenceKernels> {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
@@ -277,7 +277,7 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
     provideTimeMajorMatMul(() => enabled);
   }
   if (typeof lib.attentionWeightsForward === 'function' && typeof lib.attentionWeightsBackward === 'function') {
-    installNativeAttentionKernels(lib as NativeAttentionKernels, () => enabled);
+    installNativeSequenceKernels(lib as NativeSequenceKernels, () => enabled);
   }
   // an addon built before the fused kernels existed keeps the JavaScript ones
   if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);
