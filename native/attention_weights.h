@@ -188,4 +188,20 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
   }
 }
 
+// The dropout multiplier floor(u + keep) / keep of tf.dropout for u ~ U[0, 1) from tfjs' randomUniform: u is the
+// Alea generator (Baagoe; seedrandom's alea, which tfjs seeds from the seed's string) from the state (c, s0, s1, s2)
+// the caller derives, stepped in float64 as JavaScript does and stored as float32 as tfjs' buffer stores it; the
+// add, floor and divide are float32 as tfjs' kernels compute them. So the multiplier equals tfjs' bit for bit.
+static void DropoutMultiplier(double c, double s0, double s1, double s2, float keep, int64_t n, float* __restrict out) {
+  for (int64_t i = 0; i < n; i++) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;  // 2^-32
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;
+    s2 = t - c;
+    const float u = (float)s2;
+    out[i] = std::floor(u + keep) / keep;
+  }
+}
+
 }  // namespace nextrec

@@ -362,6 +362,25 @@ napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// dropoutMultiplier(out, c, s0, s1, s2, keep)
+napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) {
+    return Throw(env, "dropoutMultiplier: expected 6 arguments");
+  }
+  float* out;
+  size_t n;
+  double v[5];
+  if (!Floats(env, argv[0], &out, &n)) return Throw(env, "dropoutMultiplier: out must be a Float32Array");
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return Throw(env, "dropoutMultiplier: the state and keep must be numbers");
+  }
+  if (!(v[4] > 0 && v[4] <= 1)) return Throw(env, "dropoutMultiplier: keep must be in (0, 1]");
+  nextrec::DropoutMultiplier(v[0], v[1], v[2], v[3], (float)v[4], (int64_t)n, out);
+  return nullptr;
+}
+
 // layerNormForward(x, gamma | null, beta | null, out, y, r, rows, dim, epsilon)
 napi_value LayerNormForwardJs(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -482,6 +501,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "layerNormForward", fn);
   napi_create_function(env, "layerNormBackward", NAPI_AUTO_LENGTH, LayerNormBackwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "layerNormBackward", fn);
+  napi_create_function(env, "dropoutMultiplier", NAPI_AUTO_LENGTH, DropoutMultiplierJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "dropoutMultiplier", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

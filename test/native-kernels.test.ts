@@ -19,6 +19,7 @@ import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
 import { attentionWeightsAvailable } from '../src/basic/backend/attention-weights';
 import { layerNormKernelAvailable } from '../src/basic/backend/layer-norm-kernel';
+import { dropoutMultiplierKernelAvailable } from '../src/basic/backend/dropout-kernel';
 import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { SequenceBatch } from '../src/basic/layers/attention';
 import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
@@ -248,6 +249,21 @@ describeNative('native matMul kernels', () => {
     expect(r[0]).toBeCloseTo(1000, 2);
     const small = () => new Float32Array(6);
     expect(() => addon.layerNormForward!(small(), null, null, small(), small(), new Float32Array(1), 2, 3, 1e-6)).toThrow(/layerNormForward: a view is shorter/);
+  });
+
+  it("the native dropout multiplier is tfjs' floor(randomUniform + keep) / keep bit for bit (same generator and seed)", () => {
+    expect(dropoutMultiplierKernelAvailable()).toBe(true);
+    for (const [shape, rate, seed] of [[[50, 128, 1, 50], 0.2, 1234567], [[7, 3], 0.5, 0], [[1000], 0.1, 2 ** 31 - 1], [[33, 2], 0.9, 42]] as const) {
+      setNativeKernelsEnabled(false);
+      const composed = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
+      setNativeKernelsEnabled(true);
+      const native = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
+      expect(native.length).toBe(composed.length);
+      let same = 0;
+      for (let i = 0; i < native.length; i++) if (Object.is(native[i], composed[i])) same++;
+      expect(same).toBe(native.length);
+      expect(new Set(native).size).toBe(2); // zeros and 1 / keep
+    }
   });
 
   it('SASRec and HSTU: user embeddings of a trained model agree within 1e-5 across the native and wasm engines', async () => {

@@ -1,11 +1,12 @@
 /**
  * The sequence-model kernels of the native addon registered on 'wasm', in place on the wasm heap: the pointwise
- * softmax / SiLU part of fusedAttention (native/attention_weights.h) and layer norm (native/layer_norm.h), forward
- * and backward. Node only: reached from native.ts. The layer-facing names and availability checks are in
+ * softmax / SiLU part of fusedAttention and its dropout multiplier (native/attention_weights.h) and layer norm
+ * (native/layer_norm.h), forward and backward. Node only: reached from native.ts. The layer-facing names and availability checks are in
  * attention-weights.ts and layer-norm-kernel.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_WEIGHTS, ATTENTION_WEIGHTS_GRAD, AttentionWeightsAttrs, provideAttentionWeights } from './attention-weights';
+import { DROPOUT_MULTIPLIER, DropoutMultiplierAttrs, provideDropoutMultiplier } from './dropout-kernel';
 import { LAYER_NORM, LAYER_NORM_GRAD, provideLayerNorm } from './layer-norm-kernel';
 import { heapFloats, WasmKernelArgs } from './wasm-kernel-wrap';
 
@@ -17,6 +18,7 @@ export interface NativeSequenceKernels {
     shape: number[], scale: number, softmax: boolean,
   ): void;
   attentionWeightsBackward(dw: Float32Array, gate: Float32Array, mask: Float32Array, dropout: Float32Array | null, dz: Float32Array, shape: number[], scale: number, softmax: boolean): void;
+  dropoutMultiplier(out: Float32Array, c: number, s0: number, s1: number, s2: number, keep: number): void;
   layerNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array, y: Float32Array, r: Float32Array, rows: number, dim: number, epsilon: number): void;
   layerNormBackward(g: Float32Array, y: Float32Array, r: Float32Array, gamma: Float32Array | null, dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, dim: number): void;
 }
@@ -131,4 +133,14 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
   }
   provideAttentionWeights(active);
   if (typeof lib.layerNormForward === 'function' && typeof lib.layerNormBackward === 'function') installLayerNorm(lib, active);
+  if (typeof lib.dropoutMultiplier === 'function' && !tf.getKernel(DROPOUT_MULTIPLIER, 'wasm')) {
+    const kernel = (args: WasmKernelArgs): tf.TensorInfo => {
+      const { shape, keep, c, s0, s1, s2 } = args.attrs as unknown as DropoutMultiplierAttrs;
+      const out = args.backend.makeOutput(shape, 'float32');
+      if (shape.every((d) => d > 0)) lib.dropoutMultiplier(heapFloats(args.backend, out), c, s0, s1, s2, keep);
+      return out;
+    };
+    tf.registerKernel({ kernelName: DROPOUT_MULTIPLIER, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
+    provideDropoutMultiplier(active);
+  }
 }
