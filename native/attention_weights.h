@@ -135,13 +135,28 @@ static void AttentionWeightsForward(const float* __restrict sc, const float* mas
   }
 }
 
-// dz of the forward above from dw = dL/dw, times outScale (the scale of the scores, or 1 when the caller needs dz
-// itself for a bias gradient).
+// Adds row d (Lq values of dz) into the bias gradient at its broadcast position (strides s.bias).
+inline void AccumulateBias(float* dbias, const AttentionShape& s, int64_t j, int64_t bb, int64_t hh, const float* __restrict d) {
+  float* __restrict db = dbias + j * s.bias[0] + bb * s.bias[1] + hh * s.bias[2];
+  if (s.bias[3] == 1) {
+    for (int64_t i = 0; i < s.lq; i++) db[i] += d[i];
+  } else {
+    float acc = 0;
+    for (int64_t i = 0; i < s.lq; i++) acc += d[i];
+    db[0] += acc;
+  }
+}
+
+// outScale x dz of the forward above from dw = dL/dw (outScale: the scale of the scores), and, when dbias is given
+// (biasSize elements, broadcast to the scores through s.bias), dL/dbias = dz summed over the broadcast axes.
 NEXTREC_VECTOR_CLONES
 static void AttentionWeightsBackward(const float* __restrict dw, const float* __restrict gate, const float* mask,
                                      const float* drop, const AttentionShape& s, float outScale, bool softmax,
-                                     float* __restrict dz) {
+                                     float* __restrict dz, float* dbias, int64_t biasSize) {
   const int64_t cols = s.cols(), lq = s.lq;
+  if (dbias) std::memset(dbias, 0, sizeof(float) * biasSize);
+  std::vector<float> row(lq);
+  float* __restrict dr0 = row.data();
   std::vector<float> scratch(2 * lq);
   float* sm = scratch.data();
   float* sd = sm + lq;
@@ -158,8 +173,10 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
           const float sig = 1.0f / (1.0f + FastExp(-z));
           const float act = z * sig;
           // silu'(z) = sig + silu(z) (1 - sig)
-          out[i] = (((gr[i] * dr[i]) * mr[i]) * (sig + (act - act * sig))) * outScale;
+          dr0[i] = ((gr[i] * dr[i]) * mr[i]) * (sig + (act - act * sig));
         }
+        for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
+        if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
       });
     }
     return;
@@ -182,9 +199,14 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
     });
   }
   for (int64_t j = 0; j < s.lk; j++) {
-    const float* __restrict pr = gate + j * cols;
-    float* __restrict out = dz + j * cols;
-    for (int64_t c = 0; c < cols; c++) out[c] = (pr[c] * (out[c] - t[c])) * outScale;
+    ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+      const float* __restrict pr = gate + j * cols + c0;
+      float* __restrict out = dz + j * cols + c0;
+      const float* __restrict tc = t + c0;
+      for (int64_t i = 0; i < lq; i++) dr0[i] = pr[i] * (out[i] - tc[i]);
+      for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
+      if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+    });
   }
 }
 

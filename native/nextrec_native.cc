@@ -334,31 +334,33 @@ napi_value AttentionWeightsForwardJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// attentionWeightsBackward(dw, gate, mask, dropout | null, dz, shape[16], outScale, softmax)
+// attentionWeightsBackward(dw, gate, mask, dropout | null, dz, dbias | null, shape[16], outScale, softmax)
+// dbias: the bias gradient, laid out as the bias (its strides in shape[8..11]).
 napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) {
-    return Throw(env, "attentionWeightsBackward: expected 8 arguments");
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "attentionWeightsBackward: expected 9 arguments");
   }
-  float *dw, *gate, *mask, *drop, *dz;
-  size_t nw, ng, nm, nd, nz;
+  float *dw, *gate, *mask, *drop, *dz, *dbias;
+  size_t nw, ng, nm, nd, nz, nb;
   nextrec::AttentionShape shape;
   double scale = 1;
   bool softmax = false;
   if (!Floats(env, argv[0], &dw, &nw) || !Floats(env, argv[1], &gate, &ng) || !Floats(env, argv[2], &mask, &nm) ||
-      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &dz, &nz)) {
-    return Throw(env, "attentionWeightsBackward: tensors must be Float32Arrays (dropout may be null)");
+      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &dz, &nz) || !OptionalFloats(env, argv[5], &dbias, &nb)) {
+    return Throw(env, "attentionWeightsBackward: tensors must be Float32Arrays (dropout and dbias may be null)");
   }
-  if (!AttentionShapeArg(env, argv[5], &shape) || napi_get_value_double(env, argv[6], &scale) != napi_ok ||
-      napi_get_value_bool(env, argv[7], &softmax) != napi_ok) {
+  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
     return Throw(env, "attentionWeightsBackward: bad shape, scale or softmax argument");
   }
   const size_t full = (size_t)(shape.lk * shape.cols());
-  if (nw < full || ng < full || nz < full || !Covers(shape, shape.mask, nm) || (drop && !Covers(shape, shape.drop, nd))) {
+  if (nw < full || ng < full || nz < full || !Covers(shape, shape.mask, nm) || (drop && !Covers(shape, shape.drop, nd)) ||
+      (dbias && !Covers(shape, shape.bias, nb))) {
     return Throw(env, "attentionWeightsBackward: a view is shorter than the shape and strides need");
   }
-  nextrec::AttentionWeightsBackward(dw, gate, mask, drop, shape, (float)scale, softmax, dz);
+  nextrec::AttentionWeightsBackward(dw, gate, mask, drop, shape, (float)scale, softmax, dz, dbias, (int64_t)nb);
   return nullptr;
 }
 

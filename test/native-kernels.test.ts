@@ -194,13 +194,13 @@ describeNative('native matMul kernels', () => {
 
   // HSTU's SiLU attention with a relative bias, SASRec's softmax attention, both with dropout and two heads
   const ATTENTION_CASES = [
-    { nonlinearity: 'silu', scale: 1, bias: true, dropout: true },
-    { nonlinearity: 'silu', scale: 0.7, bias: false, dropout: false },
-    { nonlinearity: 'softmax', scale: 0.5, bias: false, dropout: true },
-    { nonlinearity: 'softmax', scale: 0.5, bias: true, dropout: false },
+    { nonlinearity: 'silu', scale: 1, bias: 'key x query', dropout: true },
+    { nonlinearity: 'silu', scale: 0.7, bias: null, dropout: false },
+    { nonlinearity: 'softmax', scale: 0.5, bias: null, dropout: true },
+    { nonlinearity: 'softmax', scale: 0.5, bias: 'key x row', dropout: false },
   ] as const;
   for (const c of ATTENTION_CASES) {
-    it(`fused ${c.nonlinearity} attention (scale ${c.scale}${c.bias ? ', bias' : ''}${c.dropout ? ', dropout' : ''}): value and gradients agree with the wasm and cpu engines`, async () => {
+    it(`fused ${c.nonlinearity} attention (scale ${c.scale}${c.bias ? `, bias per ${c.bias}` : ''}${c.dropout ? ', dropout' : ''}): value and gradients agree with the wasm and cpu engines`, async () => {
       expect(attentionWeightsAvailable()).toBe(true);
       const [L, B, H, d] = [11, 6, 2, 5];
       const N = B * H;
@@ -211,7 +211,7 @@ describeNative('native matMul kernels', () => {
         const R = seeded([L, N, d], 9);
         const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias?: tf.Tensor) =>
           tf.sum(tf.mul(fusedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias: bias ?? null, dropout }), R));
-        const inputs = [seeded([L, N, d], 1), seeded([L, N, d], 2), seeded([L, N, d], 3), ...(c.bias ? [seeded([L, 1, 1, L], 4)] : [])];
+        const inputs = [seeded([L, N, d], 1), seeded([L, N, d], 2), seeded([L, N, d], 3), ...(c.bias ? [seeded(c.bias === 'key x query' ? [L, 1, 1, L] : [L, B, 1, 1], 4)] : [])];
         const value = f(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor]));
         const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)(inputs);
         return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);

@@ -19,8 +19,10 @@ export interface AttentionWeightsAttrs {
   /** Key-major shape [Lk, B, H, Lq] of the scores; mask, bias and dropout broadcast to it. */
   full: number[];
   softmax: boolean;
-  /** Forward: factor on the raw scores. Backward: factor on the returned gradient (the forward's scale, or 1 for dz itself). */
+  /** Factor on the raw scores (the backward applies it to the gradient of the scores). */
   scale: number;
+  /** Backward only: the bias's shape (rank 4, broadcast to `full`) when its gradient is wanted, else null. */
+  biasShape?: number[] | null;
 }
 
 let active: (() => boolean) | null = null;
@@ -36,7 +38,7 @@ export function attentionWeightsAvailable(): boolean {
 }
 
 function kernelAttrs(attrs: AttentionWeightsAttrs): tf.NamedAttrMap {
-  return { full: attrs.full, softmax: attrs.softmax, scale: attrs.scale } as unknown as tf.NamedAttrMap;
+  return { full: attrs.full, softmax: attrs.softmax, scale: attrs.scale, biasShape: attrs.biasShape ?? null } as unknown as tf.NamedAttrMap;
 }
 
 /**
@@ -50,9 +52,12 @@ export function attentionWeights(scores: tf.Tensor, mask: tf.Tensor, bias: tf.Te
   return tf.engine().runKernel(ATTENTION_WEIGHTS, inputs, kernelAttrs(attrs)) as unknown as [tf.Tensor, tf.Tensor];
 }
 
-/** Backward: attrs.scale x dL/dz from dL/dweights `dw` and the forward's gate, mask and dropout. */
-export function attentionWeightsGrad(dw: tf.Tensor, gate: tf.Tensor, mask: tf.Tensor, dropout: tf.Tensor | null, attrs: AttentionWeightsAttrs): tf.Tensor {
+/**
+ * Backward: [dL/dscores] (= scale x dL/dz), plus dL/dbias (dL/dz summed over the axes the bias broadcasts on) when
+ * attrs.biasShape is given.
+ */
+export function attentionWeightsGrad(dw: tf.Tensor, gate: tf.Tensor, mask: tf.Tensor, dropout: tf.Tensor | null, attrs: AttentionWeightsAttrs): tf.Tensor[] {
   const inputs: tf.NamedTensorMap = { dw, gate, mask };
   if (dropout) inputs.dropout = dropout;
-  return tf.engine().runKernel(ATTENTION_WEIGHTS_GRAD, inputs, kernelAttrs(attrs)) as tf.Tensor;
+  return tf.engine().runKernel(ATTENTION_WEIGHTS_GRAD, inputs, kernelAttrs(attrs)) as unknown as tf.Tensor[];
 }

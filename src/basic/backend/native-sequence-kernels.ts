@@ -17,7 +17,11 @@ export interface NativeSequenceKernels {
     scores: Float32Array, mask: Float32Array, bias: Float32Array | null, dropout: Float32Array | null, gate: Float32Array, weights: Float32Array,
     shape: number[], scale: number, softmax: boolean,
   ): void;
-  attentionWeightsBackward(dw: Float32Array, gate: Float32Array, mask: Float32Array, dropout: Float32Array | null, dz: Float32Array, shape: number[], scale: number, softmax: boolean): void;
+  /** dbias: the bias gradient in the bias's own layout (its strides in shape[8..11]), or null. */
+  attentionWeightsBackward(
+    dw: Float32Array, gate: Float32Array, mask: Float32Array, dropout: Float32Array | null, dz: Float32Array, dbias: Float32Array | null,
+    shape: number[], scale: number, softmax: boolean,
+  ): void;
   dropoutMultiplier(out: Float32Array, c: number, s0: number, s1: number, s2: number, keep: number): void;
   layerNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array, y: Float32Array, r: Float32Array, rows: number, dim: number, epsilon: number): void;
   layerNormBackward(g: Float32Array, y: Float32Array, r: Float32Array, gamma: Float32Array | null, dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, dim: number): void;
@@ -112,22 +116,23 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
     tf.registerKernel({ kernelName: ATTENTION_WEIGHTS, backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
   }
   if (!tf.getKernel(ATTENTION_WEIGHTS_GRAD, 'wasm')) {
-    const backward = (args: WasmKernelArgs): tf.TensorInfo => {
+    const backward = (args: WasmKernelArgs): tf.TensorInfo[] => {
       const { dw, gate, mask, dropout } = args.inputs;
-      const { full, softmax, scale } = args.attrs as unknown as AttentionWeightsAttrs;
+      const { full, softmax, scale, biasShape } = args.attrs as unknown as AttentionWeightsAttrs;
       float32(ATTENTION_WEIGHTS_GRAD, args.inputs);
       checkFull(ATTENTION_WEIGHTS_GRAD, 'dw', dw!, full);
       checkFull(ATTENTION_WEIGHTS_GRAD, 'gate', gate!, full);
       const shape = [
         ...full,
         ...broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'mask', mask!.shape, full),
-        0, 0, 0, 0,
+        ...(biasShape ? broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'bias', biasShape, full) : [0, 0, 0, 0]),
         ...(dropout ? broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'dropout', dropout.shape, full) : [0, 0, 0, 0]),
       ];
-      const dz = args.backend.makeOutput(full, 'float32');
+      const outs = [full, ...(biasShape ? [biasShape] : [])].map((s) => args.backend.makeOutput(s, 'float32'));
       const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
-      lib.attentionWeightsBackward(view(dw)!, view(gate)!, view(mask)!, view(dropout), view(dz)!, shape, scale, softmax);
-      return dz;
+      const [dz, dbias] = outs.map((o) => view(o)!);
+      lib.attentionWeightsBackward(view(dw)!, view(gate)!, view(mask)!, view(dropout), dz, dbias ?? null, shape, scale, softmax);
+      return outs;
     };
     tf.registerKernel({ kernelName: ATTENTION_WEIGHTS_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
   }

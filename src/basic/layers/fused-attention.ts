@@ -184,13 +184,12 @@ function nativeAttention(
         const g = dy as tf.Tensor3D;
         const dw = nativeProducts.scores(g, vs).reshape(full);
         const dv = nativeProducts.keyGrad(as, g);
-        // the bias gradient needs dz itself; otherwise the kernel applies the scale of the scores
-        const kernelScale = biasShape ? 1 : scale;
-        const dz = attentionWeightsGrad(dw, savedGate, savedMask, savedDropout ?? null, { full, softmax, scale: kernelScale });
-        const ds = (kernelScale !== scale ? tf.mul(dz, scale) : dz).reshape([Lk, N, Lq]) as tf.Tensor3D;
+        // the kernel also sums dz over the bias's broadcast axes
+        const [dsFull, dbias] = attentionWeightsGrad(dw, savedGate, savedMask, savedDropout ?? null, { full, softmax, scale, biasShape });
+        const ds = dsFull.reshape([Lk, N, Lq]) as tf.Tensor3D;
         const dq = nativeProducts.weighted(ds, ks);
         const dk = nativeProducts.keyGrad(ds, qs);
-        return biasShape ? [dq, dk, dv, reduceToShape(dz, biasShape)] : [dq, dk, dv];
+        return biasShape ? [dq, dk, dv, dbias] : [dq, dk, dv];
       },
     };
   });
