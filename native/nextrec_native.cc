@@ -15,6 +15,7 @@
 #include "batch_norm_act.h"
 #include "layer_norm.h"
 #include "optimizers.h"
+#include "reductions.h"
 
 #if defined(NEXTREC_USE_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -364,6 +365,26 @@ napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sumAxis(x, out, outer, reduce, inner, scale): out[o, i] = scale * sum_r x[o, r, i], the twins of sumLeadingAxis
+// (float64 accumulators) and sumMiddleAxis (float32 accumulation, row by row) in wasm-fast-kernels.ts, in the same
+// order and precision, so the results are the JavaScript kernels' bit for bit.
+napi_value SumAxisJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) return Throw(env, "sumAxis: expected 6 arguments");
+  float *x, *out;
+  size_t nx, no;
+  int64_t outer, reduce, inner;
+  double scale;
+  if (!Floats(env, argv[0], &x, &nx) || !Floats(env, argv[1], &out, &no) || !Int(env, argv[2], &outer) || !Int(env, argv[3], &reduce) ||
+      !Int(env, argv[4], &inner) || napi_get_value_double(env, argv[5], &scale) != napi_ok || outer < 0 || reduce < 0 || inner < 0) {
+    return Throw(env, "sumAxis: bad arguments");
+  }
+  if (nx < (size_t)(outer * reduce * inner) || no < (size_t)(outer * inner)) return Throw(env, "sumAxis: a view is shorter than the shapes need");
+  nextrec::SumAxis(x, out, outer, reduce, inner, scale);
+  return nullptr;
+}
+
 // dropoutMultiplier(out, c, s0, s1, s2, keep)
 napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -505,6 +526,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "layerNormBackward", fn);
   napi_create_function(env, "dropoutMultiplier", NAPI_AUTO_LENGTH, DropoutMultiplierJs, nullptr, &fn);
   napi_set_named_property(env, exports, "dropoutMultiplier", fn);
+  napi_create_function(env, "sumAxis", NAPI_AUTO_LENGTH, SumAxisJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "sumAxis", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

@@ -266,6 +266,20 @@ describeNative('native matMul kernels', () => {
     }
   });
 
+  it('Sum / Mean over leading and middle axes: the native loops give the JavaScript kernels\' bits, and cpu within 1e-5', async () => {
+    const cases: Array<[number[], number[], boolean]> = [[[1024, 50], [0], false], [[30, 32, 1, 40], [1, 2], true], [[7, 5, 3], [0, 1], false], [[4, 9, 6], [1], false]];
+    for (const [shape, axes, keepDims] of cases) {
+      for (const op of [tf.sum, tf.mean]) {
+        await agree(() => op(seeded(shape, 3), axes, keepDims), 1e-5, true, false);
+        setNativeKernelsEnabled(false);
+        const js = tf.tidy(() => op(seeded(shape, 4), axes, keepDims).dataSync());
+        setNativeKernelsEnabled(true);
+        const native = tf.tidy(() => op(seeded(shape, 4), axes, keepDims).dataSync());
+        expect(Array.from(native)).toEqual(Array.from(js));
+      }
+    }
+  });
+
   it('SASRec and HSTU: user embeddings of a trained model agree within 1e-5 across the native and wasm engines', async () => {
     const items = 60;
     const rng = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
