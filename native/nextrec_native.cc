@@ -11,8 +11,11 @@
 #include <cstring>
 #include <string>
 
+#include "attention_weights.h"
 #include "batch_norm_act.h"
+#include "layer_norm.h"
 #include "optimizers.h"
+#include "reductions.h"
 
 #if defined(NEXTREC_USE_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -35,22 +38,26 @@ namespace {
 // Activation codes shared with native.ts (ACTIVATION_CODES).
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kElu = 4, kLeakyRelu = 5 };
 
-// C[m x n] = op(A)[m x k] * op(B)[k x n], all row-major and contiguous.
-bool Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+// C[m x n] = op(A)[m x k] * op(B)[k x n], row-major with leading dimensions lda, ldb, ldc (elements between rows).
+bool GemmLd(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+            int64_t ldb, float* c, int64_t ldc) {
   if (k == 0) {
-    std::memset(c, 0, sizeof(float) * m * n);
+    for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, sizeof(float) * n);
     return true;
   }
-  const int64_t lda = transA ? m : k;
-  const int64_t ldb = transB ? k : n;
 #if defined(NEXTREC_USE_DNNL)
-  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n) == dnnl_success;
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) == dnnl_success;
 #else
   cblas_sgemm(NEXTREC_CBLAS_ROW_MAJOR, transA ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS,
               transB ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b,
-              (int)ldb, 0.0f, c, (int)n);
+              (int)ldb, 0.0f, c, (int)ldc);
   return true;
 #endif
+}
+
+// C[m x n] = op(A)[m x k] * op(B)[k x n], all row-major and contiguous.
+bool Gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, const float* b, float* c) {
+  return GemmLd(transA, transB, m, n, k, a, transA ? m : k, b, transB ? k : n, c, n);
 }
 
 inline float Activate(float x, int act, float alpha) {
@@ -151,6 +158,47 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sgemmStrided(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, strideC, lda, ldb, ldc)
+// C_p = op(A_p) op(B_p) for p < batch, where X_p starts at x + p * strideX and its rows are ldX elements apart:
+// the per-item matrices of time-major [L, N, d] tensors (item p = column block p of every row) need no transposes.
+napi_value SgemmStrided(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 15) {
+    return Throw(env, "sgemmStrided: expected 15 arguments");
+  }
+  float *a, *b, *c;
+  size_t na, nb, nc;
+  if (!Floats(env, argv[0], &a, &na) || !Floats(env, argv[1], &b, &nb) || !Floats(env, argv[2], &c, &nc)) {
+    return Throw(env, "sgemmStrided: a, b and c must be Float32Arrays");
+  }
+  int64_t v[10];
+  bool ta = false, tb = false;
+  const int ints[10] = {3, 4, 5, 6, 9, 10, 11, 12, 13, 14};
+  for (int i = 0; i < 10; i++) {
+    if (!Int(env, argv[ints[i]], &v[i]) || v[i] < 0) return Throw(env, "sgemmStrided: sizes and strides must be non-negative integers");
+  }
+  if (napi_get_value_bool(env, argv[7], &ta) != napi_ok || napi_get_value_bool(env, argv[8], &tb) != napi_ok) {
+    return Throw(env, "sgemmStrided: transposes must be booleans");
+  }
+  const int64_t batch = v[0], m = v[1], n = v[2], k = v[3], sa = v[4], sb = v[5], sc = v[6], lda = v[7], ldb = v[8], ldc = v[9];
+  if (batch == 0 || m == 0 || n == 0) return nullptr;
+  const int64_t rowsA = ta ? k : m, colsA = ta ? m : k, rowsB = tb ? n : k, colsB = tb ? k : n;
+  if (lda < colsA || ldb < colsB || ldc < n) return Throw(env, "sgemmStrided: a leading dimension is shorter than its row");
+  // bounds: the last element of the last item of each operand must lie inside its view
+  auto last = [](int64_t stride, int64_t count, int64_t rows, int64_t ld, int64_t cols) {
+    return (count - 1) * stride + (rows - 1) * ld + cols;
+  };
+  if ((k > 0 && (last(sa, batch, rowsA, lda, colsA) > (int64_t)na || last(sb, batch, rowsB, ldb, colsB) > (int64_t)nb)) ||
+      last(sc, batch, m, ldc, n) > (int64_t)nc) {
+    return Throw(env, "sgemmStrided: a view is shorter than the shapes and strides need");
+  }
+  for (int64_t p = 0; p < batch; p++) {
+    if (!GemmLd(ta, tb, m, n, k, a + p * sa, lda, b + p * sb, ldb, c + p * sc, ldc)) return Throw(env, "sgemmStrided: the BLAS call failed");
+  }
+  return nullptr;
+}
+
 // Float32Array arguments of the batch-norm kernels, each checked to hold at least `need` elements.
 bool FloatArgs(napi_env env, napi_value* argv, size_t count, const size_t* need, float** out) {
   for (size_t i = 0; i < count; i++) {
@@ -229,6 +277,185 @@ napi_value AdamUpdateJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads the 16 integers [Lk, B, H, Lq, mask strides x4, bias strides x4, dropout strides x4] of the attention
+// kernels from a JS array.
+bool AttentionShapeArg(napi_env env, napi_value v, nextrec::AttentionShape* s) {
+  int64_t x[16];
+  for (uint32_t i = 0; i < 16; i++) {
+    napi_value e;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !Int(env, e, &x[i]) || x[i] < 0) return false;
+  }
+  *s = {x[0], x[1], x[2], x[3], {x[4], x[5], x[6], x[7]}, {x[8], x[9], x[10], x[11]}, {x[12], x[13], x[14], x[15]}};
+  return s->lk > 0 && s->b > 0 && s->h > 0 && s->lq > 0;
+}
+
+// Whether a broadcast operand of `length` elements covers every index its strides reach.
+bool Covers(const nextrec::AttentionShape& s, const int64_t* st, size_t length) {
+  return (s.lk - 1) * st[0] + (s.b - 1) * st[1] + (s.h - 1) * st[2] + (s.lq - 1) * st[3] < (int64_t)length;
+}
+
+// An optional Float32Array argument: true with *data = nullptr for null / undefined.
+bool OptionalFloats(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type == napi_null || type == napi_undefined) {
+    *data = nullptr;
+    *length = 0;
+    return true;
+  }
+  return Floats(env, v, data, length);
+}
+
+// attentionWeightsForward(s, mask, bias | null, dropout | null, gate, w, shape[16], scale, softmax)
+napi_value AttentionWeightsForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "attentionWeightsForward: expected 9 arguments");
+  }
+  float *sc, *mask, *bias, *drop, *gate, *w;
+  size_t ns, nm, nb, nd, ng, nw;
+  nextrec::AttentionShape shape;
+  double scale = 1;
+  bool softmax = false;
+  if (!Floats(env, argv[0], &sc, &ns) || !Floats(env, argv[1], &mask, &nm) || !OptionalFloats(env, argv[2], &bias, &nb) ||
+      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &gate, &ng) || !Floats(env, argv[5], &w, &nw)) {
+    return Throw(env, "attentionWeightsForward: tensors must be Float32Arrays (bias and dropout may be null)");
+  }
+  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
+    return Throw(env, "attentionWeightsForward: bad shape, scale or softmax argument");
+  }
+  const size_t full = (size_t)(shape.lk * shape.cols());
+  if (ns < full || ng < full || nw < full || !Covers(shape, shape.mask, nm) || (bias && !Covers(shape, shape.bias, nb)) ||
+      (drop && !Covers(shape, shape.drop, nd))) {
+    return Throw(env, "attentionWeightsForward: a view is shorter than the shape and strides need");
+  }
+  nextrec::AttentionWeightsForward(sc, mask, bias, drop, shape, (float)scale, softmax, gate, w);
+  return nullptr;
+}
+
+// attentionWeightsBackward(dw, gate, mask, dropout | null, dz, dbias | null, shape[16], outScale, softmax)
+// dbias: the bias gradient, laid out as the bias (its strides in shape[8..11]).
+napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "attentionWeightsBackward: expected 9 arguments");
+  }
+  float *dw, *gate, *mask, *drop, *dz, *dbias;
+  size_t nw, ng, nm, nd, nz, nb;
+  nextrec::AttentionShape shape;
+  double scale = 1;
+  bool softmax = false;
+  if (!Floats(env, argv[0], &dw, &nw) || !Floats(env, argv[1], &gate, &ng) || !Floats(env, argv[2], &mask, &nm) ||
+      !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &dz, &nz) || !OptionalFloats(env, argv[5], &dbias, &nb)) {
+    return Throw(env, "attentionWeightsBackward: tensors must be Float32Arrays (dropout and dbias may be null)");
+  }
+  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
+      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
+    return Throw(env, "attentionWeightsBackward: bad shape, scale or softmax argument");
+  }
+  const size_t full = (size_t)(shape.lk * shape.cols());
+  if (nw < full || ng < full || nz < full || !Covers(shape, shape.mask, nm) || (drop && !Covers(shape, shape.drop, nd)) ||
+      (dbias && !Covers(shape, shape.bias, nb))) {
+    return Throw(env, "attentionWeightsBackward: a view is shorter than the shape and strides need");
+  }
+  nextrec::AttentionWeightsBackward(dw, gate, mask, drop, shape, (float)scale, softmax, dz, dbias, (int64_t)nb);
+  return nullptr;
+}
+
+// sumAxis(x, out, outer, reduce, inner, scale): out[o, i] = scale * sum_r x[o, r, i], the twins of sumLeadingAxis
+// (float64 accumulators) and sumMiddleAxis (float32 accumulation, row by row) in wasm-fast-kernels.ts, in the same
+// order and precision, so the results are the JavaScript kernels' bit for bit.
+napi_value SumAxisJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) return Throw(env, "sumAxis: expected 6 arguments");
+  float *x, *out;
+  size_t nx, no;
+  int64_t outer, reduce, inner;
+  double scale;
+  if (!Floats(env, argv[0], &x, &nx) || !Floats(env, argv[1], &out, &no) || !Int(env, argv[2], &outer) || !Int(env, argv[3], &reduce) ||
+      !Int(env, argv[4], &inner) || napi_get_value_double(env, argv[5], &scale) != napi_ok || outer < 0 || reduce < 0 || inner < 0) {
+    return Throw(env, "sumAxis: bad arguments");
+  }
+  if (nx < (size_t)(outer * reduce * inner) || no < (size_t)(outer * inner)) return Throw(env, "sumAxis: a view is shorter than the shapes need");
+  nextrec::SumAxis(x, out, outer, reduce, inner, scale);
+  return nullptr;
+}
+
+// dropoutMultiplier(out, c, s0, s1, s2, keep)
+napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) {
+    return Throw(env, "dropoutMultiplier: expected 6 arguments");
+  }
+  float* out;
+  size_t n;
+  double v[5];
+  if (!Floats(env, argv[0], &out, &n)) return Throw(env, "dropoutMultiplier: out must be a Float32Array");
+  for (int i = 0; i < 5; i++) {
+    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return Throw(env, "dropoutMultiplier: the state and keep must be numbers");
+  }
+  if (!(v[4] > 0 && v[4] <= 1)) return Throw(env, "dropoutMultiplier: keep must be in (0, 1]");
+  nextrec::DropoutMultiplier(v[0], v[1], v[2], v[3], (float)v[4], (int64_t)n, out);
+  return nullptr;
+}
+
+// layerNormForward(x, gamma | null, beta | null, out, y, r, rows, dim, epsilon)
+napi_value LayerNormForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "layerNormForward: expected 9 arguments");
+  }
+  float *x, *gamma, *beta, *out, *y, *r;
+  size_t nx, ng, nb, no, ny, nr;
+  int64_t rows, dim;
+  double epsilon;
+  if (!Floats(env, argv[0], &x, &nx) || !OptionalFloats(env, argv[1], &gamma, &ng) || !OptionalFloats(env, argv[2], &beta, &nb) ||
+      !Floats(env, argv[3], &out, &no) || !Floats(env, argv[4], &y, &ny) || !Floats(env, argv[5], &r, &nr)) {
+    return Throw(env, "layerNormForward: tensors must be Float32Arrays (gamma and beta may be null)");
+  }
+  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &dim) || rows < 0 || dim < 1 || napi_get_value_double(env, argv[8], &epsilon) != napi_ok) {
+    return Throw(env, "layerNormForward: bad rows, dim or epsilon argument");
+  }
+  const size_t plane = (size_t)(rows * dim);
+  if (nx < plane || no < plane || ny < plane || nr < (size_t)rows || (gamma == nullptr) != (beta == nullptr) ||
+      (gamma && (ng < (size_t)dim || nb < (size_t)dim))) {
+    return Throw(env, "layerNormForward: a view is shorter than the shapes need (or only one of gamma, beta given)");
+  }
+  nextrec::LayerNormForward(x, gamma, beta, rows, dim, epsilon, out, y, r);
+  return nullptr;
+}
+
+// layerNormBackward(g, y, r, gamma | null, dx, dgamma | null, dbeta | null, rows, dim)
+napi_value LayerNormBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 9) {
+    return Throw(env, "layerNormBackward: expected 9 arguments");
+  }
+  float *g, *y, *r, *gamma, *dx, *dgamma, *dbeta;
+  size_t ng, ny, nr, ngam, ndx, ndg, ndb;
+  int64_t rows, dim;
+  if (!Floats(env, argv[0], &g, &ng) || !Floats(env, argv[1], &y, &ny) || !Floats(env, argv[2], &r, &nr) ||
+      !OptionalFloats(env, argv[3], &gamma, &ngam) || !Floats(env, argv[4], &dx, &ndx) || !OptionalFloats(env, argv[5], &dgamma, &ndg) ||
+      !OptionalFloats(env, argv[6], &dbeta, &ndb)) {
+    return Throw(env, "layerNormBackward: tensors must be Float32Arrays (gamma, dgamma and dbeta may be null)");
+  }
+  if (!Int(env, argv[7], &rows) || !Int(env, argv[8], &dim) || rows < 0 || dim < 1) return Throw(env, "layerNormBackward: bad rows or dim argument");
+  const size_t plane = (size_t)(rows * dim), d = (size_t)dim;
+  if (ng < plane || ny < plane || ndx < plane || nr < (size_t)rows ||
+      (gamma && (ngam < d || !dgamma || !dbeta || ndg < d || ndb < d))) {
+    return Throw(env, "layerNormBackward: a view is shorter than the shapes need (or gamma without dgamma, dbeta)");
+  }
+  nextrec::LayerNormBackward(g, y, r, gamma, rows, dim, dx, dgamma, dbeta);
+  return nullptr;
+}
+
 // The BLAS threads used by later calls (OpenMP for the Debian oneDNN build, OpenBLAS's own pool otherwise).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -287,6 +514,20 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, Sgemm, nullptr, &fn);
   napi_set_named_property(env, exports, "sgemm", fn);
+  napi_create_function(env, "sgemmStrided", NAPI_AUTO_LENGTH, SgemmStrided, nullptr, &fn);
+  napi_set_named_property(env, exports, "sgemmStrided", fn);
+  napi_create_function(env, "attentionWeightsForward", NAPI_AUTO_LENGTH, AttentionWeightsForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "attentionWeightsForward", fn);
+  napi_create_function(env, "attentionWeightsBackward", NAPI_AUTO_LENGTH, AttentionWeightsBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "attentionWeightsBackward", fn);
+  napi_create_function(env, "layerNormForward", NAPI_AUTO_LENGTH, LayerNormForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "layerNormForward", fn);
+  napi_create_function(env, "layerNormBackward", NAPI_AUTO_LENGTH, LayerNormBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "layerNormBackward", fn);
+  napi_create_function(env, "dropoutMultiplier", NAPI_AUTO_LENGTH, DropoutMultiplierJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "dropoutMultiplier", fn);
+  napi_create_function(env, "sumAxis", NAPI_AUTO_LENGTH, SumAxisJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "sumAxis", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "batchNormActForward", fn);
   napi_create_function(env, "batchNormActBackward", NAPI_AUTO_LENGTH, BatchNormActBackwardJs, nullptr, &fn);

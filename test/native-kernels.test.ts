@@ -16,6 +16,17 @@ import {
 import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/basic/backend/batch-norm-act-kernel';
 import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
+import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
+import { attentionWeightsAvailable } from '../src/basic/backend/attention-weights';
+import { layerNormKernelAvailable } from '../src/basic/backend/layer-norm-kernel';
+import { dropoutMultiplierKernelAvailable } from '../src/basic/backend/dropout-kernel';
+import { LayerNorm } from '../src/basic/layers/layer-norm';
+import { SequenceBatch } from '../src/basic/layers/attention';
+import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
+import { SequenceFeature } from '../src/basic/features';
+import { HSTU } from '../src/models/generative/hstu';
+import { SASRec } from '../src/models/generative/sasrec';
+import { SequentialRecommender } from '../src/models/generative/sequential-recommender';
 import { DeepFM } from '../src/models/ranking/deepfm';
 import { syntheticCtr } from '../src/data/synthetic/ctr';
 
@@ -41,7 +52,7 @@ function maxRelErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
  * Run `f` natively, on the wasm kernels and on cpu; the native result must match both and use only the addon.
  * `withWasm` false: compare with cpu only, for inputs the stock wasm kernel does not handle.
  */
-async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true): Promise<void> {
+async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true, matMuls = true): Promise<void> {
   const run = () => {
     const t = tf.tidy(f);
     const out = { shape: t.shape, values: t.dataSync().slice() };
@@ -57,7 +68,7 @@ async function agree(f: () => tf.Tensor, tol = 1e-5, withWasm = true): Promise<v
   profileMatMulKernels(true);
   const native = run();
   const prof = profileMatMulKernels(false)!;
-  expect(prof.native.calls).toBeGreaterThan(0);
+  if (matMuls) expect(prof.native.calls).toBeGreaterThan(0);
   expect(prof.fallback.calls).toBe(0);
   expect(native.shape).toEqual(cpu.shape);
   if (wasm) expect(maxRelErr(native.values, wasm.values)).toBeLessThan(tol);
@@ -160,6 +171,138 @@ describeNative('native matMul kernels', () => {
     expect(() => addon.batchNormActForward(small, small, small, small, small, new Float32Array(2), 2, 3, 1e-5, true)).toThrow(/batchNormActForward: a view is not a Float32Array of the needed length/);
     expect(() => addon.batchNormActBackward(small, small, small, small, small, small, new Float32Array(5), small, small, 2, 3, 1e-5, true)).toThrow(/batchNormActBackward: a view is not a Float32Array of the needed length/);
     expect(() => addon.adamUpdate(small, small, small, new Float32Array(5), small, small, small, new Float32Array(8))).toThrow(/adamUpdate: a view is not a Float32Array as long as w/);
+  });
+
+  it('time-major products (the attention products) match batched tf.matMul between transposes, all transposes', async () => {
+    expect(timeMajorMatMulAvailable()).toBe(true);
+    for (const [ta, tb] of TRANSPOSES) {
+      for (const [Lx, N, p, Ly] of [[1, 1, 1, 1], [7, 5, 3, 7], [50, 16, 50, 50], [13, 9, 31, 13]]) {
+        // x [Lx, N, p], y [Ly, N, r] with the contracted sizes equal for each transpose combination
+        const xShape = [Lx, N, p];
+        const contracted = ta ? Lx : p;
+        const yShape = tb ? [Ly, N, contracted] : [contracted, N, Ly];
+        await agree(() => timeMajorMatMul(seeded(xShape, Lx + p) as tf.Tensor3D, seeded(yShape, Ly + 3) as tf.Tensor3D, ta, tb));
+      }
+    }
+    expect(() => timeMajorMatMul(seeded([3, 2, 4], 1) as tf.Tensor3D, seeded([3, 2, 5], 2) as tf.Tensor3D, false, true)).toThrow(/inner dimensions differ/);
+    expect(() => timeMajorMatMul(seeded([3, 2, 4], 1) as tf.Tensor3D, seeded([4, 3, 5], 2) as tf.Tensor3D)).toThrow(/same N/);
+    const addon = loadNativeAddon()!;
+    const small = new Float32Array(6);
+    expect(() => addon.sgemmStrided!(small, small, small, 3, 2, 2, 2, false, false, 2, 2, 2, 2, 2, 2)).toThrow(/view is shorter than the shapes and strides need/);
+    expect(() => addon.sgemmStrided!(small, small, small, 1, 2, 2, 3, false, false, 0, 0, 0, 2, 3, 2)).toThrow(/leading dimension is shorter/);
+  });
+
+  // HSTU's SiLU attention with a relative bias, SASRec's softmax attention, both with dropout and two heads
+  const ATTENTION_CASES = [
+    { nonlinearity: 'silu', scale: 1, bias: 'key x query', dropout: true },
+    { nonlinearity: 'silu', scale: 0.7, bias: null, dropout: false },
+    { nonlinearity: 'softmax', scale: 0.5, bias: null, dropout: true },
+    { nonlinearity: 'softmax', scale: 0.5, bias: 'key x row', dropout: false },
+  ] as const;
+  for (const c of ATTENTION_CASES) {
+    it(`fused ${c.nonlinearity} attention (scale ${c.scale}${c.bias ? `, bias per ${c.bias}` : ''}${c.dropout ? ', dropout' : ''}): value and gradients agree with the wasm and cpu engines`, async () => {
+      expect(attentionWeightsAvailable()).toBe(true);
+      const [L, B, H, d] = [11, 6, 2, 5];
+      const N = B * H;
+      await agree(() => {
+        const batch = new SequenceBatch({ length: L, lengths: Int32Array.from([11, 7, 1, 4, 11, 9]) });
+        const mask = c.nonlinearity === 'silu' ? batch.prefixWeights() : batch.prefixSoftmaxMask();
+        const dropout = c.dropout ? dropoutMultiplier([L, B, H, L], 0.2, 3) : null;
+        const R = seeded([L, N, d], 9);
+        const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias?: tf.Tensor) =>
+          tf.sum(tf.mul(fusedAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, { nonlinearity: c.nonlinearity, heads: H, mask, scale: c.scale, bias: bias ?? null, dropout }), R));
+        const inputs = [seeded([L, N, d], 1), seeded([L, N, d], 2), seeded([L, N, d], 3), ...(c.bias ? [seeded(c.bias === 'key x query' ? [L, 1, 1, L] : [L, B, 1, 1], 4)] : [])];
+        const value = f(...(inputs as [tf.Tensor, tf.Tensor, tf.Tensor]));
+        const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)(inputs);
+        return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
+      });
+    });
+  }
+
+  it('layer norm (with and without gain and bias, rank 2 and 3): value and gradients agree with the wasm and cpu engines', async () => {
+    expect(layerNormKernelAvailable()).toBe(true);
+    for (const affine of [true, false]) {
+      for (const shape of [[37, 50], [6, 5, 8], [1, 1]]) {
+        const dim = shape[shape.length - 1];
+        await agree(() => {
+          const norm = new LayerNorm(dim, { affine, epsilon: 1e-5 });
+          if (norm.gamma && norm.beta) {
+            norm.gamma.assign(seeded([dim], 5).add(1));
+            norm.beta.assign(seeded([dim], 6));
+          }
+          const R = seeded(shape, 7);
+          const x = seeded(shape, 8).mul(3).add(0.5);
+          const f = (t: tf.Tensor) => tf.sum(tf.mul(norm.apply(t), R));
+          const affineGrads = norm.gamma && norm.beta ? Object.values(tf.variableGrads(() => f(x) as tf.Scalar, [norm.gamma, norm.beta]).grads) : [];
+          const dx = tf.grad(f)(x);
+          const out = tf.concat([norm.apply(x).flatten(), dx.flatten(), ...affineGrads.map((g) => g.flatten())]);
+          norm.disposeParams();
+          return out;
+        }, 1e-5, true, false);
+      }
+    }
+    // the plain layer norm kernel call itself: rows of constant values normalise to 0 (r = 1 / sqrt(eps))
+    const addon = loadNativeAddon()!;
+    const [out, y, r] = [new Float32Array(6), new Float32Array(6), new Float32Array(2)];
+    addon.layerNormForward!(Float32Array.from([2, 2, 2, 1, 2, 3]), null, null, out, y, r, 2, 3, 1e-6);
+    expect(Array.from(out.slice(0, 3))).toEqual([0, 0, 0]);
+    expect(r[0]).toBeCloseTo(1000, 2);
+    const small = () => new Float32Array(6);
+    expect(() => addon.layerNormForward!(small(), null, null, small(), small(), new Float32Array(1), 2, 3, 1e-6)).toThrow(/layerNormForward: a view is shorter/);
+  });
+
+  it("the native dropout multiplier is tfjs' floor(randomUniform + keep) / keep bit for bit (same generator and seed)", () => {
+    expect(dropoutMultiplierKernelAvailable()).toBe(true);
+    for (const [shape, rate, seed] of [[[50, 128, 1, 50], 0.2, 1234567], [[7, 3], 0.5, 0], [[1000], 0.1, 2 ** 31 - 1], [[33, 2], 0.9, 42]] as const) {
+      setNativeKernelsEnabled(false);
+      const composed = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
+      setNativeKernelsEnabled(true);
+      const native = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
+      expect(native.length).toBe(composed.length);
+      let same = 0;
+      for (let i = 0; i < native.length; i++) if (Object.is(native[i], composed[i])) same++;
+      expect(same).toBe(native.length);
+      expect(new Set(native).size).toBe(2); // zeros and 1 / keep
+    }
+  });
+
+  it('Sum / Mean over leading and middle axes: the native loops give the JavaScript kernels\' bits, and cpu within 1e-5', async () => {
+    const cases: Array<[number[], number[], boolean]> = [[[1024, 50], [0], false], [[30, 32, 1, 40], [1, 2], true], [[7, 5, 3], [0, 1], false], [[4, 9, 6], [1], false]];
+    for (const [shape, axes, keepDims] of cases) {
+      for (const op of [tf.sum, tf.mean]) {
+        await agree(() => op(seeded(shape, 3), axes, keepDims), 1e-5, true, false);
+        setNativeKernelsEnabled(false);
+        const js = tf.tidy(() => op(seeded(shape, 4), axes, keepDims).dataSync());
+        setNativeKernelsEnabled(true);
+        const native = tf.tidy(() => op(seeded(shape, 4), axes, keepDims).dataSync());
+        expect(Array.from(native)).toEqual(Array.from(js));
+      }
+    }
+  });
+
+  it('SASRec and HSTU: user embeddings of a trained model agree within 1e-5 across the native and wasm engines', async () => {
+    const items = 60;
+    const rng = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const next = rng(11);
+    const sequences = Array.from({ length: 64 }, () => Array.from({ length: 3 + Math.floor(next() * 12) }, () => 1 + Math.floor(next() * items)));
+    const evalData = { hist: sequences.map((s) => s.slice(0, -1)) };
+    for (const Model of [SASRec, HSTU]) {
+      const hist = new SequenceFeature({ name: 'hist', vocabSize: items + 1, embeddingDim: 16, maxLen: 16 });
+      const model = new Model({ sequenceFeatures: [hist], seed: 3, blocks: 2, heads: 2, dropout: 0.1, numNegatives: 16 }) as SequentialRecommender;
+      model.compile({ lr: 1e-2 });
+      await model.fit({ hist: sequences }, { epochs: 2, batchSize: 32, verbose: 0 });
+      setNativeKernelsEnabled(false);
+      const wasm = await model.userEmbeddings(evalData);
+      setNativeKernelsEnabled(true);
+      profileMatMulKernels(true);
+      const native = await model.userEmbeddings(evalData);
+      expect(profileMatMulKernels(false)!.native.calls).toBeGreaterThan(0);
+      let maxDiff = 0;
+      for (let i = 0; i < wasm.length; i++) maxDiff = Math.max(maxDiff, Math.abs(native[i] - wasm[i]));
+      expect(maxDiff).toBeLessThan(1e-5);
+      expect(Math.max(...native) - Math.min(...native)).toBeGreaterThan(0.05);
+      model.dispose();
+    }
   });
 
   const BN_CASES = [[1024, 256], [37, 5], [1, 3]] as const;

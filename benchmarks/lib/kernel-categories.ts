@@ -21,6 +21,8 @@ const ELEMENTWISE = new Set([
 
 /** Category of a kernel name; kernels added later (fused or native ones) fall in by name where possible. */
 export function categoryOf(kernel: string): Exclude<Category, 'custom-op wrappers'> {
+  if (kernel === 'NextrecTimeMajorMatMul') return 'attention products'; // the native attention products (time-major-matmul.ts)
+  if (kernel === 'NextrecAttentionWeights' || kernel === 'NextrecAttentionWeightsGrad') return 'elementwise'; // softmax / SiLU between the products
   if (kernel === 'MatMul' || kernel === 'BatchMatMul' || kernel === '_FusedMatMul' || /matmul|gemm|dense/i.test(kernel)) return 'matMul';
   if (ATTENTION.has(kernel) || /attention/i.test(kernel)) return 'attention products';
   if (REDUCTIONS.has(kernel)) return 'reductions';

@@ -1,14 +1,17 @@
 /**
  * The lean engine's fused host kernels run by the native addon in place on the wasm heap: batch norm + activation
- * forward and backward (native/batch_norm_act.h: the formulas and float64 arithmetic of batch-norm-act-kernel.ts)
- * and the dense Adam update (native/optimizers.h: bit-identical to optimizer-kernels.ts). The JavaScript loops stay
+ * forward and backward (native/batch_norm_act.h: the formulas and float64 arithmetic of batch-norm-act-kernel.ts),
+ * the dense Adam update (native/optimizers.h: bit-identical to optimizer-kernels.ts) and the loop reductions of
+ * Sum / Mean over leading or middle axes (native/reductions.h: bit-identical to wasm-fast-kernels.ts). The JavaScript loops stay
  * the kernels of wasm-only installs (and of the cpu backend) and the fallback whenever the native kernels are
  * switched off. Node only: reached from native.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_ACT, BATCH_NORM_ACT_GRAD, registerBatchNormAct } from './batch-norm-act-kernel';
 import { ADAM_UPDATE, ADAM_UPDATE_MANY, adamManyInputs, AdamAttrs, registerOptimizerKernels } from './optimizer-kernels';
-import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
+import { leanEngineOn } from './lean-switch';
+import { contiguousReduction, reducedShape } from './wasm-fast-kernels';
+import { heapFloats, WasmKernelArgs, WasmKernelFn, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The fused-kernel part of the addon's interface (native/nextrec_native.cc). */
 export interface NativeFusedKernels {
@@ -22,6 +25,32 @@ export interface NativeFusedKernels {
     dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, cols: number, epsilon: number, relu: boolean,
   ): void;
+}
+
+/** The reduction part of the addon's interface: out[o, i] = scale * sum_r x[o, r, i] over [outer, reduce, inner]. */
+export interface NativeReductions {
+  sumAxis(x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number, scale: number): void;
+}
+
+/**
+ * Register native Sum / Mean over a contiguous block of non-trailing axes above the wasm fast kernels (which run
+ * the same loops in JavaScript); trailing-axis reductions and the pre-lean path stay with the kernels they wrap.
+ */
+export function installNativeReductions(lib: NativeReductions, active: () => boolean): boolean {
+  let ok = true;
+  for (const [name, mean] of [['Sum', false], ['Mean', true]] as const) {
+    ok = wrapWasmKernel<WasmKernelFn>(name, (original) => (args) => {
+      const x = args.inputs.x;
+      if (!active() || !x || x.dtype !== 'float32') return original(args);
+      const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape);
+      const view = contiguousReduction(x.shape, axes);
+      if (!view || view.inner === 1 || (view.outer === 1 && !leanEngineOn())) return original(args);
+      const out = args.backend.makeOutput(reducedShape(x.shape, axes, Boolean(args.attrs.keepDims)), 'float32');
+      lib.sumAxis(heapFloats(args.backend, x), heapFloats(args.backend, out), view.outer, view.reduce, view.inner, mean ? 1 / view.reduce : 1);
+      return out;
+    }) && ok;
+  }
+  return ok;
 }
 
 /** [rows, cols] of a float32 rank-2 input with at least one row, else null (the JS kernel handles or rejects it). */

@@ -8,16 +8,23 @@
  * The browser build swaps this file for native.browser.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { installNativeFusedKernels, NativeFusedKernels } from './native-fused-kernels';
+import { installNativeSequenceKernels, NativeSequenceKernels } from './native-sequence-kernels';
+import { installNativeFusedKernels, installNativeReductions, NativeFusedKernels, NativeReductions } from './native-fused-kernels';
+import { provideTimeMajorMatMul, TIME_MAJOR_MATMUL, TimeMajorMatMulAttrs, timeMajorMatMulShape } from './time-major-matmul';
 import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon extends NativeFusedKernels {
+interface NativeAddon extends NativeFusedKernels, Partial<NativeSequenceKernels>, Partial<NativeReductions> {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
     bias: Float32Array | null, biasStrideBatch: number, biasStrideRow: number, biasStrideCol: number,
     activation: number, leakyAlpha: number,
+  ): void;
+  /** C_p = op(A_p) op(B_p), p < batch; X_p starts at p * strideX of its view, its rows ldX elements apart. */
+  sgemmStrided?(
+    a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
+    transposeA: boolean, transposeB: boolean, strideA: number, strideB: number, strideC: number, lda: number, ldb: number, ldc: number,
   ): void;
   setThreads(threads: number): void;
   info(): { library: string; version: string; detail: string };
@@ -194,6 +201,32 @@ function nativeMatMul(lib: NativeAddon, args: KernelArgs, fused: boolean): tf.Te
   return out;
 }
 
+/**
+ * The time-major product of time-major-matmul.ts: item n of x [Lx, N, p] is the Lx x p matrix starting at column
+ * block n (offset n * p, rows N * p apart), likewise for y and the output, so each item is one strided sgemm.
+ */
+function nativeTimeMajorMatMul(lib: NativeAddon, args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x!;
+  const y = args.inputs.y!;
+  if (x.dtype !== 'float32' || y.dtype !== 'float32') throw new Error(`${TIME_MAJOR_MATMUL}: inputs must be float32 (got ${x.dtype}, ${y.dtype})`);
+  const { transposeA, transposeB } = args.attrs as unknown as TimeMajorMatMulAttrs;
+  const outShape = timeMajorMatMulShape(x.shape, y.shape, transposeA, transposeB);
+  const [m, N, n] = outShape;
+  const [Lx, , p] = x.shape;
+  const r = y.shape[2];
+  const k = transposeA ? Lx : p;
+  const clock = profile ? startClock() : null;
+  const out = args.backend.makeOutput(outShape, 'float32');
+  if (m * N * n > 0) {
+    const xv = args.backend.typedArrayFromHeap(x) as Float32Array;
+    const yv = args.backend.typedArrayFromHeap(y) as Float32Array;
+    const cv = args.backend.typedArrayFromHeap(out) as Float32Array;
+    lib.sgemmStrided!(xv, yv, cv, N, m, n, k, transposeA, transposeB, p, r, n, N * p, N * r, N * n);
+  }
+  if (clock) record(profile!.native, 2 * m * N * n * k, clock);
+  return out;
+}
+
 function startClock(): { wall: number; cpu: NodeJS.CpuUsage } {
   return { wall: performance.now(), cpu: process.cpuUsage() };
 }
@@ -238,6 +271,15 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
     });
     if (!replaced) throw new Error(`native kernels: the wasm backend has no ${name} kernel to replace (is @tensorflow/tfjs-backend-wasm loaded?)`);
   }
+  if (typeof lib.sgemmStrided === 'function' && !tf.getKernel(TIME_MAJOR_MATMUL, 'wasm')) {
+    const kernelFunc = (args: KernelArgs) => nativeTimeMajorMatMul(lib, args);
+    tf.registerKernel({ kernelName: TIME_MAJOR_MATMUL, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    provideTimeMajorMatMul(() => enabled);
+  }
+  if (typeof lib.attentionWeightsForward === 'function' && typeof lib.attentionWeightsBackward === 'function') {
+    installNativeSequenceKernels(lib as NativeSequenceKernels, () => enabled);
+  }
+  if (typeof lib.sumAxis === 'function') installNativeReductions(lib as NativeReductions, () => enabled);
   // an addon built before the fused kernels existed keeps the JavaScript ones
   if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);
   const info = lib.info();

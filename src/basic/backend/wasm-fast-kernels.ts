@@ -56,7 +56,7 @@ export function sumLeadingAxis(x: Float32Array, out: Float32Array, reduce: numbe
 }
 
 /** If `axes` form one contiguous block of dimensions, the [outer, reduce, inner] view of `shape`; else null. */
-function contiguousReduction(shape: number[], axes: number[]): { outer: number; reduce: number; inner: number } | null {
+export function contiguousReduction(shape: number[], axes: number[]): { outer: number; reduce: number; inner: number } | null {
   const sorted = [...new Set(axes.map((a) => (a < 0 ? a + shape.length : a)))].sort((a, b) => a - b);
   if (sorted.length === 0) return null;
   for (let k = 1; k < sorted.length; k++) if (sorted[k] !== sorted[k - 1] + 1) return null;
@@ -66,7 +66,7 @@ function contiguousReduction(shape: number[], axes: number[]): { outer: number; 
   return { outer: prod(0, first), reduce: prod(first, last + 1), inner: prod(last + 1, shape.length) };
 }
 
-function reducedShape(shape: number[], axes: number[], keepDims: boolean): number[] {
+export function reducedShape(shape: number[], axes: number[], keepDims: boolean): number[] {
   const norm = new Set(axes.map((a) => (a < 0 ? a + shape.length : a)));
   const out: number[] = [];
   shape.forEach((d, i) => {

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dropoutMultiplierKernel, dropoutMultiplierKernelAvailable } from '../backend/dropout-kernel';
+import { attentionWeights, attentionWeightsAvailable, attentionWeightsGrad } from '../backend/attention-weights';
+import { timeMajorMatMul, timeMajorMatMulAvailable } from '../backend/time-major-matmul';
 import { channelMatMul } from './channel-matmul';
 import { customOp } from './custom-op';
 
@@ -12,7 +15,8 @@ import { customOp } from './custom-op';
  * Layouts follow attention.ts: time-major tokens [L, N, d] with N = batch x heads (head-minor), key-major scores
  * [Lk, B, H, Lq]; every product runs through channelMatMul (XNNPACK's depthwise convolution on wasm). A batched
  * tf.matMul over [N, L, d] would avoid the transposes, but wasm runs it in a plain C loop that is slower still
- * (measured at N=128, L=200, d=50: 220 ms versus 152 ms CPU per product).
+ * (measured at N=128, L=200, d=50: 220 ms versus 152 ms CPU per product). With the native kernels every product is
+ * one strided BLAS call per item directly on the time-major tensors (backend/time-major-matmul.ts): no transposes.
  */
 
 /** How attention weights are formed from scores; see {@link fusedAttention}. */
@@ -40,6 +44,8 @@ export interface FusedAttentionOptions {
  */
 export function dropoutMultiplier(shape: number[], rate: number, seed: number): tf.Tensor {
   const keep = 1 - rate;
+  // the native kernel draws the same numbers (one kernel instead of a JavaScript loop and three kernels)
+  if (dropoutMultiplierKernelAvailable()) return dropoutMultiplierKernel(shape, keep, seed);
   return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep);
 }
 
@@ -50,15 +56,31 @@ function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
   return (axes.length ? tf.sum(g, axes, true) : g).reshape(shape);
 }
 
-/** s[j, n, i] = <k[j, n], q[i, n]>: [Lk, N, Lq]. */
-function scores(q: tf.Tensor3D, k: tf.Tensor3D): tf.Tensor3D {
-  return channelMatMul(tf.transpose(k, [0, 2, 1]) as tf.Tensor3D, tf.transpose(q, [2, 1, 0]) as tf.Tensor3D);
+/**
+ * The six products of attention in the time-major / key-major layouts, each a batch over n of
+ * op(x[:, n, :]) op(y[:, n, :]): native strided sgemm calls when available, else depthwise convolutions between
+ * transposes (channelMatMul). Both compute the same sums; results differ by float rounding only.
+ */
+interface AttentionProducts {
+  /** s[j, n, i] = <k[j, n], q[i, n]>: [Lk, N, Lq] (also dA from v and dy). */
+  scores(q: tf.Tensor3D, k: tf.Tensor3D): tf.Tensor3D;
+  /** o[i, n] = sum_j a[j, n, i] v[j, n]: [Lq, N, e] (also dQ from ds and k). */
+  weighted(a: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D;
+  /** r[j, n] = sum_i a[j, n, i] y[i, n]: [Lk, N, e] (dV from a and dy, dK from ds and q). */
+  keyGrad(a: tf.Tensor3D, y: tf.Tensor3D): tf.Tensor3D;
 }
 
-/** o[i, n] = sum_j a[j, n, i] v[j, n]: [Lq, N, e]. */
-function weighted(a: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
-  return tf.transpose(channelMatMul(tf.transpose(v, [2, 0, 1]) as tf.Tensor3D, a), [2, 1, 0]) as tf.Tensor3D;
-}
+const nativeProducts: AttentionProducts = {
+  scores: (q, k) => timeMajorMatMul(k, q, false, true),
+  weighted: (a, v) => timeMajorMatMul(a, v, true, false),
+  keyGrad: (a, y) => timeMajorMatMul(a, y, false, false),
+};
+
+const depthwiseProducts: AttentionProducts = {
+  scores: (q, k) => channelMatMul(tf.transpose(k, [0, 2, 1]) as tf.Tensor3D, tf.transpose(q, [2, 1, 0]) as tf.Tensor3D),
+  weighted: (a, v) => tf.transpose(channelMatMul(tf.transpose(v, [2, 0, 1]) as tf.Tensor3D, a), [2, 1, 0]) as tf.Tensor3D,
+  keyGrad: (a, y) => channelMatMul(tf.transpose(a, [0, 2, 1]) as tf.Tensor3D, y),
+};
 
 /**
  * Multi-head attention of time-major queries q [Lq, N, d] over keys k [Lk, N, d] and values v [Lk, N, e]
@@ -81,9 +103,11 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o
   const biasShape = bias ? [...bias.shape] : null;
   if (biasShape && biasShape.length !== 4) throw new Error(`fusedAttention: bias must have rank 4 (broadcastable to [${full}]), got [${biasShape}]`);
 
+  if (attentionWeightsAvailable() && timeMajorMatMulAvailable()) return nativeAttention(q, k, v, full, scale, nonlinearity === 'softmax', mask, bias, dropout);
+  const products = timeMajorMatMulAvailable() ? nativeProducts : depthwiseProducts;
   const op = customOp((inputs, save) => {
     const [qi, ki, vi] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    let z: tf.Tensor = scores(qi, ki).reshape(full);
+    let z: tf.Tensor = products.scores(qi, ki).reshape(full);
     if (scale !== 1) z = tf.mul(z, scale);
     if (inputs.length > 3) z = tf.add(z, inputs[3]);
     // `gate` is what the backward needs besides the weights: sigmoid(z) and silu(z) for SiLU, the softmax for softmax
@@ -107,14 +131,14 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o
     // the backward runs
     save([qi, ki, vi, a, ...gate, ...(nonlinearity === 'silu' ? [mask] : []), ...(dropout ? [dropout] : [])]);
     return {
-      value: weighted(a, vi),
+      value: products.weighted(a, vi),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qs, ks, vs, as, ...rest] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, ...tf.Tensor[]];
         const savedDropout = dropout ? rest[rest.length - 1] : null;
         const g = dy as tf.Tensor3D;
         // dA[j, n, i] = <v[j, n], g[i, n]>, dV[j, n] = sum_i A[j, n, i] g[i, n]
-        let dw: tf.Tensor = channelMatMul(tf.transpose(vs, [0, 2, 1]) as tf.Tensor3D, tf.transpose(g, [2, 1, 0]) as tf.Tensor3D).reshape(full);
-        const dv = channelMatMul(tf.transpose(as, [0, 2, 1]) as tf.Tensor3D, g);
+        let dw: tf.Tensor = products.scores(g, vs).reshape(full);
+        const dv = products.keyGrad(as, g);
         if (savedDropout) dw = tf.mul(dw, savedDropout);
         let dz: tf.Tensor;
         if (nonlinearity === 'silu') {
@@ -127,9 +151,45 @@ export function fusedAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o
         }
         const ds = (scale !== 1 ? tf.mul(dz, scale) : dz).reshape([Lk, N, Lq]) as tf.Tensor3D;
         // dQ[i, n] = sum_j ds[j, n, i] k[j, n], dK[j, n] = sum_i ds[j, n, i] q[i, n]
-        const dq = tf.transpose(channelMatMul(tf.transpose(ks, [2, 0, 1]) as tf.Tensor3D, ds), [2, 1, 0]);
-        const dk = channelMatMul(tf.transpose(ds, [0, 2, 1]) as tf.Tensor3D, qs);
+        const dq = products.weighted(ds, ks);
+        const dk = products.keyGrad(ds, qs);
         return biasShape ? [dq, dk, dv, reduceToShape(dz, biasShape)] : [dq, dk, dv];
+      },
+    };
+  });
+  return (bias ? op(q, k, v, bias) : op(q, k, v)) as tf.Tensor3D;
+}
+
+/**
+ * fusedAttention with the native kernels: the products as strided sgemm calls and everything between them (scale,
+ * bias, masks, softmax or SiLU, dropout) as one kernel forward and one backward (backend/attention-weights.ts).
+ */
+function nativeAttention(
+  q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, full: number[], scale: number, softmax: boolean, mask: tf.Tensor, bias: tf.Tensor | null,
+  dropout: tf.Tensor | null,
+): tf.Tensor3D {
+  const [Lk, B, H, Lq] = full;
+  const N = B * H;
+  const biasShape = bias ? [...bias.shape] : null;
+  const op = customOp((inputs, save) => {
+    const [qi, ki, vi] = inputs as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const s = nativeProducts.scores(qi, ki).reshape(full);
+    const [gate, weights] = attentionWeights(s, mask, inputs.length > 3 ? inputs[3] : null, dropout, { full, softmax, scale });
+    const a = weights.reshape([Lk, N, Lq]) as tf.Tensor3D;
+    save([qi, ki, vi, a, gate, mask, ...(dropout ? [dropout] : [])]);
+    return {
+      value: nativeProducts.weighted(a, vi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, as, savedGate, savedMask, savedDropout] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const g = dy as tf.Tensor3D;
+        const dw = nativeProducts.scores(g, vs).reshape(full);
+        const dv = nativeProducts.keyGrad(as, g);
+        // the kernel also sums dz over the bias's broadcast axes
+        const [dsFull, dbias] = attentionWeightsGrad(dw, savedGate, savedMask, savedDropout ?? null, { full, softmax, scale, biasShape });
+        const ds = dsFull.reshape([Lk, N, Lq]) as tf.Tensor3D;
+        const dq = nativeProducts.weighted(ds, ks);
+        const dk = nativeProducts.keyGrad(ds, qs);
+        return biasShape ? [dq, dk, dv, dbias] : [dq, dk, dv];
       },
     };
   });

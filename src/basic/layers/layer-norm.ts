@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { customOp } from './custom-op';
+import { layerNormGradKernel, layerNormKernel, layerNormKernelAvailable } from '../backend/layer-norm-kernel';
+import { CustomGradFn, customOp } from './custom-op';
 import { fusedOpsEnabled } from './fused-mode';
 import { init, Module } from './module';
 
@@ -54,8 +55,24 @@ function normaliseGrad(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor): tf.Tensor {
 /*
  * Layer norm as one custom op with the closed-form backward above: the forward runs the same tfjs kernels as the
  * composed version (so traced graphs and values are unchanged), while the tape holds one node instead of nine and
- * the backward takes ~12 kernels instead of ~25 (tfjs would also copy every intermediate it saves).
+ * the backward takes ~12 kernels instead of ~25 (tfjs would also copy every intermediate it saves). With the native
+ * kernels forward and backward are one kernel call each (backend/layer-norm-kernel.ts).
  */
+/** The op's forward and backward as the native layer-norm kernels (one call each), over x viewed as [rows, dim]. */
+function nativeNorm(x: tf.Tensor, gamma: tf.Tensor | null, beta: tf.Tensor | null, epsilon: number, save: tf.GradSaveFunc): { value: tf.Tensor; gradFunc: CustomGradFn } {
+  const shape = x.shape;
+  const dim = shape[shape.length - 1];
+  const [out, y, r] = layerNormKernel(x.reshape([-1, dim]) as tf.Tensor2D, gamma, beta, epsilon);
+  save(gamma ? [y, r, gamma] : [y, r]);
+  return {
+    value: out.reshape(shape),
+    gradFunc: (g, [ys, rs, gs]) => {
+      const [dx, ...affine] = layerNormGradKernel(g.reshape([-1, dim]) as tf.Tensor2D, ys as tf.Tensor2D, rs as tf.Tensor2D, gs ?? null);
+      return gamma ? [dx.reshape(shape), ...affine] : dx.reshape(shape);
+    },
+  };
+}
+
 const affineOps = new Map<number, (...t: tf.Tensor[]) => tf.Tensor>();
 const plainOps = new Map<number, (...t: tf.Tensor[]) => tf.Tensor>();
 
@@ -63,6 +80,7 @@ function affineNormOp(epsilon: number): (...t: tf.Tensor[]) => tf.Tensor {
   let op = affineOps.get(epsilon);
   if (!op) {
     op = customOp(([x, gamma, beta], save) => {
+      if (layerNormKernelAvailable()) return nativeNorm(x, gamma, beta, epsilon, save);
       const { y, r } = normalise(x, epsilon);
       save([y, r, gamma]);
       return {
@@ -85,6 +103,7 @@ function plainNormOp(epsilon: number): (...t: tf.Tensor[]) => tf.Tensor {
   let op = plainOps.get(epsilon);
   if (!op) {
     op = customOp(([x], save) => {
+      if (layerNormKernelAvailable()) return nativeNorm(x, null, null, epsilon, save);
       const { y, r } = normalise(x, epsilon);
       save([y, r]);
       return { value: y, gradFunc: (g, [ys, rs]) => normaliseGrad(g, ys, rs) };

@@ -1,0 +1,229 @@
+// The pointwise part of attention between its two products, on key-major scores [Lk, B, H, Lq] (row j = key j,
+// columns (b, h, i) contiguous): the native twin of the elementwise ops of fusedAttention
+// (src/basic/layers/fused-attention.ts), same operations in the same order, float32 arithmetic.
+//   softmax (SASRec): z = scale s + bias + mask (additive), p = softmax over keys of z, w = p * dropout
+//   silu (HSTU):      z = scale s + bias, w = silu(z) * mask * dropout
+// and their backward passes. mask, bias and dropout broadcast to [Lk, B, H, Lq] through per-axis strides
+// (0 along broadcast axes); bias and dropout may be absent. The softmax over keys is a reduction over rows, so
+// every loop runs along the contiguous column axis with per-column accumulators.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "batch_norm_act.h"  // NEXTREC_VECTOR_CLONES
+
+namespace nextrec {
+
+struct AttentionShape {
+  int64_t lk, b, h, lq;
+  // element strides over (j, b, h, i) of mask, bias, dropout; a null operand's strides are unused
+  int64_t mask[4], bias[4], drop[4];
+  int64_t cols() const { return b * h * lq; }
+};
+
+// exp(x) for float32 in plain arithmetic that vectorises (std::exp stays a scalar call without -ffast-math):
+// 2^n e^r with n = round(x / ln 2), |r| <= ln 2 / 2 split off in two parts (Cody-Waite), e^r by its degree-7 Taylor
+// polynomial (truncation error < 2e-9 relative), 2^n through the exponent bits. Within 2 float32 ulp of std::exp;
+// 0 below -87.3 (where e^x is subnormal) so a -1e9 mask gives exact zeros as tfjs' Exp does.
+inline float FastExp(float x) {
+  const float hi = 88.0f, lo = -87.3365447505531f;  // 2^n stays a normal float
+  const bool under = x < lo;
+  x = x > hi ? hi : (x < lo ? lo : x);
+  const float n = std::nearbyint(x * 1.44269504088896341f);
+  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return under ? 0.0f : p * scale;
+}
+
+// Row of a broadcast operand over the Lq axis as a contiguous pointer: the operand itself when its stride is 1, else
+// `scratch` filled with its one value (stride 0), or with `absent` when there is no operand. Keeps the inner loops
+// branch-free and unit-stride so that they vectorise.
+inline const float* RowOf(const float* base, const int64_t* st, int64_t j, int64_t bb, int64_t hh, int64_t lq, float absent,
+                          float* scratch) {
+  if (base && st[3] == 1) return base + j * st[0] + bb * st[1] + hh * st[2];
+  const float v = base ? base[j * st[0] + bb * st[1] + hh * st[2]] : absent;
+  for (int64_t i = 0; i < lq; i++) scratch[i] = v;
+  return scratch;
+}
+
+// Calls f(first column, b, h) for each contiguous block of Lq columns of a row.
+template <typename F>
+inline void ForBlocks(const AttentionShape& s, F f) {
+  for (int64_t bb = 0; bb < s.b; bb++) {
+    for (int64_t hh = 0; hh < s.h; hh++) f((bb * s.h + hh) * s.lq, bb, hh);
+  }
+}
+
+// softmax: gate = p; silu: gate = z. w = the attention weights.
+NEXTREC_VECTOR_CLONES
+static void AttentionWeightsForward(const float* __restrict sc, const float* mask, const float* bias, const float* drop,
+                                    const AttentionShape& s, float scale, bool softmax, float* __restrict gate,
+                                    float* __restrict w) {
+  const int64_t cols = s.cols(), lq = s.lq;
+  std::vector<float> scratch(3 * lq);
+  float* sm = scratch.data();
+  float* sb = sm + lq;
+  float* sd = sb + lq;
+  if (!softmax) {
+    for (int64_t j = 0; j < s.lk; j++) {
+      ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+        const float* __restrict sr = sc + j * cols + c0;
+        float* __restrict zr = gate + j * cols + c0;
+        float* __restrict wr = w + j * cols + c0;
+        const float* __restrict mr = RowOf(mask, s.mask, j, bb, hh, lq, 1.0f, sm);
+        const float* __restrict br = RowOf(bias, s.bias, j, bb, hh, lq, 0.0f, sb);
+        const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
+        for (int64_t i = 0; i < lq; i++) {
+          const float z = sr[i] * scale + br[i];
+          const float sig = 1.0f / (1.0f + FastExp(-z));
+          zr[i] = z;
+          wr[i] = ((z * sig) * mr[i]) * dr[i];
+        }
+      });
+    }
+    return;
+  }
+  std::vector<float> mx(cols, -INFINITY), sum(cols, 0.0f);
+  float* __restrict m = mx.data();
+  float* __restrict t = sum.data();
+  for (int64_t j = 0; j < s.lk; j++) {
+    ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+      const float* __restrict sr = sc + j * cols + c0;
+      float* __restrict zr = gate + j * cols + c0;
+      const float* __restrict mr = RowOf(mask, s.mask, j, bb, hh, lq, 0.0f, sm);
+      const float* __restrict br = RowOf(bias, s.bias, j, bb, hh, lq, 0.0f, sb);
+      float* __restrict mc = m + c0;
+      for (int64_t i = 0; i < lq; i++) {
+        const float z = (sr[i] * scale + br[i]) + mr[i];
+        zr[i] = z;
+        mc[i] = z > mc[i] ? z : mc[i];
+      }
+    });
+  }
+  for (int64_t j = 0; j < s.lk; j++) {
+    float* __restrict zr = gate + j * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      const float e = FastExp(zr[c] - m[c]);
+      zr[c] = e;
+      t[c] += e;
+    }
+  }
+  for (int64_t j = 0; j < s.lk; j++) {
+    ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+      float* __restrict pr = gate + j * cols + c0;
+      float* __restrict wr = w + j * cols + c0;
+      const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
+      const float* __restrict tc = t + c0;
+      for (int64_t i = 0; i < lq; i++) {
+        const float p = pr[i] / tc[i];
+        pr[i] = p;
+        wr[i] = p * dr[i];
+      }
+    });
+  }
+}
+
+// Adds row d (Lq values of dz) into the bias gradient at its broadcast position (strides s.bias).
+inline void AccumulateBias(float* dbias, const AttentionShape& s, int64_t j, int64_t bb, int64_t hh, const float* __restrict d) {
+  float* __restrict db = dbias + j * s.bias[0] + bb * s.bias[1] + hh * s.bias[2];
+  if (s.bias[3] == 1) {
+    for (int64_t i = 0; i < s.lq; i++) db[i] += d[i];
+  } else {
+    float acc = 0;
+    for (int64_t i = 0; i < s.lq; i++) acc += d[i];
+    db[0] += acc;
+  }
+}
+
+// outScale x dz of the forward above from dw = dL/dw (outScale: the scale of the scores), and, when dbias is given
+// (biasSize elements, broadcast to the scores through s.bias), dL/dbias = dz summed over the broadcast axes.
+NEXTREC_VECTOR_CLONES
+static void AttentionWeightsBackward(const float* __restrict dw, const float* __restrict gate, const float* mask,
+                                     const float* drop, const AttentionShape& s, float outScale, bool softmax,
+                                     float* __restrict dz, float* dbias, int64_t biasSize) {
+  const int64_t cols = s.cols(), lq = s.lq;
+  if (dbias) std::memset(dbias, 0, sizeof(float) * biasSize);
+  std::vector<float> row(lq);
+  float* __restrict dr0 = row.data();
+  std::vector<float> scratch(2 * lq);
+  float* sm = scratch.data();
+  float* sd = sm + lq;
+  if (!softmax) {
+    for (int64_t j = 0; j < s.lk; j++) {
+      ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+        const float* __restrict gr = dw + j * cols + c0;
+        const float* __restrict zr = gate + j * cols + c0;
+        float* __restrict out = dz + j * cols + c0;
+        const float* __restrict mr = RowOf(mask, s.mask, j, bb, hh, lq, 1.0f, sm);
+        const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
+        for (int64_t i = 0; i < lq; i++) {
+          const float z = zr[i];
+          const float sig = 1.0f / (1.0f + FastExp(-z));
+          const float act = z * sig;
+          // silu'(z) = sig + silu(z) (1 - sig)
+          dr0[i] = ((gr[i] * dr[i]) * mr[i]) * (sig + (act - act * sig));
+        }
+        for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
+        if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+      });
+    }
+    return;
+  }
+  std::vector<float> dot(cols, 0.0f);
+  float* __restrict t = dot.data();
+  // first pass: dz <- dw * dropout, and the per-column sum of p * (dw * dropout)
+  for (int64_t j = 0; j < s.lk; j++) {
+    ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+      const float* __restrict gr = dw + j * cols + c0;
+      const float* __restrict pr = gate + j * cols + c0;
+      float* __restrict out = dz + j * cols + c0;
+      const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
+      float* __restrict tc = t + c0;
+      for (int64_t i = 0; i < lq; i++) {
+        const float g = gr[i] * dr[i];
+        out[i] = g;
+        tc[i] += pr[i] * g;
+      }
+    });
+  }
+  for (int64_t j = 0; j < s.lk; j++) {
+    ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
+      const float* __restrict pr = gate + j * cols + c0;
+      float* __restrict out = dz + j * cols + c0;
+      const float* __restrict tc = t + c0;
+      for (int64_t i = 0; i < lq; i++) dr0[i] = pr[i] * (out[i] - tc[i]);
+      for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
+      if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+    });
+  }
+}
+
+// The dropout multiplier floor(u + keep) / keep of tf.dropout for u ~ U[0, 1) from tfjs' randomUniform: u is the
+// Alea generator (Baagoe; seedrandom's alea, which tfjs seeds from the seed's string) from the state (c, s0, s1, s2)
+// the caller derives, stepped in float64 as JavaScript does and stored as float32 as tfjs' buffer stores it; the
+// add, floor and divide are float32 as tfjs' kernels compute them. So the multiplier equals tfjs' bit for bit.
+static void DropoutMultiplier(double c, double s0, double s1, double s2, float keep, int64_t n, float* __restrict out) {
+  for (int64_t i = 0; i < n; i++) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;  // 2^-32
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;
+    s2 = t - c;
+    const float u = (float)s2;
+    out[i] = std::floor(u + keep) / keep;
+  }
+}
+
+}  // namespace nextrec
