@@ -19,7 +19,7 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games-match.ts [--file path/interactions.txt]
  *     [--model DSSM|YouTubeDNN|MIND|ComiRec|SDM] [--seeds 1,2,3] [--epochs 5] [--dim 64] [--maxLen 20] [--session 5]
  *     [--lr 0.001] [--embeddingLr X] [--batch 256] [--negatives 512] [--validRows 5000] [--tag -name] [--out file]
- *     MIND / ComiRec: [--interests 4] [--routing 3] [--power 2|hard] [--initStd 0.1] [--variant sa|dr] [--dynamic 1]
+ *     MIND / ComiRec: [--interests 4] [--routing 3] [--power 2|0|hard] [--initStd 0.1] [--variant sa|dr] [--dynamic 1]
  *     [--embStd 0.01]   (std of the normal initialiser of the item table)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  */
