@@ -19,11 +19,12 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games-match.ts [--file path/interactions.txt]
  *     [--model DSSM|YouTubeDNN|MIND|ComiRec|SDM] [--seeds 1,2,3] [--epochs 5] [--dim 64] [--maxLen 20] [--session 5]
  *     [--lr 0.001] [--embeddingLr X] [--batch 256] [--negatives 512] [--validRows 5000] [--tag -name] [--out file]
- *     MIND / ComiRec: [--interests 4] [--routing 3] [--power 2|hard] [--initStd 0.1] [--variant sa|dr] [--dynamic 1]
+ *     MIND / ComiRec: [--interests 4] [--routing 3] [--power 2|0|hard] [--initStd 0.1] [--variant sa|dr] [--dynamic 1]
  *     [--embStd 0.01]   (std of the normal initialiser of the item table)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SequenceFeature, SparseFeature } from '../src/basic/features';
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
     fullCatalogue: Record<string, number>;
     sampled100: Record<string, number>;
     finalLoss: number;
+    /** 1-minute load average of the machine sampled at every epoch end (mean, max) and its CPU count. */
+    machineLoad: { cpus: number; mean: number; max: number };
     /** Per epoch: mean training loss and validation recall@50 (full catalogue, first validRows rows). */
     curve: Array<{ epoch: number; loss: number; validRecall50?: number; seconds: number }>;
   }
@@ -183,6 +186,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     const cpu0 = process.cpuUsage();
     let evalCpu = 0;
+    const loads: number[] = [os.loadavg()[0]];
     const h = await m.fit(modelName === 'SDM' ? train : rest, {
       epochs,
       batchSize,
@@ -199,6 +203,7 @@ async function main(): Promise<void> {
           evalCpu += (c1.user + c1.system) / 1e6;
         }
         curve.push(point);
+        loads.push(os.loadavg()[0]);
         console.error(`seed ${seed} epoch ${log.epoch}: loss ${log.loss.toFixed(4)}${point.validRecall50 === undefined ? '' : `, valid recall@50 ${point.validRecall50.toFixed(4)}`} (${log.seconds.toFixed(0)} s)`);
       },
     });
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
       fullCatalogue: { 'recall@50': full['recall@50'], 'hr@10': full['hit@10'], 'ndcg@10': full['ndcg@10'] },
       sampled100: { 'hr@10': hr / n, 'ndcg@10': ndcg / n },
       finalLoss: h.epochs[h.epochs.length - 1].loss,
+      machineLoad: { cpus: os.cpus().length, mean: Number((loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(2)), max: Number(Math.max(...loads).toFixed(2)) },
       curve,
     };
     console.error(JSON.stringify(run));

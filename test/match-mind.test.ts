@@ -61,6 +61,8 @@ describe('capsule routing layer', () => {
     expect(v[1]).toBeCloseTo(2 * (1 - a), 5);
     // a masked interest gets no weight
     expect(Array.from(labelAwareAttention(V, e, 2, tf.tensor2d([[1, 0]])).dataSync())).toEqual([1, 0]);
+    // p = 0: the plain mean of the interests, whatever the target (a negative score included)
+    Array.from(labelAwareAttention(V, tf.tensor2d([[-3, 1]]), 0).dataSync()).forEach((x, i) => expect(x).toBeCloseTo([0.5, 1][i], 6));
   });
 });
 

@@ -283,7 +283,7 @@ describe('clear errors', () => {
     expect(() => new DSSM({ userFeatures: d.userFeatures, itemFeatures: d.itemFeatures, pairwiseLoss: 'warp' })).toThrow(/unknown pairwise loss 'warp' \(known: bpr, hinge\)/);
     expect(() => new YouTubeDNN({ userFeatures: d.userFeatures, itemFeatures: [...d.itemFeatures, new DenseFeature({ name: 'p' })] })).toThrow(/itemFeatures must be exactly the id feature/);
     expect(() => new MIND({ userFeatures: [d.userFeatures[0]], itemFeatures: d.itemFeatures })).toThrow(/behaviorFeature '' must be a user SequenceFeature/);
-    expect(() => new MIND({ userFeatures: d.userFeatures, itemFeatures: d.itemFeatures, attentionPower: 0.5 })).toThrow(/attentionPower must be a finite number >= 1 or 'hard'/);
+    expect(() => new MIND({ userFeatures: d.userFeatures, itemFeatures: d.itemFeatures, attentionPower: 0.5 })).toThrow(/attentionPower must be 0 \(plain mean of the interests\), a finite number >= 1 or 'hard'/);
   });
   it('explains excludeSeen without a history and bad k', async () => {
     const m = new YouTubeDNN({ userFeatures: [d.userFeatures[0]], itemFeatures: d.itemFeatures, mlp: { dims: [8] } });

@@ -29,7 +29,8 @@ export interface MINDConfig extends MatchModelConfig {
   mlp?: MlpConfig;
   /**
    * Power p of label-aware attention during training: weights softmax_k(sign(s_k) |s_k|^p) over the interests'
-   * scores s_k = v_k . e_item; 'hard' attends only to the best interest (the p -> infinity limit). Default 2.
+   * scores s_k = v_k . e_item; 'hard' attends only to the best interest (the p -> infinity limit); 0 averages the
+   * (active) interests, ignoring the target (the ablation without label awareness). Default 2.
    */
   attentionPower?: number | 'hard';
 }
@@ -64,7 +65,7 @@ export class MIND extends MatchModel {
     this.numInterests = config.numInterests ?? 4;
     this.dynamicInterests = config.dynamicInterests ?? false;
     const p = config.attentionPower ?? 2;
-    if (p !== 'hard' && !(typeof p === 'number' && p >= 1 && Number.isFinite(p))) throw new Error(`MIND: attentionPower must be a finite number >= 1 or 'hard' (got ${config.attentionPower})`);
+    if (p !== 'hard' && !(typeof p === 'number' && (p === 0 || p >= 1) && Number.isFinite(p))) throw new Error(`MIND: attentionPower must be 0 (plain mean of the interests), a finite number >= 1 or 'hard' (got ${config.attentionPower})`);
     this.attentionPower = p;
     const capsuleDim = config.capsuleDim ?? beh.embeddingDim;
     this.routing = this.addChild(
@@ -116,7 +117,7 @@ export class MIND extends MatchModel {
 
 /**
  * Label-aware attention of MIND: v = sum_k a_k v_k with a = softmax_k(sign(s_k) |s_k|^p), s_k = v_k . target,
- * over interests `interests` [B, K, D] for targets [B, D]; masked interests ([B, K] mask 0) get no weight. The sign
+ * over interests `interests` [B, K, D] for targets [B, D] (power 0: a = uniform, the plain mean); masked interests ([B, K] mask 0) get no weight. The sign
  * is kept so that an odd or fractional p still ranks a negative score below a positive one.
  */
 export function labelAwareAttention(interests: tf.Tensor3D, target: tf.Tensor2D, power: number, interestMask?: tf.Tensor2D): tf.Tensor2D {
@@ -124,7 +125,8 @@ export function labelAwareAttention(interests: tf.Tensor3D, target: tf.Tensor2D,
     const [B, K, D] = interests.shape;
     // K and D are small: broadcast products beat per-row batched matMuls of [K, D] blocks on wasm
     const s = tf.sum(tf.mul(interests, target.reshape([B, 1, D])), 2);
-    let w = power === 1 ? s : tf.mul(tf.sign(s), tf.pow(tf.abs(s), power));
+    // power 0: equal weights (sign(s) |s|^0 would still favour interests with a positive score)
+    let w = power === 0 ? tf.zerosLike(s) : power === 1 ? s : tf.mul(tf.sign(s), tf.pow(tf.abs(s), power));
     if (interestMask) w = tf.add(w, tf.mul(tf.sub(interestMask, 1), 1e9));
     const a = tf.softmax(w).reshape([B, K, 1]);
     return tf.sum(tf.mul(a, interests), 1) as tf.Tensor2D;
