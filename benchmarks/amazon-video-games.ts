@@ -11,6 +11,7 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
  *     [--scoring cosine|dot] [--objective softmax|bce] [--perPosition K]   (SASRec paper: --scoring dot --objective bce --perPosition 1 --negatives 0)
+ *     [--layout pre-norm|reference] [--lengthBuckets 0] [--embeddingLr X] [--beta2 X] [--epsilon X]   (the authors' code: --layout reference --lengthBuckets 0 --embeddingLr 0.001 --beta2 0.98 --epsilon 1e-8)
  *     [--curve N]   (every N epochs, log the sampled-100 HR@10 / NDCG@10 of all test rows to stderr and into the run's `curve`)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const objective = arg('objective', 'softmax') as 'softmax' | 'bce';
   const negativesPerPosition = Number(arg('perPosition', '0'));
   const layout = arg('layout', 'pre-norm');
+  // 0: batches of random rows as the authors' sampler draws them, instead of rows of similar length
+  const lengthBuckets = arg('lengthBuckets', '1') !== '0';
   // the authors' optimizer: one Adam learning rate for embeddings and weights, beta2 0.98, epsilon 1e-8
   const embeddingLr = Number(arg('embeddingLr', '0'));
   const adam: Record<string, number> = {};
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
     else {
       const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
       if (layout !== 'pre-norm' && modelName !== 'SASRec') throw new Error(`--layout is a SASRec option (got --model ${modelName})`);
-      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }), ...(layout !== 'pre-norm' ? { layout } : {}) });
+      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }), ...(layout !== 'pre-norm' ? { layout } : {}), ...(lengthBuckets ? {} : { lengthBuckets }) });
     }
     m.compile({ lr, ...(embeddingLr > 0 ? { embeddingLr } : {}), ...(Object.keys(adam).length > 0 ? { optimizerParams: adam } : {}) });
     const start = Date.now();
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
           objective,
           negativesPerPosition,
           ...(layout !== 'pre-norm' ? { layout } : {}),
+          ...(lengthBuckets ? {} : { lengthBuckets }),
           ...(embeddingLr > 0 ? { embeddingLr } : {}),
           ...(Object.keys(adam).length > 0 ? { adam } : {}),
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
