@@ -11,6 +11,7 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
  *     [--scoring cosine|dot] [--objective softmax|bce] [--perPosition K]   (SASRec paper: --scoring dot --objective bce --perPosition 1 --negatives 0)
+ *     [--layout pre-norm|reference] [--lengthBuckets 0] [--embeddingLr X] [--beta2 X] [--epsilon X]   (the authors' code: --layout reference --lengthBuckets 0 --embeddingLr 0.001 --beta2 0.98 --epsilon 1e-8)
  *     [--curve N]   (every N epochs, log the sampled-100 HR@10 / NDCG@10 of all test rows to stderr and into the run's `curve`)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
@@ -49,6 +50,14 @@ async function main(): Promise<void> {
   const scoring = arg('scoring', 'cosine') as 'cosine' | 'dot';
   const objective = arg('objective', 'softmax') as 'softmax' | 'bce';
   const negativesPerPosition = Number(arg('perPosition', '0'));
+  const layout = arg('layout', 'pre-norm');
+  // 0: batches of random rows as the authors' sampler draws them, instead of rows of similar length
+  const lengthBuckets = arg('lengthBuckets', '1') !== '0';
+  // the authors' optimizer: one Adam learning rate for embeddings and weights, beta2 0.98, epsilon 1e-8
+  const embeddingLr = Number(arg('embeddingLr', '0'));
+  const adam: Record<string, number> = {};
+  if (arg('beta2', '')) adam.beta2 = Number(arg('beta2', ''));
+  if (arg('epsilon', '')) adam.epsilon = Number(arg('epsilon', ''));
   const training = { numNegatives, ...(scoring !== 'cosine' ? { scoring } : {}), ...(objective !== 'softmax' ? { objective } : {}), ...(negativesPerPosition > 0 ? { negativesPerPosition } : {}) };
   // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
   const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
@@ -75,6 +84,8 @@ async function main(): Promise<void> {
   // every item each test user interacted with (history, valid and test items): excluded from the sampled negatives
   const seenOf = new Map<string, Set<number>>();
   seqs.users.forEach((u, i) => seenOf.set(u, new Set(seqs.items[i].map(idOf))));
+  const trainOf = new Map<string, Set<number>>();
+  seqs.users.forEach((u, i) => trainOf.set(u, new Set(seqs.items[i].slice(0, -2).map(idOf))));
   const testUsers = split.test.columns.user as string[];
   const V = ids.size;
   console.error(`${file}: ${seqs.users.length} users, ${V} items; ${train.length} training sequences, ${test.target_item.length} test rows (${((Date.now() - t0) / 1000).toFixed(1)} s to load)`);
@@ -84,9 +95,11 @@ async function main(): Promise<void> {
     epochs: number;
     trainSeconds: number;
     sampled100: Record<string, number>;
+    /** The authors' evaluation code: 100 negatives drawn with replacement, only the training items excluded. */
+    sampled100TrainExcluded: Record<string, number>;
     fullCatalogue: Record<string, number>;
     finalLoss: number;
-    curve?: Array<{ epoch: number; seconds: number; 'hr@10': number; 'ndcg@10': number }>;
+    curve?: Array<{ epoch: number; seconds: number; 'hr@10': number; 'ndcg@10': number; trainExcluded: Record<string, number> }>;
   }
   // HLLM / TIGER: item embeddings from the training sequences' co-occurrences (no content data in this file)
   let itemEmbeddings: Float32Array | null = null;
@@ -101,7 +114,8 @@ async function main(): Promise<void> {
     const n = test.target_item.length;
     // the paper's protocol: target (column 0) vs 100 unseen items drawn uniformly
     const rng = new Rng(1000 + seed);
-    const candidates = new Int32Array(n * 101);
+    const candidatesO = new Int32Array(n * 101);
+    const candidates = candidatesO;
     for (let r = 0; r < n; r++) {
       const seen = seenOf.get(testUsers[r])!;
       candidates[r * 101] = test.target_item[r];
@@ -111,6 +125,17 @@ async function main(): Promise<void> {
         if (seen.has(id) || drawn.has(id)) continue;
         candidates[r * 101 + 1 + drawn.size] = id;
         drawn.add(id);
+      }
+    }
+    const rngTrainExcluded = new Rng(2000 + seed);
+    const candidatesTrainExcluded = new Int32Array(n * 101);
+    for (let r = 0; r < n; r++) {
+      const seen = trainOf.get(testUsers[r])!;
+      candidatesTrainExcluded[r * 101] = test.target_item[r];
+      for (let c = 1; c <= 100; c++) {
+        let id = 1 + rngTrainExcluded.int(V);
+        while (seen.has(id)) id = 1 + rngTrainExcluded.int(V);
+        candidatesTrainExcluded[r * 101 + c] = id;
       }
     }
     let semanticIds: SemanticIds | null = null;
@@ -133,13 +158,14 @@ async function main(): Promise<void> {
     else if (modelName === 'HLLM') m = new HLLM({ sequenceFeatures: [history], seed, dropout, ...training, blocks: 2, contentDim: itemDim, itemEncoderDims: [2 * dim] }).setItemEmbeddings(itemEmbeddings!);
     else {
       const Model = models.resolve(modelName) as unknown as new (c: object) => SequentialRecommender;
-      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }) });
+      if (layout !== 'pre-norm' && modelName !== 'SASRec') throw new Error(`--layout is a SASRec option (got --model ${modelName})`);
+      m = new Model({ sequenceFeatures: [history], seed, dropout, ...training, ...(modelName === 'GRU4Rec' ? {} : { blocks: 2 }), ...(layout !== 'pre-norm' ? { layout } : {}), ...(lengthBuckets ? {} : { lengthBuckets }) });
     }
-    m.compile({ lr });
+    m.compile({ lr, ...(embeddingLr > 0 ? { embeddingLr } : {}), ...(Object.keys(adam).length > 0 ? { optimizerParams: adam } : {}) });
     const start = Date.now();
     const model = m;
     // the paper's protocol on every test row: HR@10 and NDCG@10 of the target among its 101 candidates
-    const sampled = async (): Promise<{ 'hr@10': number; 'ndcg@10': number }> => {
+    const sampled = async (candidates: Int32Array = candidatesO): Promise<{ 'hr@10': number; 'ndcg@10': number }> => {
       let scores: Float32Array;
       if (model instanceof TIGER) scores = await model.scoreItems(test, candidates);
       else {
@@ -171,7 +197,7 @@ async function main(): Promise<void> {
       const epoch = log.epoch;
       if (!(curveEvery > 0) || epoch % curveEvery !== 0 || epoch === epochs) return;
       const t = Date.now();
-      const point = { epoch, seconds: Math.round((t - start) / 1000 - evalSeconds), ...(await sampled()) };
+      const point = { epoch, seconds: Math.round((t - start) / 1000 - evalSeconds), ...(await sampled()), trainExcluded: await sampled(candidatesTrainExcluded) };
       evalSeconds += (Date.now() - t) / 1000;
       curve.push(point);
       console.error(JSON.stringify({ seed, ...point }));
@@ -180,9 +206,10 @@ async function main(): Promise<void> {
     const trainS = (Date.now() - start) / 1000 - evalSeconds;
     console.error(`seed ${seed}: trained in ${trainS.toFixed(1)} s`);
     const sampledFinal = await sampled();
+    const sampledTrainExcluded = await sampled(candidatesTrainExcluded);
     const full = await m.evaluate(test, { ks: [10] });
-    if (curveEvery > 0) curve.push({ epoch: h.epochs.length, seconds: Math.round(trainS), ...sampledFinal });
-    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: sampledFinal, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss, ...(curveEvery > 0 ? { curve } : {}) };
+    if (curveEvery > 0) curve.push({ epoch: h.epochs.length, seconds: Math.round(trainS), ...sampledFinal, trainExcluded: sampledTrainExcluded });
+    const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: sampledFinal, sampled100TrainExcluded: sampledTrainExcluded, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss, ...(curveEvery > 0 ? { curve } : {}) };
     console.error(JSON.stringify(run));
     runs.push(run);
     m.dispose();
@@ -208,6 +235,10 @@ async function main(): Promise<void> {
           scoring,
           objective,
           negativesPerPosition,
+          ...(layout !== 'pre-norm' ? { layout } : {}),
+          ...(lengthBuckets ? {} : { lengthBuckets }),
+          ...(embeddingLr > 0 ? { embeddingLr } : {}),
+          ...(Object.keys(adam).length > 0 ? { adam } : {}),
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
           ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
           ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),

@@ -327,6 +327,52 @@ describe('SasRecBlock', () => {
     expect(maxAbsDiff(a.subarray(0, len * D), run(x, len).subarray(0, len * D))).toBeLessThan(1e-5);
     block.disposeParams();
   });
+
+  it("'reference' layout: y = LN2(LN1(x) + SA(q = LN1(x), k = v = x)), out = y + FFN(y), no output projection", () => {
+    const D = 8;
+    const H = 2;
+    const dh = D / H;
+    const L = 5;
+    const lengths = Int32Array.from([5, 3]);
+    const B = lengths.length;
+    const block = new SasRecBlock(D, { heads: H, dropout: 0.3, layout: 'reference' }, new Rng(3));
+    const p = new Map(block.namedParams().map(([name, param]) => [name, param.variable]));
+    expect([...p.keys()].sort()).toEqual(['ffn1/bias', 'ffn1/kernel', 'ffn2/bias', 'ffn2/kernel', 'key_value/bias', 'key_value/kernel', 'ln1/beta', 'ln1/gamma', 'ln2/beta', 'ln2/gamma', 'query/bias', 'query/kernel']);
+    // biases and norm parameters away from their zero / one initial values, so the formula must place each of them
+    const rng = new Rng(6);
+    for (const [name, v] of p) if (!name.endsWith('kernel')) v.assign(tf.tensor(randn(rng, v.size, 0.5), v.shape).add(name.endsWith('gamma') ? 1 : 0));
+    const x = randn(rng, L * B * D);
+    const got = tf.tidy(() => block.apply(tf.tensor3d(x, [L, B, D]), new SequenceBatch({ length: L, lengths }), infer).arraySync());
+    const P = (name: string) => p.get(name)!;
+    const norm = (t: tf.Tensor, which: string) => {
+      const { mean, variance } = tf.moments(t, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-6))), P(`${which}/gamma`)), P(`${which}/beta`));
+    };
+    for (let b = 0; b < B; b++) {
+      const n = lengths[b];
+      const want = tf.tidy(() => {
+        const X = tf.tensor3d(x, [L, B, D]).slice([0, b, 0], [n, 1, D]).reshape([n, D]) as tf.Tensor2D;
+        const h = norm(X, 'ln1') as tf.Tensor2D;
+        const q = tf.add(tf.matMul(h, P('query/kernel') as tf.Tensor2D), P('query/bias'));
+        const [k, v] = tf.split(tf.add(tf.matMul(X, P('key_value/kernel') as tf.Tensor2D), P('key_value/bias')), 2, 1);
+        const causal = tf.linalg.bandPart(tf.ones([n, n]), -1, 0);
+        const heads = Array.from({ length: H }, (_, j) => {
+          const part = (t: tf.Tensor) => t.slice([0, j * dh], [n, dh]) as tf.Tensor2D;
+          const scores = tf.add(tf.div(tf.matMul(part(q), part(k), false, true), Math.sqrt(dh)), tf.mul(tf.sub(1, causal), -1e9));
+          return tf.matMul(tf.softmax(scores), part(v));
+        });
+        const y = norm(tf.add(h, tf.concat(heads, 1)), 'ln2') as tf.Tensor2D;
+        const hidden = tf.relu(tf.add(tf.matMul(y, P('ffn1/kernel') as tf.Tensor2D), P('ffn1/bias'))) as tf.Tensor2D;
+        return tf.add(y, tf.add(tf.matMul(hidden, P('ffn2/kernel') as tf.Tensor2D), P('ffn2/bias'))).arraySync() as number[][];
+      });
+      for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) expect(Math.abs(got[i][b][d] - want[i][d])).toBeLessThan(1e-4);
+    }
+    block.disposeParams();
+  });
+
+  it('names a bad layout', () => {
+    expect(() => new SasRecBlock(8, { layout: 'post-norm' as 'reference' }, new Rng(1))).toThrow(/layout must be 'pre-norm' or 'reference' \(got 'post-norm'\)/);
+  });
 });
 
 describe('ranking metrics and batching', () => {

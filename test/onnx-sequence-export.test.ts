@@ -56,6 +56,7 @@ describe('ONNX export of sequence models', () => {
     ['HSTU', () => new HSTU({ ...shared, heads: 2, layer: { concatUA: true } })],
     ['HSTU (absolute positions, 1 head)', () => new HSTU({ ...shared, absolutePositions: true })],
     ['SASRec', () => new SASRec({ ...shared, heads: 2 })],
+    ['SASRec (reference layout, dot scoring)', () => new SASRec({ ...shared, temperature: undefined, heads: 2, layout: 'reference', scoring: 'dot' })],
     ['GRU4Rec', () => new GRU4Rec({ ...shared, hiddenDim: 12, blocks: 2 })],
     ['HLLM (item MLP over supplied embeddings + id embeddings)', () => new HLLM({ ...shared, heads: 2, contentDim: 6, itemEncoderDims: [10] }).setItemEmbeddings(content)],
     ['HLLM (content only)', () => new HLLM({ ...shared, contentDim: 6, useIdEmbedding: false }).setItemEmbeddings(content)],

@@ -255,19 +255,33 @@ export interface SasRecBlockConfig {
   ffnDim?: number;
   /** Dropout on the attention weights and on both residual branches (default 0.2). */
   dropout?: number;
+  /**
+   * Where the layer norms and residuals sit. 'pre-norm' (default), as the paper's equations read:
+   * x + Dropout(SA(LN(x))), then x' + Dropout(FFN(LN(x'))). 'reference', as the authors' released code computes it:
+   * queries from LN(x) but keys and values from x, the attention output (no output projection, dropout on the
+   * weights only) added to LN(x); then y + Dropout(FFN(y)) with y = LN of that sum.
+   */
+  layout?: SasRecBlockLayout;
 }
+
+/** Residual / layer-norm arrangement of a {@link SasRecBlock}. */
+export type SasRecBlockLayout = 'pre-norm' | 'reference';
 
 /**
  * One SASRec block (Kang & McAuley, ICDM 2018): causal multi-head softmax self-attention and a point-wise
- * two-layer feed-forward network, each as a pre-layer-norm residual branch with dropout.
+ * two-layer feed-forward network, each a residual branch with dropout; see {@link SasRecBlockConfig.layout} for
+ * the two arrangements of layer norms and residuals.
  */
 export class SasRecBlock extends Module {
   readonly heads: number;
   readonly dropout: number;
+  readonly layout: SasRecBlockLayout;
   private readonly ln1: LayerNorm;
   private readonly ln2: LayerNorm;
+  /** pre-norm: queries, keys and values from one product; reference: queries only (keys and values read x). */
   private readonly qkv: Dense;
-  private readonly proj: Dense;
+  private readonly keyValue: Dense | null = null;
+  private readonly proj: Dense | null = null;
   private readonly ffn1: Dense;
   private readonly ffn2: Dense;
 
@@ -281,10 +295,17 @@ export class SasRecBlock extends Module {
     this.dropout = config.dropout ?? 0.2;
     if (!Number.isInteger(this.heads) || this.heads < 1 || dim % this.heads !== 0) throw new Error(`SasRecBlock: heads must be a positive divisor of the width ${dim} (got ${config.heads})`);
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`SasRecBlock: dropout must be in [0, 1) (got ${config.dropout})`);
+    this.layout = config.layout ?? 'pre-norm';
+    if (this.layout !== 'pre-norm' && this.layout !== 'reference') throw new Error(`SasRecBlock: layout must be 'pre-norm' or 'reference' (got '${String(config.layout)}')`);
     const ffnDim = config.ffnDim ?? dim;
     this.ln1 = this.addChild('ln1', new LayerNorm(dim));
-    this.qkv = this.addChild('qkv', new Dense(dim, 3 * dim, rng));
-    this.proj = this.addChild('proj', new Dense(dim, dim, rng));
+    if (this.layout === 'pre-norm') {
+      this.qkv = this.addChild('qkv', new Dense(dim, 3 * dim, rng));
+      this.proj = this.addChild('proj', new Dense(dim, dim, rng));
+    } else {
+      this.qkv = this.addChild('query', new Dense(dim, dim, rng));
+      this.keyValue = this.addChild('key_value', new Dense(dim, 2 * dim, rng));
+    }
     this.ln2 = this.addChild('ln2', new LayerNorm(dim));
     this.ffn1 = this.addChild('ffn1', new Dense(dim, ffnDim, rng, 'relu'));
     this.ffn2 = this.addChild('ffn2', new Dense(ffnDim, dim, rng));
@@ -297,7 +318,10 @@ export class SasRecBlock extends Module {
     const dh = D / H;
     const drop = (t: tf.Tensor) => (ctx.training && this.dropout > 0 ? tf.dropout(t, this.dropout, undefined, ctx.rng.seed()) : t);
     const h = this.ln1.apply(x).reshape([L * B, D]);
-    const [q, k, v] = tf.split(this.qkv.apply(h), 3, 1).map((t) => t.reshape([L, B * H, dh]) as tf.Tensor3D);
+    const heads = (t: tf.Tensor) => t.reshape([L, B * H, dh]) as tf.Tensor3D;
+    const [q, k, v] = this.keyValue
+      ? [heads(this.qkv.apply(h)), ...tf.split(this.keyValue.apply(x.reshape([L * B, D])), 2, 1).map(heads)]
+      : tf.split(this.qkv.apply(h), 3, 1).map(heads);
     let attended: tf.Tensor;
     if (fusedOpsEnabled()) {
       const dropout = ctx.training && this.dropout > 0 ? dropoutMultiplier([L, B, H, L], this.dropout, ctx.rng.seed()) : null;
@@ -310,8 +334,12 @@ export class SasRecBlock extends Module {
       attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, v);
     }
     attended = attended.reshape([L * B, D]);
+    const ffn = (t: tf.Tensor) => drop(this.ffn2.apply(drop(this.ffn1.apply(t))));
+    if (!this.proj) {
+      const y = this.ln2.apply(tf.add(h, attended));
+      return tf.add(y, ffn(y)).reshape([L, B, D]) as tf.Tensor3D;
+    }
     const x1 = tf.add(x, drop(this.proj.apply(attended)).reshape([L, B, D]));
-    const f = this.ffn2.apply(drop(this.ffn1.apply(this.ln2.apply(x1).reshape([L * B, D]))));
-    return tf.add(x1, drop(f).reshape([L, B, D])) as tf.Tensor3D;
+    return tf.add(x1, ffn(this.ln2.apply(x1).reshape([L * B, D])).reshape([L, B, D])) as tf.Tensor3D;
   }
 }

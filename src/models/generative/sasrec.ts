@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ForwardContext } from '../../basic/layers/module';
-import { SasRecBlock, SequenceBatch } from '../../basic/layers/attention';
+import { SasRecBlock, SasRecBlockLayout, SequenceBatch } from '../../basic/layers/attention';
 import { LayerNorm } from '../../basic/layers/layer-norm';
 import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
@@ -11,6 +11,15 @@ import { SequentialRecommender, SequentialRecommenderConfig } from './sequential
 export interface SASRecConfig extends SequentialRecommenderConfig {
   /** Width of the point-wise feed-forward layers (default: the embedding width). */
   ffnDim?: number;
+  /**
+   * 'pre-norm' (default): the blocks as the paper's equations read, item embeddings rescaled to unit RMS.
+   * 'reference': as the authors' released code computes it: item embeddings scaled by sqrt(width), and each block
+   * adds its attention to the normalised queries (keys and values from the un-normalised input, no output
+   * projection) and its feed-forward output to the normalised sum. With the paper's training (dot scoring, BCE,
+   * one negative per position, dropout 0.5) this layout reaches the published Amazon Games figure; see
+   * docs/models-generative.md.
+   */
+  layout?: SasRecBlockLayout;
 }
 
 /**
@@ -24,18 +33,21 @@ export class SASRec extends SequentialRecommender {
   private readonly positions: PositionalEmbedding;
   private readonly layers: SasRecBlock[] = [];
   private readonly norm: LayerNorm;
+  private readonly layout: SasRecBlockLayout;
 
   constructor(config: SASRecConfig) {
     super(config);
+    this.layout = config.layout ?? 'pre-norm';
     this.positions = this.addChild('positions', new PositionalEmbedding(this.history.maxLen, this.dim, this.initRng));
     for (let i = 0; i < this.blocks; i++) {
-      this.layers.push(this.addChild(`block${i}`, new SasRecBlock(this.dim, { heads: this.heads, dropout: this.dropout, ffnDim: config.ffnDim }, this.initRng)));
+      this.layers.push(this.addChild(`block${i}`, new SasRecBlock(this.dim, { heads: this.heads, dropout: this.dropout, ffnDim: config.ffnDim, layout: this.layout }, this.initRng)));
     }
     this.norm = this.addChild('norm', new LayerNorm(this.dim));
   }
 
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
-    let x: tf.Tensor = tf.add(unitRms(items), this.positions.first(batch.L));
+    const tokens = this.layout === 'reference' ? tf.mul(items, Math.sqrt(this.dim)) : unitRms(items);
+    let x: tf.Tensor = tf.add(tokens, this.positions.first(batch.L));
     if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
     let h = x as tf.Tensor3D;
     for (const layer of this.layers) h = layer.apply(h, batch, ctx);
