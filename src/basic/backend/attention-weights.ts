@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { NativeKernelGate } from './native-kernel-gate';
 
 /*
  * The pointwise part of attention between its two products, as one kernel forward and one backward (native addon,
@@ -25,16 +26,16 @@ export interface AttentionWeightsAttrs {
   biasShape?: number[] | null;
 }
 
-let active: (() => boolean) | null = null;
+const gate = new NativeKernelGate(ATTENTION_WEIGHTS);
 
 /** Called by the native kernels' installer once both kernels are registered. */
 export function provideAttentionWeights(isActive: () => boolean): void {
-  active = isActive;
+  gate.provide(isActive);
 }
 
 /** Whether {@link attentionWeights} and {@link attentionWeightsGrad} run natively on the current backend now. */
 export function attentionWeightsAvailable(): boolean {
-  return active !== null && active() && tf.getBackend() === 'wasm' && tf.getKernel(ATTENTION_WEIGHTS, 'wasm') !== undefined;
+  return gate.available();
 }
 
 function kernelAttrs(attrs: AttentionWeightsAttrs): tf.NamedAttrMap {

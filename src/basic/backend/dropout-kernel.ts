@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as seedrandom from 'seedrandom';
+import { NativeKernelGate } from './native-kernel-gate';
 
 /*
  * The dropout multiplier floor(u + keep) / keep with u from tf.randomUniform(shape, 0, 1, 'float32', seed), as one
@@ -21,16 +22,16 @@ export interface DropoutMultiplierAttrs {
   s2: number;
 }
 
-let active: (() => boolean) | null = null;
+const gate = new NativeKernelGate(DROPOUT_MULTIPLIER);
 
 /** Called by the native kernels' installer once the kernel is registered. */
 export function provideDropoutMultiplier(isActive: () => boolean): void {
-  active = isActive;
+  gate.provide(isActive);
 }
 
 /** Whether {@link dropoutMultiplierKernel} runs natively on the current backend now. */
 export function dropoutMultiplierKernelAvailable(): boolean {
-  return active !== null && active() && tf.getBackend() === 'wasm' && tf.getKernel(DROPOUT_MULTIPLIER, 'wasm') !== undefined;
+  return gate.available();
 }
 
 /** floor(u + keep) / keep for the u that tf.randomUniform(shape, 0, 1, 'float32', seed) would draw. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { NativeKernelGate } from './native-kernel-gate';
 
 /*
  * Layer norm over the last axis as one kernel forward and one backward (native addon, native/layer_norm.h). The
@@ -10,16 +11,16 @@ import * as tf from '@tensorflow/tfjs-core';
 export const LAYER_NORM = 'NextrecLayerNorm';
 export const LAYER_NORM_GRAD = 'NextrecLayerNormGrad';
 
-let active: (() => boolean) | null = null;
+const gate = new NativeKernelGate(LAYER_NORM);
 
 /** Called by the native kernels' installer once both kernels are registered. */
 export function provideLayerNorm(isActive: () => boolean): void {
-  active = isActive;
+  gate.provide(isActive);
 }
 
 /** Whether {@link layerNormKernel} and {@link layerNormGradKernel} run natively on the current backend now. */
 export function layerNormKernelAvailable(): boolean {
-  return active !== null && active() && tf.getBackend() === 'wasm' && tf.getKernel(LAYER_NORM, 'wasm') !== undefined;
+  return gate.available();
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { NativeKernelGate } from './native-kernel-gate';
 
 /*
  * Batched products of time-major tensors x [Lx, N, p] and y [Ly, N, r], one product per middle index n:
@@ -19,16 +20,16 @@ export interface TimeMajorMatMulAttrs {
   transposeB: boolean;
 }
 
-let active: (() => boolean) | null = null;
+const gate = new NativeKernelGate(TIME_MAJOR_MATMUL);
 
 /** Called by native.ts once its kernel is registered: `isActive()` says whether the native kernels are switched on. */
 export function provideTimeMajorMatMul(isActive: () => boolean): void {
-  active = isActive;
+  gate.provide(isActive);
 }
 
 /** Whether {@link timeMajorMatMul} runs natively on the current backend now. */
 export function timeMajorMatMulAvailable(): boolean {
-  return active !== null && active() && tf.getBackend() === 'wasm' && tf.getKernel(TIME_MAJOR_MATMUL, 'wasm') !== undefined;
+  return gate.available();
 }
 
 /** Output shape of a time-major product, or an error naming both shapes. */
