@@ -36,6 +36,26 @@ import { TIGER } from '../src/models/generative/tiger';
 import { SemanticIds } from '../src/models/generative/semantic-ids';
 import { arg } from './lib/args';
 
+/**
+ * Per test row, the target (column 0) and 100 items drawn uniformly from 1..V outside `excluded(r)`: distinct (the
+ * paper's protocol) or with replacement (the authors' evaluation code).
+ */
+function sampledCandidates(targets: Int32Array, excluded: (row: number) => Set<number>, V: number, rng: Rng, distinct: boolean): Int32Array {
+  const out = new Int32Array(targets.length * 101);
+  for (let r = 0; r < targets.length; r++) {
+    const seen = excluded(r);
+    const drawn = new Set<number>();
+    out[r * 101] = targets[r];
+    for (let c = 1; c <= 100; c++) {
+      let id = 1 + rng.int(V);
+      while (seen.has(id) || (distinct && drawn.has(id))) id = 1 + rng.int(V);
+      out[r * 101 + c] = id;
+      drawn.add(id);
+    }
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const file = arg('file', path.join(__dirname, '../../shared/data/amazon-video-games/interactions.txt'));
   const modelName = arg('model', 'SASRec');
@@ -90,6 +110,7 @@ async function main(): Promise<void> {
   const V = ids.size;
   console.error(`${file}: ${seqs.users.length} users, ${V} items; ${train.length} training sequences, ${test.target_item.length} test rows (${((Date.now() - t0) / 1000).toFixed(1)} s to load)`);
 
+  type Metrics = { 'hr@10': number; 'ndcg@10': number };
   interface Run {
     seed: number;
     epochs: number;
@@ -112,32 +133,9 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const history = new SequenceFeature({ name: 'hist', vocabSize: V + 1, embeddingDim: dim, maxLen, embeddingName: 'item' });
     const n = test.target_item.length;
-    // the paper's protocol: target (column 0) vs 100 unseen items drawn uniformly
-    const rng = new Rng(1000 + seed);
-    const candidatesO = new Int32Array(n * 101);
-    const candidates = candidatesO;
-    for (let r = 0; r < n; r++) {
-      const seen = seenOf.get(testUsers[r])!;
-      candidates[r * 101] = test.target_item[r];
-      const drawn = new Set<number>();
-      while (drawn.size < 100) {
-        const id = 1 + rng.int(V);
-        if (seen.has(id) || drawn.has(id)) continue;
-        candidates[r * 101 + 1 + drawn.size] = id;
-        drawn.add(id);
-      }
-    }
-    const rngTrainExcluded = new Rng(2000 + seed);
-    const candidatesTrainExcluded = new Int32Array(n * 101);
-    for (let r = 0; r < n; r++) {
-      const seen = trainOf.get(testUsers[r])!;
-      candidatesTrainExcluded[r * 101] = test.target_item[r];
-      for (let c = 1; c <= 100; c++) {
-        let id = 1 + rngTrainExcluded.int(V);
-        while (seen.has(id)) id = 1 + rngTrainExcluded.int(V);
-        candidatesTrainExcluded[r * 101 + c] = id;
-      }
-    }
+    // the paper's protocol: target (column 0) vs 100 distinct items the user never interacted with
+    const candidates = sampledCandidates(test.target_item, (r) => seenOf.get(testUsers[r])!, V, new Rng(1000 + seed), true);
+    const candidatesTrainExcluded = sampledCandidates(test.target_item, (r) => trainOf.get(testUsers[r])!, V, new Rng(2000 + seed), false);
     let semanticIds: SemanticIds | null = null;
     let rqSeconds = 0;
     if (modelName === 'TIGER') {
@@ -164,32 +162,39 @@ async function main(): Promise<void> {
     m.compile({ lr, ...(embeddingLr > 0 ? { embeddingLr } : {}), ...(Object.keys(adam).length > 0 ? { optimizerParams: adam } : {}) });
     const start = Date.now();
     const model = m;
-    // the paper's protocol on every test row: HR@10 and NDCG@10 of the target among its 101 candidates
-    const sampled = async (candidates: Int32Array = candidatesO): Promise<{ 'hr@10': number; 'ndcg@10': number }> => {
-      let scores: Float32Array;
-      if (model instanceof TIGER) scores = await model.scoreItems(test, candidates);
+    // HR@10 and NDCG@10 of the target among its 101 candidates on every test row, for both candidate sets (the
+    // paper's protocol and the authors' evaluation), from one pass over the user and item embeddings
+    const sampled = async (): Promise<{ paper: Metrics; trainExcluded: Metrics }> => {
+      let scoresOf: (ids: Int32Array) => Promise<Float32Array>;
+      if (model instanceof TIGER) scoresOf = (ids) => model.scoreItems(test, ids);
       else {
         const users = await model.userEmbeddings(test);
         const items = await model.itemEmbeddings();
-        scores = new Float32Array(n * 101);
-        for (let i = 0; i < n * 101; i++) {
-          const r = Math.floor(i / 101);
-          let s = 0;
-          for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(candidates[i] - 1) * dim + j];
-          scores[i] = s;
-        }
+        scoresOf = async (ids) => {
+          const scores = new Float32Array(n * 101);
+          for (let i = 0; i < n * 101; i++) {
+            const r = Math.floor(i / 101);
+            let s = 0;
+            for (let j = 0; j < dim; j++) s += users[r * dim + j] * items[(ids[i] - 1) * dim + j];
+            scores[i] = s;
+          }
+          return scores;
+        };
       }
-      let hr = 0;
-      let ndcg = 0;
-      for (let r = 0; r < n; r++) {
-        let rank = 0;
-        for (let c = 1; c <= 100; c++) if (scores[r * 101 + c] > scores[r * 101]) rank++;
-        if (rank < 10) {
-          hr++;
-          ndcg += 1 / Math.log2(rank + 2);
+      const metricsOf = (scores: Float32Array): Metrics => {
+        let hr = 0;
+        let ndcg = 0;
+        for (let r = 0; r < n; r++) {
+          let rank = 0;
+          for (let c = 1; c <= 100; c++) if (scores[r * 101 + c] > scores[r * 101]) rank++;
+          if (rank < 10) {
+            hr++;
+            ndcg += 1 / Math.log2(rank + 2);
+          }
         }
-      }
-      return { 'hr@10': hr / n, 'ndcg@10': ndcg / n };
+        return { 'hr@10': hr / n, 'ndcg@10': ndcg / n };
+      };
+      return { paper: metricsOf(await scoresOf(candidates)), trainExcluded: metricsOf(await scoresOf(candidatesTrainExcluded)) };
     };
     const curve: NonNullable<Run['curve']> = [];
     let evalSeconds = 0;
@@ -197,7 +202,8 @@ async function main(): Promise<void> {
       const epoch = log.epoch;
       if (!(curveEvery > 0) || epoch % curveEvery !== 0 || epoch === epochs) return;
       const t = Date.now();
-      const point = { epoch, seconds: Math.round((t - start) / 1000 - evalSeconds), ...(await sampled()), trainExcluded: await sampled(candidatesTrainExcluded) };
+      const { paper, trainExcluded } = await sampled();
+      const point = { epoch, seconds: Math.round((t - start) / 1000 - evalSeconds), ...paper, trainExcluded };
       evalSeconds += (Date.now() - t) / 1000;
       curve.push(point);
       console.error(JSON.stringify({ seed, ...point }));
@@ -205,8 +211,7 @@ async function main(): Promise<void> {
     const h = await m.fit({ hist: train }, { epochs, batchSize, verbose: 0, maxSteps, onEpochEnd });
     const trainS = (Date.now() - start) / 1000 - evalSeconds;
     console.error(`seed ${seed}: trained in ${trainS.toFixed(1)} s`);
-    const sampledFinal = await sampled();
-    const sampledTrainExcluded = await sampled(candidatesTrainExcluded);
+    const { paper: sampledFinal, trainExcluded: sampledTrainExcluded } = await sampled();
     const full = await m.evaluate(test, { ks: [10] });
     if (curveEvery > 0) curve.push({ epoch: h.epochs.length, seconds: Math.round(trainS), ...sampledFinal, trainExcluded: sampledTrainExcluded });
     const run: Run = { seed, epochs: h.epochs.length, trainSeconds: Math.round(trainS + rqSeconds), sampled100: sampledFinal, sampled100TrainExcluded: sampledTrainExcluded, fullCatalogue: { 'hr@10': full['hr@10'], 'ndcg@10': full['ndcg@10'] }, finalLoss: h.epochs[h.epochs.length - 1].loss, ...(curveEvery > 0 ? { curve } : {}) };
