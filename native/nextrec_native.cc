@@ -289,6 +289,12 @@ bool AttentionShapeArg(napi_env env, napi_value v, nextrec::AttentionShape* s) {
   return s->lk > 0 && s->b > 0 && s->h > 0 && s->lq > 0;
 }
 
+// The trailing (shape[16], scale, softmax) arguments of both attention-weights bindings, from argv[first] on.
+bool AttentionArgs(napi_env env, napi_value* argv, size_t first, nextrec::AttentionShape* s, double* scale, bool* softmax) {
+  return AttentionShapeArg(env, argv[first], s) && napi_get_value_double(env, argv[first + 1], scale) == napi_ok &&
+         napi_get_value_bool(env, argv[first + 2], softmax) == napi_ok;
+}
+
 // Whether a broadcast operand of `length` elements covers every index its strides reach.
 bool Covers(const nextrec::AttentionShape& s, const int64_t* st, size_t length) {
   return (s.lk - 1) * st[0] + (s.b - 1) * st[1] + (s.h - 1) * st[2] + (s.lq - 1) * st[3] < (int64_t)length;
@@ -322,8 +328,7 @@ napi_value AttentionWeightsForwardJs(napi_env env, napi_callback_info info) {
       !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &gate, &ng) || !Floats(env, argv[5], &w, &nw)) {
     return Throw(env, "attentionWeightsForward: tensors must be Float32Arrays (bias and dropout may be null)");
   }
-  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
-      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
+  if (!AttentionArgs(env, argv, 6, &shape, &scale, &softmax)) {
     return Throw(env, "attentionWeightsForward: bad shape, scale or softmax argument");
   }
   const size_t full = (size_t)(shape.lk * shape.cols());
@@ -352,8 +357,7 @@ napi_value AttentionWeightsBackwardJs(napi_env env, napi_callback_info info) {
       !OptionalFloats(env, argv[3], &drop, &nd) || !Floats(env, argv[4], &dz, &nz) || !OptionalFloats(env, argv[5], &dbias, &nb)) {
     return Throw(env, "attentionWeightsBackward: tensors must be Float32Arrays (dropout and dbias may be null)");
   }
-  if (!AttentionShapeArg(env, argv[6], &shape) || napi_get_value_double(env, argv[7], &scale) != napi_ok ||
-      napi_get_value_bool(env, argv[8], &softmax) != napi_ok) {
+  if (!AttentionArgs(env, argv, 6, &shape, &scale, &softmax)) {
     return Throw(env, "attentionWeightsBackward: bad shape, scale or softmax argument");
   }
   const size_t full = (size_t)(shape.lk * shape.cols());

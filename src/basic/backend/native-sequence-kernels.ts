@@ -41,6 +41,17 @@ export function broadcastStrides4(kernel: string, name: string, shape: number[],
   return strides;
 }
 
+/** The heap view of an optional input or output. */
+function heapView(backend: WasmKernelArgs['backend'], t: tf.TensorInfo | undefined): Float32Array | null {
+  return t ? heapFloats(backend, t) : null;
+}
+
+/** [Lk, B, H, Lq, mask strides x4, bias strides x4, dropout strides x4] as the addon's attention kernels read it (zeros for an absent operand). */
+function attentionShapeArg(kernel: string, full: number[], mask: number[], bias: number[] | null, dropout: number[] | null): number[] {
+  const strides = (name: string, shape: number[] | null) => (shape ? broadcastStrides4(kernel, name, shape, full) : [0, 0, 0, 0]);
+  return [...full, ...strides('mask', mask), ...strides('bias', bias), ...strides('dropout', dropout)];
+}
+
 function float32(kernel: string, inputs: Record<string, tf.TensorInfo | undefined>): void {
   for (const [name, t] of Object.entries(inputs)) if (t && t.dtype !== 'float32') throw new Error(`${kernel}: ${name} must be float32 (got ${t.dtype})`);
 }
@@ -65,7 +76,7 @@ function installLayerNorm(lib: NativeSequenceKernels, active: () => boolean): vo
         throw new Error(`${LAYER_NORM}: gamma and beta must both be [${dim}] or both absent`);
       }
       const outs = [[rows, dim], [rows, dim], [rows, 1]].map((s) => args.backend.makeOutput(s, 'float32'));
-      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      const view = (t: tf.TensorInfo | undefined) => heapView(args.backend, t);
       const [out, y, r] = outs.map((o) => view(o)!);
       lib.layerNormForward(view(x)!, view(gamma), view(beta), out, y, r, rows, dim, Number((args.attrs as { epsilon: number }).epsilon));
       return outs;
@@ -82,7 +93,7 @@ function installLayerNorm(lib: NativeSequenceKernels, active: () => boolean): vo
         throw new Error(`${LAYER_NORM_GRAD}: expected g, y [${rows}, ${dim}], r [${rows}, 1] and gamma [${dim}] (got [${y!.shape}], [${r!.shape}], [${gamma?.shape}])`);
       }
       const outs = (gamma ? [[rows, dim], [dim], [dim]] : [[rows, dim]]).map((s) => args.backend.makeOutput(s, 'float32'));
-      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      const view = (t: tf.TensorInfo | undefined) => heapView(args.backend, t);
       const [dx, dgamma, dbeta] = outs.map((o) => view(o)!);
       lib.layerNormBackward(view(g)!, view(y)!, view(r)!, view(gamma), dx, dgamma ?? null, dbeta ?? null, rows, dim);
       return outs;
@@ -100,16 +111,10 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
       const { full, softmax, scale } = args.attrs as unknown as AttentionWeightsAttrs;
       float32(ATTENTION_WEIGHTS, args.inputs);
       checkFull(ATTENTION_WEIGHTS, 'scores', scores!, full);
-      const none = [0, 0, 0, 0];
-      const shape = [
-        ...full,
-        ...broadcastStrides4(ATTENTION_WEIGHTS, 'mask', mask!.shape, full),
-        ...(bias ? broadcastStrides4(ATTENTION_WEIGHTS, 'bias', bias.shape, full) : none),
-        ...(dropout ? broadcastStrides4(ATTENTION_WEIGHTS, 'dropout', dropout.shape, full) : none),
-      ];
+      const shape = attentionShapeArg(ATTENTION_WEIGHTS, full, mask!.shape, bias?.shape ?? null, dropout?.shape ?? null);
       const gate = args.backend.makeOutput(full, 'float32');
       const weights = args.backend.makeOutput(full, 'float32');
-      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      const view = (t: tf.TensorInfo | undefined) => heapView(args.backend, t);
       lib.attentionWeightsForward(view(scores)!, view(mask)!, view(bias), view(dropout), view(gate)!, view(weights)!, shape, scale, softmax);
       return [gate, weights];
     };
@@ -122,14 +127,9 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
       float32(ATTENTION_WEIGHTS_GRAD, args.inputs);
       checkFull(ATTENTION_WEIGHTS_GRAD, 'dw', dw!, full);
       checkFull(ATTENTION_WEIGHTS_GRAD, 'gate', gate!, full);
-      const shape = [
-        ...full,
-        ...broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'mask', mask!.shape, full),
-        ...(biasShape ? broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'bias', biasShape, full) : [0, 0, 0, 0]),
-        ...(dropout ? broadcastStrides4(ATTENTION_WEIGHTS_GRAD, 'dropout', dropout.shape, full) : [0, 0, 0, 0]),
-      ];
+      const shape = attentionShapeArg(ATTENTION_WEIGHTS_GRAD, full, mask!.shape, biasShape ?? null, dropout?.shape ?? null);
       const outs = [full, ...(biasShape ? [biasShape] : [])].map((s) => args.backend.makeOutput(s, 'float32'));
-      const view = (t: tf.TensorInfo | undefined) => (t ? heapFloats(args.backend, t) : null);
+      const view = (t: tf.TensorInfo | undefined) => heapView(args.backend, t);
       const [dz, dbias] = outs.map((o) => view(o)!);
       lib.attentionWeightsBackward(view(dw)!, view(gate)!, view(mask)!, view(dropout), dz, dbias ?? null, shape, scale, softmax);
       return outs;
