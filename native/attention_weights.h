@@ -210,19 +210,23 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
   }
 }
 
-// The dropout multiplier floor(u + keep) / keep of tf.dropout for u ~ U[0, 1) from tfjs' randomUniform: u is the
-// Alea generator (Baagoe; seedrandom's alea, which tfjs seeds from the seed's string) from the state (c, s0, s1, s2)
-// the caller derives, stepped in float64 as JavaScript does and stored as float32 as tfjs' buffer stores it; the
-// add, floor and divide are float32 as tfjs' kernels compute them. So the multiplier equals tfjs' bit for bit.
-static void DropoutMultiplier(double c, double s0, double s1, double s2, float keep, int64_t n, float* __restrict out) {
+// The dropout multiplier of element i: 1 / keep where a counter-based hash of (i, key0, key1) falls below
+// threshold = round(keep * 2^24) in its top 24 bits, else 0. Each element is hashed on its own (no generator state
+// carried from one element to the next), so the loop vectorises; dropout-kernel.ts computes the same integers in
+// JavaScript, so both engines draw the same mask.
+static inline uint32_t Mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+static void DropoutMultiplier(uint32_t key0, uint32_t key1, uint32_t threshold, float kept, int64_t n, float* __restrict out) {
   for (int64_t i = 0; i < n; i++) {
-    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;  // 2^-32
-    s0 = s1;
-    s1 = s2;
-    c = (double)(int32_t)t;
-    s2 = t - c;
-    const float u = (float)s2;
-    out[i] = std::floor(u + keep) / keep;
+    const uint32_t h = Mix32(Mix32((uint32_t)i * 0x9e3779b9U + key0) ^ key1);
+    out[i] = (h >> 8) < threshold ? kept : 0.0f;
   }
 }
 

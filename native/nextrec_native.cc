@@ -389,22 +389,24 @@ napi_value SumAxisJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// dropoutMultiplier(out, c, s0, s1, s2, keep)
+// dropoutMultiplier(out, key0, key1, threshold, kept)
 napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) {
-    return Throw(env, "dropoutMultiplier: expected 6 arguments");
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5) {
+    return Throw(env, "dropoutMultiplier: expected 5 arguments");
   }
   float* out;
   size_t n;
-  double v[5];
+  uint32_t key[3];
+  double kept;
   if (!Floats(env, argv[0], &out, &n)) return Throw(env, "dropoutMultiplier: out must be a Float32Array");
-  for (int i = 0; i < 5; i++) {
-    if (napi_get_value_double(env, argv[i + 1], &v[i]) != napi_ok) return Throw(env, "dropoutMultiplier: the state and keep must be numbers");
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_uint32(env, argv[i + 1], &key[i]) != napi_ok) return Throw(env, "dropoutMultiplier: the keys and threshold must be numbers");
   }
-  if (!(v[4] > 0 && v[4] <= 1)) return Throw(env, "dropoutMultiplier: keep must be in (0, 1]");
-  nextrec::DropoutMultiplier(v[0], v[1], v[2], v[3], (float)v[4], (int64_t)n, out);
+  if (napi_get_value_double(env, argv[4], &kept) != napi_ok || !(kept >= 1)) return Throw(env, "dropoutMultiplier: kept (1 / keep) must be a number >= 1");
+  if (key[2] > (1u << 24)) return Throw(env, "dropoutMultiplier: threshold must be at most 2^24");
+  nextrec::DropoutMultiplier(key[0], key[1], key[2], (float)kept, (int64_t)n, out);
   return nullptr;
 }
 

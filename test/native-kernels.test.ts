@@ -251,16 +251,16 @@ describeNative('native matMul kernels', () => {
     expect(() => addon.layerNormForward!(small(), null, null, small(), small(), new Float32Array(1), 2, 3, 1e-6)).toThrow(/layerNormForward: a view is shorter/);
   });
 
-  it("the native dropout multiplier is tfjs' floor(randomUniform + keep) / keep bit for bit (same generator and seed)", () => {
+  it('the native dropout multiplier draws the JavaScript loop\'s mask bit for bit (same hash, keys and threshold)', () => {
     expect(dropoutMultiplierKernelAvailable()).toBe(true);
-    for (const [shape, rate, seed] of [[[50, 128, 1, 50], 0.2, 1234567], [[7, 3], 0.5, 0], [[1000], 0.1, 2 ** 31 - 1], [[33, 2], 0.9, 42]] as const) {
+    for (const [shape, rate, seed] of [[[50, 128, 1, 50], 0.2, 1234567], [[7, 3], 0.5, 0], [[1000], 0.1, 2 ** 31 - 1], [[33, 2], 0.9, 42], [[4099], 0.3, 2 ** 40 + 5]] as const) {
       setNativeKernelsEnabled(false);
-      const composed = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
+      const js = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
       setNativeKernelsEnabled(true);
       const native = tf.tidy(() => dropoutMultiplier([...shape], rate, seed).dataSync());
-      expect(native.length).toBe(composed.length);
+      expect(native.length).toBe(js.length);
       let same = 0;
-      for (let i = 0; i < native.length; i++) if (Object.is(native[i], composed[i])) same++;
+      for (let i = 0; i < native.length; i++) if (Object.is(native[i], js[i])) same++;
       expect(same).toBe(native.length);
       expect(new Set(native).size).toBe(2); // zeros and 1 / keep
     }

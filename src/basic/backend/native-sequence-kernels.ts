@@ -22,7 +22,7 @@ export interface NativeSequenceKernels {
     dw: Float32Array, gate: Float32Array, mask: Float32Array, dropout: Float32Array | null, dz: Float32Array, dbias: Float32Array | null,
     shape: number[], scale: number, softmax: boolean,
   ): void;
-  dropoutMultiplier(out: Float32Array, c: number, s0: number, s1: number, s2: number, keep: number): void;
+  dropoutMultiplier(out: Float32Array, key0: number, key1: number, threshold: number, kept: number): void;
   layerNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array, y: Float32Array, r: Float32Array, rows: number, dim: number, epsilon: number): void;
   layerNormBackward(g: Float32Array, y: Float32Array, r: Float32Array, gamma: Float32Array | null, dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, dim: number): void;
 }
@@ -140,9 +140,9 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
   if (typeof lib.layerNormForward === 'function' && typeof lib.layerNormBackward === 'function') installLayerNorm(lib, active);
   if (typeof lib.dropoutMultiplier === 'function' && !tf.getKernel(DROPOUT_MULTIPLIER, 'wasm')) {
     const kernel = (args: WasmKernelArgs): tf.TensorInfo => {
-      const { shape, keep, c, s0, s1, s2 } = args.attrs as unknown as DropoutMultiplierAttrs;
+      const { shape, key0, key1, threshold, kept } = args.attrs as unknown as DropoutMultiplierAttrs;
       const out = args.backend.makeOutput(shape, 'float32');
-      if (shape.every((d) => d > 0)) lib.dropoutMultiplier(heapFloats(args.backend, out), c, s0, s1, s2, keep);
+      if (shape.every((d) => d > 0)) lib.dropoutMultiplier(heapFloats(args.backend, out), key0, key1, threshold, kept);
       return out;
     };
     tf.registerKernel({ kernelName: DROPOUT_MULTIPLIER, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });

@@ -8,6 +8,7 @@ import { dropoutMultiplier, fusedAttention } from './fused-attention';
 import { fusedOpsEnabled } from './fused-mode';
 import { ForwardContext, Module } from './module';
 import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from './positional';
+import { trainingDropout } from './dropout';
 
 export { BatchedMatMulMode, setBatchedMatMulMode } from './channel-matmul';
 
@@ -316,12 +317,12 @@ export class SasRecBlock extends Module {
     const [L, B, D] = x.shape;
     const H = this.heads;
     const dh = D / H;
-    const drop = (t: tf.Tensor) => (ctx.training && this.dropout > 0 ? tf.dropout(t, this.dropout, undefined, ctx.rng.seed()) : t);
+    const drop = (t: tf.Tensor) => trainingDropout(t, this.dropout, ctx);
     const h = this.ln1.apply(x).reshape([L * B, D]);
     const heads = (t: tf.Tensor) => t.reshape([L, B * H, dh]) as tf.Tensor3D;
     const [q, k, v] = this.keyValue
-      ? [heads(this.qkv.apply(h)), ...tf.split(this.keyValue.apply(x.reshape([L * B, D])), 2, 1).map(heads)]
-      : tf.split(this.qkv.apply(h), 3, 1).map(heads);
+      ? [heads(this.qkv.apply(h)), ...this.keyValue.applyParts(x.reshape([L * B, D]), [D, D]).map(heads)]
+      : this.qkv.applyParts(h as tf.Tensor2D, [D, D, D]).map(heads);
     let attended: tf.Tensor;
     if (fusedOpsEnabled()) {
       const dropout = ctx.training && this.dropout > 0 ? dropoutMultiplier([L, B, H, L], this.dropout, ctx.rng.seed()) : null;

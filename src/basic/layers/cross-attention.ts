@@ -36,7 +36,7 @@ export class MultiHeadCrossAttention extends Module {
     const [Lk, Bm] = memory.shape;
     if (B !== Bm) throw new Error(`MultiHeadCrossAttention: queries [${queries.shape}] and memory [${memory.shape}] differ in batch size`);
     const q = this.query.apply(queries.reshape([Lq * B, this.queryDim])).reshape([Lq, B, this.outputDim]) as tf.Tensor3D;
-    const [k, v] = tf.split(this.keyValue.apply(memory.reshape([Lk * B, this.memoryDim])), 2, 1).map((t) => t.reshape([Lk, B, this.outputDim]) as tf.Tensor3D);
+    const [k, v] = this.keyValue.applyParts(memory.reshape([Lk * B, this.memoryDim]), [this.outputDim, this.outputDim]).map((t) => t.reshape([Lk, B, this.outputDim]) as tf.Tensor3D);
     return multiHeadAttend(q, k, v, this.heads, { keyMask: memoryMask }, ctx, this.dropout);
   }
 }

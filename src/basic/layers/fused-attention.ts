@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropoutMultiplierKernel, dropoutMultiplierKernelAvailable } from '../backend/dropout-kernel';
+import { dropoutMultiplierKernel, dropoutMultiplierKernelAvailable, dropoutMultiplierValues } from '../backend/dropout-kernel';
 import { attentionWeights, attentionWeightsAvailable, attentionWeightsGrad } from '../backend/attention-weights';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../backend/time-major-matmul';
 import { channelMatMul } from './channel-matmul';
@@ -46,7 +46,7 @@ export function dropoutMultiplier(shape: number[], rate: number, seed: number): 
   const keep = 1 - rate;
   // the native kernel draws the same numbers (one kernel instead of a JavaScript loop and three kernels)
   if (dropoutMultiplierKernelAvailable()) return dropoutMultiplierKernel(shape, keep, seed);
-  return tf.div(tf.floor(tf.add(tf.randomUniform(shape, 0, 1, 'float32', seed), keep)), keep);
+  return tf.tensor(dropoutMultiplierValues(shape.reduce((a, b) => a * b, 1), keep, seed), shape, 'float32');
 }
 
 /** Sum `g` over the axes on which `shape` broadcasts (same rank), giving a tensor of `shape`. */

@@ -7,6 +7,7 @@ import { fusedOpsEnabled } from './fused-mode';
 import { LayerNorm } from './layer-norm';
 import { ForwardContext, Module } from './module';
 import { RelativeBias, RelativeBiasConfig } from './positional';
+import { trainingDropout } from './dropout';
 
 /** Settings of an {@link HstuLayer}. */
 export interface HstuLayerConfig extends RelativeBiasConfig {
@@ -87,8 +88,7 @@ export class HstuLayer extends Module {
     const H = this.heads;
     const dv = this.linearDim;
     const dqk = this.attentionDim;
-    const projected = this.f1.apply(this.inputNorm.apply(x).reshape([S * B, D]));
-    const [u, v, q, k] = tf.split(projected, [H * dv, H * dv, H * dqk, H * dqk], 1);
+    const [u, v, q, k] = this.f1.applyParts(this.inputNorm.apply(x).reshape([S * B, D]) as tf.Tensor2D, [H * dv, H * dv, H * dqk, H * dqk]);
     const v3 = v.reshape([S, B * H, dv]) as tf.Tensor3D;
     const q3 = q.reshape([S, B * H, dqk]) as tf.Tensor3D;
     const k3 = k.reshape([S, B * H, dqk]) as tf.Tensor3D;
@@ -129,7 +129,7 @@ export class HstuLayer extends Module {
 
     const normed = this.outputNorm.apply(attended.reshape([S * B, H * dv]));
     let gated = this.concatUA ? tf.concat([u, normed, tf.mul(normed, u)], 1) : tf.mul(normed, u);
-    if (ctx.training && this.dropout > 0) gated = tf.dropout(gated, this.dropout, undefined, ctx.rng.seed());
+    gated = trainingDropout(gated, this.dropout, ctx);
     return tf.add(x, this.f2.apply(gated).reshape([S, B, D])) as tf.Tensor3D;
   }
 }

@@ -4,6 +4,7 @@ import { Activation } from './activation';
 import { BatchNorm } from './batch-norm';
 import { Dense, DenseInit } from './dense';
 import { ForwardContext, Module } from './module';
+import { trainingDropout } from './dropout';
 
 /** Settings of a multi-layer perceptron. */
 export interface MlpConfig {
@@ -67,7 +68,7 @@ export class Mlp extends Module {
     for (const { dense, bn } of this.layers) {
       h = dense.apply(h) as tf.Tensor2D;
       if (bn) h = bn.apply(h, ctx, act);
-      if (ctx.training && rate > 0) h = tf.dropout(h, rate, undefined, ctx.rng.seed()) as tf.Tensor2D;
+      h = trainingDropout(h, rate, ctx) as tf.Tensor2D;
     }
     return this.output ? (this.output.apply(h) as tf.Tensor2D) : h;
   }

@@ -4,6 +4,7 @@ import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
 import { detachedMax, keyMajorApply, keyMajorScores } from './attention';
 import { ForwardContext, Module } from './module';
+import { trainingDropout } from './dropout';
 
 /*
  * Bidirectional (optionally causal) multi-head self-attention over a short token set: the fields of a CTR row
@@ -98,7 +99,8 @@ export class MultiHeadSelfAttention extends Module {
     const Lq = masking.lastQueries ?? L;
     if (!Number.isInteger(Lq) || Lq < 1 || Lq > L) throw new Error(`MultiHeadSelfAttention: lastQueries must be in [1, ${L}] (got ${masking.lastQueries})`);
     const H = this.heads;
-    const [q, k, v] = tf.split(this.qkv.apply(x.reshape([L * B, D])), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const E = this.outputDim;
+    const [q, k, v] = this.qkv.applyParts(x.reshape([L * B, D]), [E, E, E]);
     return multiHeadAttend(q.reshape([L, B, -1]), k.reshape([L, B, -1]), v.reshape([L, B, -1]), H, masking, ctx, this.dropout);
   }
 }
@@ -122,7 +124,7 @@ export function multiHeadAttend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
   // softmax over keys (axis 0); the shift only guards exp against overflow
   const e = tf.exp(tf.sub(scores, detachedMax(scores, 0)));
   let weights = tf.div(e, tf.sum(e, 0, true));
-  if (ctx.training && dropout > 0) weights = tf.dropout(weights, dropout, undefined, ctx.rng.seed());
+  weights = trainingDropout(weights, dropout, ctx);
   return keyMajorApply(weights.reshape([L, B * H, Lq]) as tf.Tensor3D, split(v)).reshape([Lq, B, E]) as tf.Tensor3D;
 }
 
@@ -177,7 +179,7 @@ export class TransformerBlock extends Module {
   apply(x: tf.Tensor3D, ctx: ForwardContext, masking: AttentionMasking = {}): tf.Tensor3D {
     const [L, B, D] = x.shape;
     const Lq = masking.lastQueries ?? L;
-    const drop = (t: tf.Tensor) => (ctx.training && this.residualDropout > 0 ? tf.dropout(t, this.residualDropout, undefined, ctx.rng.seed()) : t);
+    const drop = (t: tf.Tensor) => trainingDropout(t, this.residualDropout, ctx);
     const attended = this.proj.apply(this.attention.apply(x, ctx, masking).reshape([Lq * B, -1]));
     const residual = Lq === L ? x : x.slice([L - Lq, 0, 0], [Lq, -1, -1]);
     const s = this.ln1.apply(tf.add(residual.reshape([Lq * B, D]), drop(attended)));

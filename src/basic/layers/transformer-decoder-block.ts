@@ -5,6 +5,7 @@ import { LayerNorm } from './layer-norm';
 import { ForwardContext, Module } from './module';
 import { MultiHeadSelfAttention, resolveBlockSizes, TransformerBlockConfig } from './self-attention';
 import { MultiHeadCrossAttention } from './cross-attention';
+import { trainingDropout } from './dropout';
 
 /**
  * A post-layer-norm transformer decoder block (Vaswani et al., 2017):
@@ -46,7 +47,7 @@ export class TransformerDecoderBlock extends Module {
   /** `memoryMask` [Lk, B]: 1 for a real memory token, 0 for padding. */
   apply(y: tf.Tensor3D, memory: tf.Tensor3D, ctx: ForwardContext, memoryMask: tf.Tensor2D | null = null): tf.Tensor3D {
     const [L, B, D] = y.shape;
-    const drop = (t: tf.Tensor) => (ctx.training && this.residualDropout > 0 ? tf.dropout(t, this.residualDropout, undefined, ctx.rng.seed()) : t);
+    const drop = (t: tf.Tensor) => trainingDropout(t, this.residualDropout, ctx);
     const attended = this.selfProj.apply(this.selfAttention.apply(y, ctx, { causal: true }).reshape([L * B, -1]));
     const s = this.ln1.apply(tf.add(y.reshape([L * B, D]), drop(attended)));
     const crossed = this.crossProj.apply(this.crossAttention.apply(s.reshape([L, B, D]) as tf.Tensor3D, memory, ctx, memoryMask).reshape([L * B, -1]));

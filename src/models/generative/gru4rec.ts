@@ -6,6 +6,7 @@ import { GRU } from '../../basic/layers/gru';
 import { detachedMax } from '../../basic/layers/attention';
 import { models } from '../../basic/model/model-registry';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
+import { trainingDropout } from '../../basic/layers/dropout';
 
 /** GRU4Rec settings. */
 export interface GRU4RecConfig extends Omit<SequentialRecommenderConfig, 'heads' | 'timestampColumn' | 'targetTimeColumn' | 'objective'> {
@@ -56,7 +57,7 @@ export class GRU4Rec extends SequentialRecommender {
     const mask = tf.tensor2d(maskValues, [B, L]);
     let x = tf.transpose(items, [1, 0, 2]) as tf.Tensor3D;
     for (const gru of this.layers) {
-      if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed()) as tf.Tensor3D;
+      x = trainingDropout(x, this.dropout, ctx) as tf.Tensor3D;
       x = gru.apply(x, mask, { returnSequence: true }).sequence!;
     }
     const h = this.output ? (this.output.apply(x) as tf.Tensor3D) : x;

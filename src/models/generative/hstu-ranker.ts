@@ -15,6 +15,7 @@ import { Rng } from '../../basic/random';
 import { DataError, Dataset } from '../../basic/dataset/dataset';
 import { unitRms } from './common';
 import { alignToSequence, lengthBucketedBatches, lengthSortedChunks, rawColumn, sequenceLengths, timeMajorIds } from './batching';
+import { trainingDropout } from '../../basic/layers/dropout';
 
 /** HSTURanker settings. */
 export interface HSTURankerConfig extends BaseModelConfig {
@@ -256,7 +257,7 @@ export class HSTURanker extends BaseModel {
     }
     parts.push(inputs.embeddings.candidates);
     let x: tf.Tensor = unitRms(parts.length === 1 ? parts[0] : tf.concat(parts, 0));
-    if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
+    x = trainingDropout(x, this.dropout, ctx);
     const out = this.encoder.apply(x as tf.Tensor3D, this.sequenceBatch(inputs.data, inputs.indices, lay), ctx);
     const cand = tf.slice(out, [lay.L, 0, 0], [lay.C, B, D]).reshape([lay.C * B, D]) as tf.Tensor2D;
     return this.head.apply(cand, ctx);

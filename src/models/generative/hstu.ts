@@ -6,6 +6,7 @@ import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
 import { unitRms } from './common';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
+import { trainingDropout } from '../../basic/layers/dropout';
 
 /** HSTU next-item settings. */
 export interface HSTUConfig extends SequentialRecommenderConfig {
@@ -40,7 +41,7 @@ export class HSTU extends SequentialRecommender {
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
     let x: tf.Tensor = unitRms(items);
     if (this.positions) x = tf.add(x, this.positions.first(batch.L));
-    if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
+    x = trainingDropout(x, this.dropout, ctx);
     return this.encoder.apply(x as tf.Tensor3D, batch, ctx);
   }
 }

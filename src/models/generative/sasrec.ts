@@ -6,6 +6,7 @@ import { PositionalEmbedding } from '../../basic/layers/positional';
 import { models } from '../../basic/model/model-registry';
 import { unitRms } from './common';
 import { SequentialRecommender, SequentialRecommenderConfig } from './sequential-recommender';
+import { trainingDropout } from '../../basic/layers/dropout';
 
 /** SASRec settings. */
 export interface SASRecConfig extends SequentialRecommenderConfig {
@@ -48,7 +49,7 @@ export class SASRec extends SequentialRecommender {
   protected encode(items: tf.Tensor3D, batch: SequenceBatch, ctx: ForwardContext): tf.Tensor3D {
     const tokens = this.layout === 'reference' ? tf.mul(items, Math.sqrt(this.dim)) : unitRms(items);
     let x: tf.Tensor = tf.add(tokens, this.positions.first(batch.L));
-    if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
+    x = trainingDropout(x, this.dropout, ctx);
     let h = x as tf.Tensor3D;
     for (const layer of this.layers) h = layer.apply(h, batch, ctx);
     return this.norm.apply(h) as tf.Tensor3D;

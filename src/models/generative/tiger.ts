@@ -16,6 +16,7 @@ import { models } from '../../basic/model/model-registry';
 import { lengthSortedChunks, rawColumn, sequenceLengths } from './batching';
 import { checkSemanticIds, PrefixTrie, SemanticIds, TrieNode } from './semantic-ids';
 import type { Recommendations } from './sequential-recommender';
+import { trainingDropout } from '../../basic/layers/dropout';
 
 /** TIGER settings. */
 export interface TIGERConfig extends Omit<BaseModelConfig, 'targets'> {
@@ -267,7 +268,7 @@ export class TIGER extends BaseModel {
     // right-aligned, the positions run backwards from the last token, so they do not depend on the batch's longest row
     const positions = this.encoderPositions.first(T);
     let x: tf.Tensor = tf.add(this.embedTokens(tokens).reshape([T, B, this.dim]), fromEnd ? tf.reverse(positions, 0) : positions);
-    if (ctx.training && this.dropout > 0) x = tf.dropout(x, this.dropout, undefined, ctx.rng.seed());
+    x = trainingDropout(x, this.dropout, ctx);
     const keyMask = tf.tensor2d(mask, [T, B]);
     let h = x as tf.Tensor3D;
     for (const block of this.encoder) h = block.apply(h, ctx, { keyMask });
@@ -278,7 +279,7 @@ export class TIGER extends BaseModel {
   private decode(tokens: Int32Array, S: number, memory: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor3D {
     const B = memory.shape[1];
     let y: tf.Tensor = tf.add(this.embedTokens(tokens).reshape([S, B, this.dim]), this.decoderPositions.first(S));
-    if (ctx.training && this.dropout > 0) y = tf.dropout(y, this.dropout, undefined, ctx.rng.seed());
+    y = trainingDropout(y, this.dropout, ctx);
     let h = y as tf.Tensor3D;
     for (const block of this.decoder) h = block.apply(h, memory, ctx, mask);
     return h;
