@@ -11,7 +11,7 @@
  *   npx ts-node --transpile-only benchmarks/amazon-video-games.ts [--file path/interactions.txt] [--model SASRec|GRU4Rec|HSTU|HLLM|TIGER]
  *     [--seeds 1,2,3] [--epochs 20] [--dim 50] [--maxLen 50] [--dropout 0.5] [--lr 0.001] [--batch 128] [--negatives 128]
  *     [--scoring cosine|dot] [--objective softmax|bce] [--perPosition K]   (SASRec paper: --scoring dot --objective bce --perPosition 1 --negatives 0)
- *     [--layout pre-norm|reference] [--lengthBuckets 0] [--embeddingLr X] [--beta2 X] [--epsilon X]   (the authors' code: --layout reference --lengthBuckets 0 --embeddingLr 0.001 --beta2 0.98 --epsilon 1e-8)
+ *     [--layout pre-norm|reference] [--lengthBuckets 0] [--embeddingLr X] [--beta2 X] [--epsilon X] [--lazy 0]   (the authors' code: --layout reference --lengthBuckets 0 --embeddingLr 0.001 --beta2 0.98 --epsilon 1e-8 --lazy 0)
  *     [--curve N]   (every N epochs, log the sampled-100 HR@10 / NDCG@10 of all test rows to stderr and into the run's `curve`)
  *     [--maxSteps N --evalRows N]   (smoke runs: N steps per epoch, the first N test rows)
  *     HLLM and TIGER: [--itemDim 32] item embeddings from co-occurrence SVD of the training sequences (window 3, rows scaled to unit length);
@@ -78,6 +78,9 @@ async function main(): Promise<void> {
   const adam: Record<string, number> = {};
   if (arg('beta2', '')) adam.beta2 = Number(arg('beta2', ''));
   if (arg('epsilon', '')) adam.epsilon = Number(arg('epsilon', ''));
+  // 0: dense-equivalent Adam on the item table (rows keep moving on momentum when absent), as TF1's AdamOptimizer and
+  // torch.optim.Adam update the authors' embedding; default lazy (PyTorch SparseAdam)
+  if (arg('lazy', '')) adam.lazy = Number(arg('lazy', ''));
   const training = { numNegatives, ...(scoring !== 'cosine' ? { scoring } : {}), ...(objective !== 'softmax' ? { objective } : {}), ...(negativesPerPosition > 0 ? { negativesPerPosition } : {}) };
   // smoke runs: stop each epoch after maxSteps steps and evaluate on the first evalRows test rows
   const maxSteps = arg('maxSteps', '') ? Number(arg('maxSteps', '')) : undefined;
@@ -245,6 +248,9 @@ async function main(): Promise<void> {
           ...(embeddingLr > 0 ? { embeddingLr } : {}),
           ...(Object.keys(adam).length > 0 ? { adam } : {}),
           blocks: modelName === 'GRU4Rec' ? 1 : 2,
+          // a subset of the test rows (the first N users of the file) or capped epochs must show in the results
+          ...(evalRows > 0 ? { evalRows: test.hist.length } : {}),
+          ...(maxSteps !== undefined ? { maxStepsPerEpoch: maxSteps } : {}),
           ...(modelName === 'HLLM' || modelName === 'TIGER' ? { itemEmbeddings: `co-occurrence SVD, dim ${itemDim}, window 3, unit rows` } : {}),
           ...(modelName === 'TIGER' ? { rqvae: { levels, codes, epochs: rqEpochs }, beam } : {}),
         },
