@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { dropoutMultiplierValues } from '../src/basic/backend/dropout-kernel';
-import { trainingDropout } from '../src/basic/layers/dropout';
-import { dropoutMultiplier } from '../src/basic/layers/fused-attention';
+import { dropoutMultiplier, trainingDropout } from '../src/basic/layers/dropout';
 import { ForwardContext } from '../src/basic/layers/module';
 import { Rng } from '../src/basic/random';
 

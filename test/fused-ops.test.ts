@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { SasRecBlock, SequenceBatch } from '../src/basic/layers/attention';
-import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
+import { dropoutMultiplier } from '../src/basic/layers/dropout';
+import { fusedAttention } from '../src/basic/layers/fused-attention';
 import { setFusedOps } from '../src/basic/layers/fused-mode';
 import { HstuLayer } from '../src/basic/layers/hstu-layer';
 import { LayerNorm } from '../src/basic/layers/layer-norm';

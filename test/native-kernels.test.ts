@@ -22,7 +22,8 @@ import { layerNormKernelAvailable } from '../src/basic/backend/layer-norm-kernel
 import { dropoutMultiplierKernelAvailable } from '../src/basic/backend/dropout-kernel';
 import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { SequenceBatch } from '../src/basic/layers/attention';
-import { dropoutMultiplier, fusedAttention } from '../src/basic/layers/fused-attention';
+import { dropoutMultiplier } from '../src/basic/layers/dropout';
+import { fusedAttention } from '../src/basic/layers/fused-attention';
 import { SequenceFeature } from '../src/basic/features';
 import { HSTU } from '../src/models/generative/hstu';
 import { SASRec } from '../src/models/generative/sasrec';

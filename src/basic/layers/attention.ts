@@ -4,11 +4,11 @@ import { Dense } from './dense';
 import { LayerNorm } from './layer-norm';
 import { channelMatMul } from './channel-matmul';
 import { customOp } from './custom-op';
-import { dropoutMultiplier, fusedAttention } from './fused-attention';
+import { dropoutMultiplier, trainingDropout } from './dropout';
+import { fusedAttention } from './fused-attention';
 import { fusedOpsEnabled } from './fused-mode';
 import { ForwardContext, Module } from './module';
 import { positionBucket, RelativeBiasConfig, RelativeBuckets, timeBucket } from './positional';
-import { trainingDropout } from './dropout';
 
 export { BatchedMatMulMode, setBatchedMatMulMode } from './channel-matmul';
 

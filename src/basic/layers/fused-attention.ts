@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropoutMultiplierKernel, dropoutMultiplierKernelAvailable, dropoutMultiplierValues } from '../backend/dropout-kernel';
 import { attentionWeights, attentionWeightsAvailable, attentionWeightsGrad } from '../backend/attention-weights';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../backend/time-major-matmul';
 import { channelMatMul } from './channel-matmul';
@@ -38,16 +37,6 @@ export interface FusedAttentionOptions {
   dropout?: tf.Tensor | null;
 }
 
-/**
- * The multiplier tf.dropout(x, rate, undefined, seed) applies to x (floor(u + keep) / keep for u ~ U[0, 1) drawn
- * from `seed`), so that a fused op can apply the same dropout as the composed version bit for bit.
- */
-export function dropoutMultiplier(shape: number[], rate: number, seed: number): tf.Tensor {
-  const keep = 1 - rate;
-  // the native kernel draws the same numbers (one kernel instead of a JavaScript loop and three kernels)
-  if (dropoutMultiplierKernelAvailable()) return dropoutMultiplierKernel(shape, keep, seed);
-  return tf.tensor(dropoutMultiplierValues(shape.reduce((a, b) => a * b, 1), keep, seed), shape, 'float32');
-}
 
 /** Sum `g` over the axes on which `shape` broadcasts (same rank), giving a tensor of `shape`. */
 function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
