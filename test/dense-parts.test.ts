@@ -3,6 +3,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { Activation } from '../src/basic/layers/activation';
 import { Dense } from '../src/basic/layers/dense';
 import { Rng } from '../src/basic/random';
+import { maxAbsDiff } from './helpers/ort';
 
 beforeAll(async () => {
   await initBackend({ log: false });
@@ -10,13 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await shutdownBackend();
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('Dense.applyParts (column blocks without split / concat copies)', () => {
   const cases: Array<[Activation, boolean, number[]]> = [

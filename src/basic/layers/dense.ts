@@ -34,15 +34,7 @@ export class Dense extends Module {
   apply(x: tf.Tensor): tf.Tensor {
     const rank = x.rank;
     const x2 = rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, this.inputDim]) as tf.Tensor2D;
-    // fused matMul runs bias and relu inside one XNNPACK call; tfjs can only differentiate it for linear/relu
-    const fusable = this.activation === 'linear' || this.activation === 'relu';
-    let y: tf.Tensor = tf.fused.matMul({
-      a: x2,
-      b: this.kernel as tf.Tensor2D,
-      bias: this.bias ?? undefined,
-      activation: fusable ? (this.activation as 'linear' | 'relu') : 'linear',
-    });
-    if (!fusable) y = applyActivation(y, this.activation);
+    const y = this.product(x2, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | null);
     return rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.units]);
   }
 
@@ -57,18 +49,20 @@ export class Dense extends Module {
       throw new Error(`Dense.applyParts: block widths [${sizes}] must be positive integers summing to the ${this.units} units`);
     }
     if (sizes.length === 1) return [this.apply(x) as tf.Tensor2D];
-    const fusable = this.activation === 'linear' || this.activation === 'relu';
     let start = 0;
     return sizes.map((size) => {
-      let y = tf.fused.matMul({
-        a: x,
-        b: tf.slice(this.kernel as tf.Tensor2D, [0, start], [this.inputDim, size]),
-        bias: this.bias ? tf.slice(this.bias as tf.Tensor1D, [start], [size]) : undefined,
-        activation: fusable ? (this.activation as 'linear' | 'relu') : 'linear',
-      });
-      if (!fusable) y = applyActivation(y, this.activation) as tf.Tensor2D;
+      const kernel = tf.slice(this.kernel as tf.Tensor2D, [0, start], [this.inputDim, size]);
+      const bias = this.bias ? tf.slice(this.bias as tf.Tensor1D, [start], [size]) : null;
       start += size;
-      return y as tf.Tensor2D;
+      return this.product(x, kernel, bias);
     });
+  }
+
+  /** act(x kernel + bias) for x [rows, inputDim]. */
+  private product(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
+    // fused matMul runs bias and relu inside one XNNPACK call; tfjs can only differentiate it for linear/relu
+    const fusable = this.activation === 'linear' || this.activation === 'relu';
+    const y = tf.fused.matMul({ a: x, b: kernel, bias: bias ?? undefined, activation: fusable ? (this.activation as 'linear' | 'relu') : 'linear' });
+    return (fusable ? y : applyActivation(y, this.activation)) as tf.Tensor2D;
   }
 }

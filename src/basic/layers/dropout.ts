@@ -10,7 +10,7 @@ export function dropoutMultiplier(shape: number[], rate: number, seed: number): 
   const keep = 1 - rate;
   // the native kernel draws the same mask as the JavaScript loop, bit for bit
   if (dropoutMultiplierKernelAvailable()) return dropoutMultiplierKernel(shape, keep, seed);
-  return tf.tensor(dropoutMultiplierValues(shape.reduce((a, b) => a * b, 1), keep, seed), shape, 'float32');
+  return tf.tensor(dropoutMultiplierValues(tf.util.sizeFromShape(shape), keep, seed), shape, 'float32');
 }
 
 /**
