@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "batch_norm_act.h"  // NEXTREC_VECTOR_CLONES
+#include "fast_exp.h"
 
 namespace nextrec {
 
@@ -22,30 +23,6 @@ struct AttentionShape {
   int64_t mask[4], bias[4], drop[4];
   int64_t cols() const { return b * h * lq; }
 };
-
-// exp(x) for float32 in plain arithmetic that vectorises (std::exp stays a scalar call without -ffast-math):
-// 2^n e^r with n = round(x / ln 2), |r| <= ln 2 / 2 split off in two parts (Cody-Waite), e^r by its degree-7 Taylor
-// polynomial (truncation error < 2e-9 relative), 2^n through the exponent bits. Within 2 float32 ulp of std::exp;
-// 0 below -87.3 (where e^x is subnormal) so a -1e9 mask gives exact zeros as tfjs' Exp does.
-inline float FastExp(float x) {
-  const float hi = 88.0f, lo = -87.3365447505531f;  // 2^n stays a normal float
-  const bool under = x < lo;
-  x = x > hi ? hi : (x < lo ? lo : x);
-  const float n = std::nearbyint(x * 1.44269504088896341f);
-  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return under ? 0.0f : p * scale;
-}
 
 // Row of a broadcast operand over the Lq axis as a contiguous pointer: the operand itself when its stride is 1, else
 // `scratch` filled with its one value (stride 0), or with `absent` when there is no operand. Keeps the inner loops

@@ -11,11 +11,13 @@
 #include <cstring>
 #include <string>
 
+#include "activations.h"
 #include "attention_weights.h"
 #include "batch_norm_act.h"
 #include "layer_norm.h"
 #include "optimizers.h"
 #include "reductions.h"
+#include "sampled_softmax.h"
 
 #if defined(NEXTREC_USE_DNNL)
 #include <oneapi/dnnl/dnnl.h>
@@ -410,6 +412,70 @@ napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sampledSoftmaxForward(pos, neg, loss, lse, rows, cols) and
+// sampledSoftmaxBackward(dy, pos, neg, lse, dpos, dneg, rows, cols): pos, loss, lse, dy, dpos [rows]; neg, dneg [rows, cols]
+napi_value SampledSoftmaxForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 6) return Throw(env, "sampledSoftmaxForward: expected 6 arguments");
+  float *pos, *neg, *loss, *lse;
+  size_t np, nn, nl, ns;
+  int64_t rows, cols;
+  if (!Floats(env, argv[0], &pos, &np) || !Floats(env, argv[1], &neg, &nn) || !Floats(env, argv[2], &loss, &nl) || !Floats(env, argv[3], &lse, &ns)) {
+    return Throw(env, "sampledSoftmaxForward: pos, neg, loss and lse must be Float32Arrays");
+  }
+  if (!Int(env, argv[4], &rows) || !Int(env, argv[5], &cols) || rows < 0 || cols < 0) return Throw(env, "sampledSoftmaxForward: bad rows or cols argument");
+  const size_t r = (size_t)rows;
+  if (np < r || nl < r || ns < r || nn < r * (size_t)cols) return Throw(env, "sampledSoftmaxForward: a view is shorter than the shapes need");
+  nextrec::SampledSoftmaxForward(pos, neg, rows, cols, loss, lse);
+  return nullptr;
+}
+
+napi_value SampledSoftmaxBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) return Throw(env, "sampledSoftmaxBackward: expected 8 arguments");
+  float *dy, *pos, *neg, *lse, *dpos, *dneg;
+  size_t ndy, np, nn, ns, ndp, ndn;
+  int64_t rows, cols;
+  if (!Floats(env, argv[0], &dy, &ndy) || !Floats(env, argv[1], &pos, &np) || !Floats(env, argv[2], &neg, &nn) || !Floats(env, argv[3], &lse, &ns) ||
+      !Floats(env, argv[4], &dpos, &ndp) || !Floats(env, argv[5], &dneg, &ndn)) {
+    return Throw(env, "sampledSoftmaxBackward: dy, pos, neg, lse, dpos and dneg must be Float32Arrays");
+  }
+  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &cols) || rows < 0 || cols < 0) return Throw(env, "sampledSoftmaxBackward: bad rows or cols argument");
+  const size_t r = (size_t)rows, plane = r * (size_t)cols;
+  if (ndy < r || np < r || ns < r || ndp < r || nn < plane || ndn < plane) return Throw(env, "sampledSoftmaxBackward: a view is shorter than the shapes need");
+  nextrec::SampledSoftmaxBackward(dy, pos, neg, lse, rows, cols, dpos, dneg);
+  return nullptr;
+}
+
+// siluForward(x, y) and siluBackward(dy, x, dx): every view covers all elements (the same length)
+napi_value SiluForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 2) return Throw(env, "siluForward: expected 2 arguments");
+  float *x, *y;
+  size_t nx, ny;
+  if (!Floats(env, argv[0], &x, &nx) || !Floats(env, argv[1], &y, &ny)) return Throw(env, "siluForward: x and y must be Float32Arrays");
+  if (nx != ny) return Throw(env, "siluForward: x and y must have the same length");
+  nextrec::SiluForward(x, (int64_t)nx, y);
+  return nullptr;
+}
+
+napi_value SiluBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 3) return Throw(env, "siluBackward: expected 3 arguments");
+  float *dy, *x, *dx;
+  size_t ndy, nx, ndx;
+  if (!Floats(env, argv[0], &dy, &ndy) || !Floats(env, argv[1], &x, &nx) || !Floats(env, argv[2], &dx, &ndx)) {
+    return Throw(env, "siluBackward: dy, x and dx must be Float32Arrays");
+  }
+  if (ndy != nx || ndx != nx) return Throw(env, "siluBackward: dy, x and dx must have the same length");
+  nextrec::SiluBackward(dy, x, (int64_t)nx, dx);
+  return nullptr;
+}
+
 // layerNormForward(x, gamma | null, beta | null, out, y, r, rows, dim, epsilon)
 napi_value LayerNormForwardJs(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -532,6 +598,14 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "layerNormBackward", fn);
   napi_create_function(env, "dropoutMultiplier", NAPI_AUTO_LENGTH, DropoutMultiplierJs, nullptr, &fn);
   napi_set_named_property(env, exports, "dropoutMultiplier", fn);
+  napi_create_function(env, "siluForward", NAPI_AUTO_LENGTH, SiluForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "siluForward", fn);
+  napi_create_function(env, "siluBackward", NAPI_AUTO_LENGTH, SiluBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "siluBackward", fn);
+  napi_create_function(env, "sampledSoftmaxForward", NAPI_AUTO_LENGTH, SampledSoftmaxForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "sampledSoftmaxForward", fn);
+  napi_create_function(env, "sampledSoftmaxBackward", NAPI_AUTO_LENGTH, SampledSoftmaxBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "sampledSoftmaxBackward", fn);
   napi_create_function(env, "sumAxis", NAPI_AUTO_LENGTH, SumAxisJs, nullptr, &fn);
   napi_set_named_property(env, exports, "sumAxis", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);

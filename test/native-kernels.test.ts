@@ -19,6 +19,10 @@ import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
 import { attentionWeightsAvailable } from '../src/basic/backend/attention-weights';
 import { layerNormKernelAvailable } from '../src/basic/backend/layer-norm-kernel';
+import { siluKernelAvailable } from '../src/basic/backend/silu-kernel';
+import { sampledSoftmaxKernelAvailable } from '../src/basic/backend/sampled-softmax-kernel';
+import { sampledSoftmaxRows } from '../src/loss/listwise';
+import { applyActivation } from '../src/basic/layers/activation';
 import { dropoutMultiplierKernelAvailable } from '../src/basic/backend/dropout-kernel';
 import { LayerNorm } from '../src/basic/layers/layer-norm';
 import { SequenceBatch } from '../src/basic/layers/attention';
@@ -250,6 +254,56 @@ describeNative('native matMul kernels', () => {
     expect(r[0]).toBeCloseTo(1000, 2);
     const small = () => new Float32Array(6);
     expect(() => addon.layerNormForward!(small(), null, null, small(), small(), new Float32Array(1), 2, 3, 1e-6)).toThrow(/layerNormForward: a view is shorter/);
+  });
+
+  it('SiLU: the native kernel pair gives the composed x sigmoid(x) and its gradient (wasm, cpu), one kernel each way', async () => {
+    expect(siluKernelAvailable()).toBe(true);
+    for (const shape of [[37, 50], [3, 4, 5], [1]]) {
+      await agree(() => {
+        // inputs spanning both tails of the sigmoid (|x| up to 30)
+        const x = seeded(shape, 3).mul(60);
+        const R = seeded(shape, 4);
+        const f = (t: tf.Tensor) => tf.sum(tf.mul(applyActivation(t, 'silu'), R));
+        return tf.concat([applyActivation(x, 'silu').flatten(), tf.grad(f)(x).flatten()]);
+      }, 1e-5, true, false);
+    }
+    // extreme inputs: silu(-100) = -0 (exactly 0 in float32), silu(100) = 100, gradients 0 and 1
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([-100, -20, 0, 20, 100]);
+    expect(Array.from(applyActivation(x, 'silu').dataSync()).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-0, -0, 0, 20, 100]);
+    expect(Array.from(tf.grad((t: tf.Tensor) => tf.sum(applyActivation(t, 'silu')))(x).dataSync()).map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-0, -0, 0.5, 1, 1]);
+    // one kernel forward and one backward instead of the composed Sigmoid, Multiply and their gradients
+    const kernels: string[] = [];
+    const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => applyActivation(t, 'silu'))(seeded([8, 8], 1)));
+    for (const k of profile.kernels) kernels.push(k.name);
+    expect(kernels.filter((k) => k.startsWith('NextrecSilu'))).toEqual(['NextrecSilu', 'NextrecSiluGrad']);
+    expect(kernels).not.toContain('Sigmoid');
+    const addon = loadNativeAddon()!;
+    expect(() => addon.siluForward!(new Float32Array(4), new Float32Array(3))).toThrow(/siluForward: x and y must have the same length/);
+  });
+
+  it('sampled softmax rows: the native kernel pair gives the composed loss and gradients (wasm, cpu), masked negatives included', async () => {
+    expect(sampledSoftmaxKernelAvailable()).toBe(true);
+    for (const [rows, cols] of [[37, 129], [5, 1], [4, 0], [1, 7]]) {
+      await agree(() => {
+        const pos = seeded([rows], 1).mul(8) as tf.Tensor1D;
+        // a -1e4 entry is a negative equal to the target (sequential-recommender.ts pushes those out this way)
+        const mask = Float32Array.from({ length: rows * cols }, (_, i) => (i % 11 === 3 ? -1e4 : 0));
+        const neg = tf.add(seeded([rows, cols], 2).mul(8), tf.tensor2d(mask, [rows, cols])) as tf.Tensor2D;
+        const R = seeded([rows], 3).add(1);
+        const f = (p: tf.Tensor, n: tf.Tensor) => tf.sum(tf.mul(sampledSoftmaxRows(p as tf.Tensor1D, n as tf.Tensor2D), R));
+        const [dpos, dneg] = tf.grads(f)([pos, neg]);
+        return tf.concat([sampledSoftmaxRows(pos, neg), dpos, dneg.flatten()]);
+      }, 1e-5, true, false);
+    }
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => tf.grads((p: tf.Tensor, n: tf.Tensor) => tf.sum(sampledSoftmaxRows(p as tf.Tensor1D, n as tf.Tensor2D)))([seeded([6], 1), seeded([6, 9], 2)]));
+    const kernels = profile.kernels.map((k) => k.name);
+    expect(kernels.filter((k) => k.startsWith('NextrecSampledSoftmax'))).toEqual(['NextrecSampledSoftmax', 'NextrecSampledSoftmaxGrad']);
+    expect(kernels).not.toContain('Concat');
+    const addon = loadNativeAddon()!;
+    const v = (n: number) => new Float32Array(n);
+    expect(() => addon.sampledSoftmaxForward!(v(3), v(5), v(3), v(3), 3, 2)).toThrow(/sampledSoftmaxForward: a view is shorter/);
   });
 
   it('the native dropout multiplier draws the JavaScript loop\'s mask bit for bit (same hash, keys and threshold)', () => {

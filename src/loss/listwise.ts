@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Registry } from '../basic/registry';
+import { sampledSoftmaxKernel, sampledSoftmaxKernelAvailable } from '../basic/backend/sampled-softmax-kernel';
 
 /**
  * A listwise loss over a candidate matrix: `logits` [B, C]; `positives` [B, C] 1 where a candidate is a positive
@@ -61,11 +62,13 @@ let sampledRowsOp: ((pos: tf.Tensor, neg: tf.Tensor) => tf.Tensor) | undefined;
  * as one custom op: the log-sum-exp goes through the softmax kernel as in {@link logSumExpRows} (XNNPACK's softmax
  * beats wasm's scalar Exp kernel several times over), and the gradient is read off the saved softmax p:
  * d neg_ij = g_i p_ij, d pos_i = g_i (p_i0 - 1). Differentiating the composed concat / exp / sum / log instead
- * takes ~20 kernels over the [B, N + 1] block per step.
+ * takes ~20 kernels over the [B, N + 1] block per step. With the native kernels it is one kernel each way that never
+ * builds the [B, N + 1] block (backend/sampled-softmax-kernel.ts).
  */
 export function sampledSoftmaxRows(pos: tf.Tensor1D, neg: tf.Tensor2D): tf.Tensor1D {
   const [B, N] = neg.shape;
   if (pos.rank !== 1 || pos.shape[0] !== B) throw new Error(`sampledSoftmaxRows: pos must have shape [${B}] (one logit per row of neg [${B},${N}]), got [${pos.shape.join(',')}]`);
+  if (sampledSoftmaxKernelAvailable() && pos.dtype === 'float32' && neg.dtype === 'float32') return sampledSoftmaxKernel(pos, neg);
   if (sampledRowsOp === undefined) {
     sampledRowsOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [p1, n2] = args as [tf.Tensor1D, tf.Tensor2D];

@@ -1,13 +1,16 @@
 /**
  * The sequence-model kernels of the native addon registered on 'wasm', in place on the wasm heap: the pointwise
- * softmax / SiLU part of fusedAttention and its dropout multiplier (native/attention_weights.h) and layer norm
- * (native/layer_norm.h), forward and backward. Node only: reached from native.ts. The layer-facing names and availability checks are in
+ * softmax / SiLU part of fusedAttention and its dropout multiplier (native/attention_weights.h), layer norm
+ * (native/layer_norm.h), the SiLU activation (native/activations.h) and the sampled softmax loss
+ * (native/sampled_softmax.h), forward and backward. Node only: reached from native.ts. The layer-facing names and availability checks are in
  * attention-weights.ts and layer-norm-kernel.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_WEIGHTS, ATTENTION_WEIGHTS_GRAD, AttentionWeightsAttrs, provideAttentionWeights } from './attention-weights';
 import { DROPOUT_MULTIPLIER, DropoutMultiplierAttrs, provideDropoutMultiplier } from './dropout-kernel';
 import { LAYER_NORM, LAYER_NORM_GRAD, provideLayerNorm } from './layer-norm-kernel';
+import { provideSampledSoftmax, SAMPLED_SOFTMAX, SAMPLED_SOFTMAX_GRAD } from './sampled-softmax-kernel';
+import { provideSilu, SILU, SILU_GRAD } from './silu-kernel';
 import { heapFloats, WasmKernelArgs } from './wasm-kernel-wrap';
 
 /** The attention part of the addon's interface (native/nextrec_native.cc). */
@@ -25,6 +28,10 @@ export interface NativeSequenceKernels {
   dropoutMultiplier(out: Float32Array, key0: number, key1: number, threshold: number, kept: number): void;
   layerNormForward(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, out: Float32Array, y: Float32Array, r: Float32Array, rows: number, dim: number, epsilon: number): void;
   layerNormBackward(g: Float32Array, y: Float32Array, r: Float32Array, gamma: Float32Array | null, dx: Float32Array, dgamma: Float32Array | null, dbeta: Float32Array | null, rows: number, dim: number): void;
+  siluForward(x: Float32Array, y: Float32Array): void;
+  siluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  sampledSoftmaxForward(pos: Float32Array, neg: Float32Array, loss: Float32Array, lse: Float32Array, rows: number, cols: number): void;
+  sampledSoftmaxBackward(dy: Float32Array, pos: Float32Array, neg: Float32Array, lse: Float32Array, dpos: Float32Array, dneg: Float32Array, rows: number, cols: number): void;
 }
 
 /** Element strides over the 4 axes of `full` of a tensor broadcast to it (0 on broadcast axes), or an error naming both shapes. */
@@ -103,6 +110,73 @@ function installLayerNorm(lib: NativeSequenceKernels, active: () => boolean): vo
   provideLayerNorm(active);
 }
 
+function installSilu(lib: NativeSequenceKernels, active: () => boolean): void {
+  // an empty tensor has no heap view to hand the addon (and nothing to compute)
+  const nonEmpty = (t: tf.TensorInfo) => t.shape.every((d) => d > 0);
+  if (!tf.getKernel(SILU, 'wasm')) {
+    const forward = (args: WasmKernelArgs): tf.TensorInfo => {
+      const { x } = args.inputs;
+      float32(SILU, args.inputs);
+      const y = args.backend.makeOutput(x!.shape, 'float32');
+      if (nonEmpty(x!)) lib.siluForward(heapFloats(args.backend, x!), heapFloats(args.backend, y));
+      return y;
+    };
+    tf.registerKernel({ kernelName: SILU, backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
+  }
+  if (!tf.getKernel(SILU_GRAD, 'wasm')) {
+    const backward = (args: WasmKernelArgs): tf.TensorInfo => {
+      const { dy, x } = args.inputs;
+      float32(SILU_GRAD, args.inputs);
+      if (dy!.shape.join() !== x!.shape.join()) throw new Error(`${SILU_GRAD}: dy [${dy!.shape}] and x [${x!.shape}] must have the same shape`);
+      const dx = args.backend.makeOutput(x!.shape, 'float32');
+      if (nonEmpty(x!)) lib.siluBackward(heapFloats(args.backend, dy!), heapFloats(args.backend, x!), heapFloats(args.backend, dx));
+      return dx;
+    };
+    tf.registerKernel({ kernelName: SILU_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
+  }
+  provideSilu(active);
+}
+
+/** [rows, N] of neg and a check that pos, and any other per-row input, is [rows]. */
+function sampledShape(kernel: string, inputs: Record<string, tf.TensorInfo | undefined>, perRow: string[]): [number, number] {
+  float32(kernel, inputs);
+  const neg = inputs.neg!;
+  if (neg.shape.length !== 2) throw new Error(`${kernel}: neg must be [rows, negatives] (got [${neg.shape}])`);
+  const [rows, cols] = neg.shape;
+  for (const name of perRow) {
+    const t = inputs[name]!;
+    if (t.shape.length !== 1 || t.shape[0] !== rows) throw new Error(`${kernel}: ${name} must be [${rows}] (got [${t.shape}])`);
+  }
+  return [rows, cols];
+}
+
+function installSampledSoftmax(lib: NativeSequenceKernels, active: () => boolean): void {
+  if (!tf.getKernel(SAMPLED_SOFTMAX, 'wasm')) {
+    const forward = (args: WasmKernelArgs): tf.TensorInfo[] => {
+      const [rows, cols] = sampledShape(SAMPLED_SOFTMAX, args.inputs, ['pos']);
+      const outs = [[rows], [rows]].map((s) => args.backend.makeOutput(s, 'float32'));
+      const view = (t: tf.TensorInfo) => heapFloats(args.backend, t);
+      const { pos, neg } = args.inputs;
+      if (rows > 0) lib.sampledSoftmaxForward(view(pos!), cols > 0 ? view(neg!) : new Float32Array(0), view(outs[0]), view(outs[1]), rows, cols);
+      return outs;
+    };
+    tf.registerKernel({ kernelName: SAMPLED_SOFTMAX, backendName: 'wasm', kernelFunc: forward as unknown as tf.KernelFunc });
+  }
+  if (!tf.getKernel(SAMPLED_SOFTMAX_GRAD, 'wasm')) {
+    const backward = (args: WasmKernelArgs): tf.TensorInfo[] => {
+      const [rows, cols] = sampledShape(SAMPLED_SOFTMAX_GRAD, args.inputs, ['dy', 'pos', 'lse']);
+      const outs = [[rows], [rows, cols]].map((s) => args.backend.makeOutput(s, 'float32'));
+      const view = (t: tf.TensorInfo) => heapFloats(args.backend, t);
+      const planar = (t: tf.TensorInfo) => (cols > 0 ? view(t) : new Float32Array(0));
+      const { dy, pos, neg, lse } = args.inputs;
+      if (rows > 0) lib.sampledSoftmaxBackward(view(dy!), view(pos!), planar(neg!), view(lse!), view(outs[0]), planar(outs[1]), rows, cols);
+      return outs;
+    };
+    tf.registerKernel({ kernelName: SAMPLED_SOFTMAX_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as tf.KernelFunc });
+  }
+  provideSampledSoftmax(active);
+}
+
 /** Register the kernels (idempotent; layer norm only with an addon that has it); `active()` says whether the native kernels are switched on. */
 export function installNativeSequenceKernels(lib: NativeSequenceKernels, active: () => boolean): void {
   if (!tf.getKernel(ATTENTION_WEIGHTS, 'wasm')) {
@@ -138,6 +212,8 @@ export function installNativeSequenceKernels(lib: NativeSequenceKernels, active:
   }
   provideAttentionWeights(active);
   if (typeof lib.layerNormForward === 'function' && typeof lib.layerNormBackward === 'function') installLayerNorm(lib, active);
+  if (typeof lib.siluForward === 'function' && typeof lib.siluBackward === 'function') installSilu(lib, active);
+  if (typeof lib.sampledSoftmaxForward === 'function' && typeof lib.sampledSoftmaxBackward === 'function') installSampledSoftmax(lib, active);
   if (typeof lib.dropoutMultiplier === 'function' && !tf.getKernel(DROPOUT_MULTIPLIER, 'wasm')) {
     const kernel = (args: WasmKernelArgs): tf.TensorInfo => {
       const { shape, key0, key1, threshold, kept } = args.attrs as unknown as DropoutMultiplierAttrs;

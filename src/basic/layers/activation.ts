@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { siluKernel, siluKernelAvailable } from '../backend/silu-kernel';
 
 /** Element-wise activations available to layers by name. */
 export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'leaky_relu' | 'silu' | 'gelu' | 'elu';
@@ -19,7 +20,7 @@ export function applyActivation(x: tf.Tensor, act: Activation): tf.Tensor {
     case 'leaky_relu':
       return tf.leakyRelu(x, 0.01);
     case 'silu':
-      return tf.mul(x, tf.sigmoid(x));
+      return siluKernelAvailable() && x.dtype === 'float32' ? siluKernel(x) : tf.mul(x, tf.sigmoid(x));
     case 'gelu':
       // tanh approximation (Hendrycks & Gimpel); tfjs has no erf gradient on every backend
       return tf.tidy(() => {

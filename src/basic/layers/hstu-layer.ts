@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
+import { applyActivation } from './activation';
 import { keyMajorApply, keyMajorScores, SequenceBatch } from './attention';
 import { Dense } from './dense';
 import { fusedAttention } from './fused-attention';
@@ -25,10 +26,6 @@ export interface HstuLayerConfig extends RelativeBiasConfig {
    * a feed-forward path that does not go through the attention mixture.
    */
   concatUA?: boolean;
-}
-
-function silu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(x));
 }
 
 /**
@@ -107,7 +104,7 @@ export class HstuLayer extends Module {
     } else {
       let scores: tf.Tensor = keyMajorScores(qp, kp).reshape([L, B, H, L]);
       if (rab) scores = tf.add(scores, rab);
-      const weights = tf.mul(silu(scores), batch.prefixWeights());
+      const weights = tf.mul(applyActivation(scores, 'silu'), batch.prefixWeights());
       attended = keyMajorApply(weights.reshape([L, B * H, L]) as tf.Tensor3D, vp);
     }
 
@@ -118,11 +115,11 @@ export class HstuLayer extends Module {
       let cross: tf.Tensor = keyMajorScores(qt, kp).reshape([L, B, H, C]);
       const rabCross = this.bias.targetToPrefix(buckets, L, B);
       if (rabCross) cross = tf.add(cross, rabCross);
-      const crossWeights = tf.mul(silu(cross), batch.targetWeights());
+      const crossWeights = tf.mul(applyActivation(cross, 'silu'), batch.targetWeights());
       let own: tf.Tensor = tf.sum(tf.mul(qt, kt), -1).reshape([C, B, H]);
       const rabSelf = this.bias.self(buckets);
       if (rabSelf) own = tf.add(own, rabSelf);
-      const ownWeights = tf.mul(silu(own), batch.selfWeights()).reshape([C, B * H, 1]);
+      const ownWeights = tf.mul(applyActivation(own, 'silu'), batch.selfWeights()).reshape([C, B * H, 1]);
       const targetOut = tf.add(keyMajorApply(crossWeights.reshape([L, B * H, C]) as tf.Tensor3D, vp), tf.mul(ownWeights, vt));
       attended = tf.concat([attended, targetOut as tf.Tensor3D], 0);
     }
