@@ -126,7 +126,9 @@ describe('lean wasm engine (issue #12)', () => {
   });
 
   it('Tile by block copies matches cpu (float32, int32, bool; several ranks)', async () => {
-    const cases: [number[], number[]][] = [[[1, 7], [9, 1]], [[3, 1, 4], [2, 5, 1]], [[2, 3], [3, 2]], [[5], [4]], [[2, 1, 3, 1], [1, 2, 1, 3]]];
+    const cases: [number[], number[]][] = [[[1, 7], [9, 1]], [[3, 1, 4], [2, 5, 1]], [[2, 3], [3, 2]], [[5], [4]], [[2, 1, 3, 1], [1, 2, 1, 3]],
+      // runs longer than the plain-loop limit (256 elements) go through copyWithin; [P, 1] -> [P, D] is the gradient broadcast
+      [[2, 200], [3, 4]], [[1, 300], [600, 1]], [[300, 1], [1, 50]], [[3, 1, 130], [1, 4, 2]]];
     for (const [shape, reps] of cases) {
       const f = () => tf.concat([tf.tile(seeded(shape, 9), reps).flatten(), tf.tile(seeded(shape, 9, 50).toInt(), reps).flatten().toFloat(), tf.tile(tf.greater(seeded(shape, 10), 0), reps).flatten().toFloat()]);
       expect(maxRelErr(await run('wasm', true, f), await run('cpu', true, f))).toBe(0);

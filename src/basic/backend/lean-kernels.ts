@@ -18,6 +18,9 @@ export function identityByReference(x: tf.TensorInfo, backend: WasmBackendLike):
 
 type Typed = Float32Array | Int32Array | Uint8Array;
 
+/** Runs up to this many elements are repeated by a plain loop (a [P, 1] -> [P, D] gradient broadcast is P of them). */
+const SMALL_BLOCK = 256;
+
 /**
  * out = tile(x, reps) over flat buffers: each block is written once and then doubled with copyWithin (memmove),
  * so tiling a [1, C] row to [R, C] is ~log2(R) moves.
@@ -33,6 +36,11 @@ export function tileInto(x: Typed, out: Typed, shape: number[], reps: number[]):
   }
   const repeatBlock = (dstOff: number, block: number, times: number) => {
     const total = block * times;
+    if (total <= SMALL_BLOCK) {
+      // a short run is cheaper written element by element than through copyWithin calls
+      for (let i = dstOff + block, end = dstOff + total; i < end; i++) out[i] = out[i - block];
+      return;
+    }
     let filled = block;
     while (filled < total) {
       const len = Math.min(filled, total - filled);
@@ -42,7 +50,8 @@ export function tileInto(x: Typed, out: Typed, shape: number[], reps: number[]):
   };
   const fill = (d: number, srcOff: number, dstOff: number) => {
     if (d === rank - 1) {
-      out.set(x.subarray(srcOff, srcOff + shape[d]), dstOff);
+      if (shape[d] === 1) out[dstOff] = x[srcOff];
+      else out.set(x.subarray(srcOff, srcOff + shape[d]), dstOff);
     } else {
       for (let i = 0; i < shape[d]; i++) fill(d + 1, srcOff + i * srcStride[d], dstOff + i * dstStride[d]);
     }
