@@ -35,7 +35,43 @@ char* openblas_get_corename(void);
 #error "define NEXTREC_USE_DNNL or NEXTREC_USE_OPENBLAS (native/detect.js chooses)"
 #endif
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#include <signal.h>
+#define NEXTREC_POSIX_SIGNALS 1
+#endif
+
 namespace {
+
+// Holds back asynchronous signals on this thread for the lifetime of the guard; they are delivered when it ends.
+// Debian's oneDNN 2.6 sgemm corrupts the heap when a signal handler runs on the calling thread during the call
+// (reproduced without Node: a 20-line C++ loop over dnnl_sgemm with a SIGPROF timer aborts in malloc; with the
+// signals held back it runs clean), and Node's CPU profiler (--cpu-prof, the inspector) samples the main thread
+// with SIGPROF. Two syscalls per product, negligible beside it. Fault signals stay unblocked.
+class SignalHold {
+ public:
+  SignalHold() {
+#if defined(NEXTREC_POSIX_SIGNALS)
+    sigset_t hold;
+    sigfillset(&hold);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&hold, sig);
+    active_ = pthread_sigmask(SIG_BLOCK, &hold, &previous_) == 0;
+#endif
+  }
+  ~SignalHold() {
+#if defined(NEXTREC_POSIX_SIGNALS)
+    if (active_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+#endif
+  }
+  SignalHold(const SignalHold&) = delete;
+  SignalHold& operator=(const SignalHold&) = delete;
+
+ private:
+#if defined(NEXTREC_POSIX_SIGNALS)
+  sigset_t previous_;
+  bool active_ = false;
+#endif
+};
 
 // Activation codes shared with native.ts (ACTIVATION_CODES).
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kElu = 4, kLeakyRelu = 5 };
@@ -135,6 +171,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     return Throw(env, "sgemm: bias view is shorter than its strides need");
   }
   const int64_t plane = m * n;
+  const SignalHold hold;
   for (int64_t p = 0; p < batch; p++) {
     float* cp = c + p * plane;
     if (!Gemm(ta, tb, m, n, k, a + p * strideA, b + p * strideB, cp)) return Throw(env, "sgemm: the BLAS call failed");
@@ -195,6 +232,7 @@ napi_value SgemmStrided(napi_env env, napi_callback_info info) {
       last(sc, batch, m, ldc, n) > (int64_t)nc) {
     return Throw(env, "sgemmStrided: a view is shorter than the shapes and strides need");
   }
+  const SignalHold hold;
   for (int64_t p = 0; p < batch; p++) {
     if (!GemmLd(ta, tb, m, n, k, a + p * sa, lda, b + p * sb, ldb, c + p * sc, ldc)) return Throw(env, "sgemmStrided: the BLAS call failed");
   }

@@ -533,6 +533,26 @@ describe('NEXTREC_BACKEND and the native kernels', () => {
     expect(wasm.log).not.toMatch(/native/);
   });
 
+  (unavailable ? it.skip : it)("a CPU profiler's signals during native products do not corrupt memory (node --cpu-prof)", async () => {
+    // oneDNN 2.6's sgemm corrupted the heap when SIGPROF arrived mid-call (abort within a fraction of a second here)
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nextrec-prof-'));
+    try {
+      const script = `
+        const a = require(${JSON.stringify(path.join(REPO, 'build', 'Release', 'nextrec_native.node'))});
+        a.setThreads(1);
+        const M = 128, A = new Float32Array(M * M).fill(1), C = new Float32Array(M * M);
+        for (let i = 0; i < 4000; i++) a.sgemm(A, A, C, 1, M, M, M, false, false, 0, 0, null, 0, 0, 0, 0, 0);
+        console.log('done', C[0]);`;
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', dir, '-e', script], { encoding: 'utf8', timeout: 120000 });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe('done 128');
+      expect((await fs.readdir(dir)).some((f) => f.endsWith('.cpuprofile'))).toBe(true);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   (unavailable ? it.skip : it)('native with 2 wasm threads (shared wasm memory) computes the same product', () => {
     const r = probe({ NEXTREC_BACKEND: 'native', NEXTREC_THREADS: '2' }, `
       const { profileMatMulKernels } = require('./src/basic/backend/native');
