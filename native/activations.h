@@ -10,23 +10,27 @@
 
 namespace nextrec {
 
+inline float Sigmoid(float z) { return 1.0f / (1.0f + FastExp(-z)); }
+
+inline float Silu(float z) { return z * Sigmoid(z); }
+
+// silu'(z) = sigmoid(z) + silu(z) (1 - sigmoid(z))
+inline float SiluGrad(float z) {
+  const float sig = Sigmoid(z);
+  const float act = z * sig;
+  return sig + (act - act * sig);
+}
+
 // y = x sigmoid(x)
 NEXTREC_VECTOR_CLONES
 static void SiluForward(const float* __restrict x, int64_t n, float* __restrict y) {
-  for (int64_t i = 0; i < n; i++) {
-    const float sig = 1.0f / (1.0f + FastExp(-x[i]));
-    y[i] = x[i] * sig;
-  }
+  for (int64_t i = 0; i < n; i++) y[i] = Silu(x[i]);
 }
 
-// dx = dy silu'(x), silu'(x) = sigmoid(x) + silu(x) (1 - sigmoid(x))
+// dx = dy silu'(x)
 NEXTREC_VECTOR_CLONES
 static void SiluBackward(const float* __restrict dy, const float* __restrict x, int64_t n, float* __restrict dx) {
-  for (int64_t i = 0; i < n; i++) {
-    const float sig = 1.0f / (1.0f + FastExp(-x[i]));
-    const float y = x[i] * sig;
-    dx[i] = dy[i] * (sig + y * (1.0f - sig));
-  }
+  for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * SiluGrad(x[i]);
 }
 
 }  // namespace nextrec

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "activations.h"  // Silu, SiluGrad
 #include "batch_norm_act.h"  // NEXTREC_VECTOR_CLONES
 #include "fast_exp.h"
 
@@ -64,9 +65,8 @@ static void AttentionWeightsForward(const float* __restrict sc, const float* mas
         const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
         for (int64_t i = 0; i < lq; i++) {
           const float z = sr[i] * scale + br[i];
-          const float sig = 1.0f / (1.0f + FastExp(-z));
           zr[i] = z;
-          wr[i] = ((z * sig) * mr[i]) * dr[i];
+          wr[i] = (Silu(z) * mr[i]) * dr[i];
         }
       });
     }
@@ -137,6 +137,11 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
   std::vector<float> scratch(2 * lq);
   float* sm = scratch.data();
   float* sd = sm + lq;
+  // dz of one block of a row from dL/dz in row (scaled back by the scores' scale), and its share of dbias
+  auto emit = [&](float* __restrict out, int64_t j, int64_t bb, int64_t hh) {
+    for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
+    if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+  };
   if (!softmax) {
     for (int64_t j = 0; j < s.lk; j++) {
       ForBlocks(s, [&](int64_t c0, int64_t bb, int64_t hh) {
@@ -145,15 +150,8 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
         float* __restrict out = dz + j * cols + c0;
         const float* __restrict mr = RowOf(mask, s.mask, j, bb, hh, lq, 1.0f, sm);
         const float* __restrict dr = RowOf(drop, s.drop, j, bb, hh, lq, 1.0f, sd);
-        for (int64_t i = 0; i < lq; i++) {
-          const float z = zr[i];
-          const float sig = 1.0f / (1.0f + FastExp(-z));
-          const float act = z * sig;
-          // silu'(z) = sig + silu(z) (1 - sig)
-          dr0[i] = ((gr[i] * dr[i]) * mr[i]) * (sig + (act - act * sig));
-        }
-        for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
-        if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+        for (int64_t i = 0; i < lq; i++) dr0[i] = ((gr[i] * dr[i]) * mr[i]) * SiluGrad(zr[i]);
+        emit(out, j, bb, hh);
       });
     }
     return;
@@ -181,8 +179,7 @@ static void AttentionWeightsBackward(const float* __restrict dw, const float* __
       float* __restrict out = dz + j * cols + c0;
       const float* __restrict tc = t + c0;
       for (int64_t i = 0; i < lq; i++) dr0[i] = pr[i] * (out[i] - tc[i]);
-      for (int64_t i = 0; i < lq; i++) out[i] = dr0[i] * outScale;
-      if (dbias) AccumulateBias(dbias, s, j, bb, hh, dr0);
+      emit(out, j, bb, hh);
     });
   }
 }
