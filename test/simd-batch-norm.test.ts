@@ -69,7 +69,7 @@ describe('WebAssembly SIMD batch norm + activation (wasm-only engine, issue #12)
 
   const shapes: [number, number][] = [[1, 4], [3, 12], [1024, 256], [3, 256], [1024, 4], [17, 12]];
   for (const activation of ['relu', 'linear'] as const) {
-    it(`${activation}: forward and backward outputs are identical to the JavaScript loops', SIMD really running`, () => {
+    it(`${activation}: forward and backward outputs are identical to the JavaScript loops, SIMD really running`, () => {
       const rng = new Rng(7);
       for (const [rows, cols] of shapes) {
         const inputs = {
