@@ -5,6 +5,7 @@
  * the SIMD path is exercised in both suite runs.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import {
@@ -14,6 +15,12 @@ import { batchNormActSimdFor } from '../src/basic/backend/simd/batch-norm-act-si
 import { BATCH_NORM_ACT_WASM_BASE64 } from '../src/basic/backend/simd/batch-norm-act.wasm.generated';
 import { assembleWat, generatedSource, WASM_KERNELS } from '../scripts/build-wasm-kernels';
 import { Rng } from '../src/basic/random';
+import { startStaticServer } from './helpers/static-server';
+import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+
+const chromium = findChromium();
+if (!chromium) console.warn('simd-batch-norm.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
+const itWithChromium = chromium ? it : it.skip;
 
 /** Random values in [-2, 2) with about one in eight exactly zero (relu's boundary), from a fixed seed. */
 function randomTensor(shape: number[], rng: Rng, offset = 0): tf.Tensor {
@@ -150,5 +157,19 @@ describe('WebAssembly SIMD batch norm + activation (wasm-only engine, issue #12)
       }
     }
     expect(Buffer.from(BATCH_NORM_ACT_WASM_BASE64, 'base64').length).toBeGreaterThan(0);
+  });
+
+  itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), identical to the JavaScript loops', async () => {
+    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-batch-norm-page.ts'));
+    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
+    const close = await openHeadless(chromium!, `${server.url}/index.html`);
+    try {
+      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
+      expect(got).toEqual({ backend: 'wasm', simdCalls: 2, identical: true });
+    } finally {
+      await close();
+      await server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel, HostKernel, registerHostKernel } from './host-kernel';
-import { batchNormActSimdFor } from './simd/batch-norm-act-simd';
+import { BatchNormActSimd, batchNormActSimdFor } from './simd/batch-norm-act-simd';
 import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /**
@@ -127,11 +127,13 @@ export function batchNormActSimdCalls(): number {
   return simdCalls;
 }
 
+type SimdCall = (kernels: BatchNormActSimd, pointers: number[], rows: number, cols: number, epsilon: number, relu: number) => void;
+
 /**
  * Run a wasm kernel call as SIMD: every input float32, x [rows >= 1, cols] with cols a multiple of 4, the per-column
  * inputs [cols]; else null (the JavaScript kernel handles or rejects the call).
  */
-function runSimd(args: WasmKernelArgs, names: string[], call: (kernels: NonNullable<ReturnType<typeof batchNormActSimdFor>>, pointers: number[], rows: number, cols: number, epsilon: number, relu: number) => void): ReturnType<WasmMultiKernelFn> | null {
+function runSimd(args: WasmKernelArgs, names: string[], call: SimdCall): tf.TensorInfo[] | null {
   const x = args.inputs.x;
   if (!simdEnabled || !x || x.shape.length !== 2 || x.shape[0] < 1 || x.shape[1] < 4 || x.shape[1] % 4 !== 0) return null;
   const [rows, cols] = x.shape;
