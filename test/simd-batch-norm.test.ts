@@ -74,7 +74,7 @@ describe('WebAssembly SIMD batch norm + activation (wasm-only engine, issue #12)
     expect(batchNormActSimdFor(tf.backend())).not.toBeNull();
   });
 
-  const shapes: [number, number][] = [[1, 4], [3, 12], [1024, 256], [3, 256], [1024, 4], [17, 12]];
+  const shapes: [number, number][] = [[1, 4], [3, 12], [1024, 256], [3, 256], [1024, 4], [17, 12], [5, 20], [2, 8]];
   for (const activation of ['relu', 'linear'] as const) {
     it(`${activation}: forward and backward outputs are identical to the JavaScript loops, SIMD really running`, () => {
       const rng = new Rng(7);
