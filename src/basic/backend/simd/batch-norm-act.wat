@@ -219,29 +219,34 @@
         (local.set $sgxHi (v128.const f64x2 0 0))
         (local.set $p (i32.add (local.get $x) (local.get $cb)))
         (local.set $d (i32.add (local.get $dy) (local.get $cb)))
+        (local.set $q (i32.add (local.get $dx) (local.get $cb)))
         (local.set $r (local.get $rows))
         (loop $sums
           (local.set $v (v128.load (local.get $p)))
-          (local.set $w (v128.load (local.get $d)))
           (local.set $xhLo (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $muLo))
             (local.get $invLo)))
           (local.set $xhHi (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
             (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $muHi))
             (local.get $invHi)))
-          ;; g = dy, zeroed (relu only) where xhat gamma + beta <= 0
-          (local.set $gLo (v128.andnot (f64x2.promote_low_f32x4 (local.get $w))
+          ;; g = dy, zeroed (relu only) where xhat gamma + beta <= 0: the two f64x2 masks narrowed to one f32x4 mask
+          ;; (the low 4 bytes of each 64-bit lane) clear float32 lanes of dy, so g is exactly dy or +0 in float32;
+          ;; it is parked in dx for the second pass, which then needs neither dy nor the masks
+          (local.set $w (v128.andnot (v128.load (local.get $d)) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
             (v128.and (local.get $reluMask) (f64x2.le
-              (f64x2.add (f64x2.mul (local.get $xhLo) (local.get $gaLo)) (local.get $beLo)) (v128.const f64x2 0 0)))))
-          (local.set $gHi (v128.andnot (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))
+              (f64x2.add (f64x2.mul (local.get $xhLo) (local.get $gaLo)) (local.get $beLo)) (v128.const f64x2 0 0)))
             (v128.and (local.get $reluMask) (f64x2.le
-              (f64x2.add (f64x2.mul (local.get $xhHi) (local.get $gaHi)) (local.get $beHi)) (v128.const f64x2 0 0)))))
+              (f64x2.add (f64x2.mul (local.get $xhHi) (local.get $gaHi)) (local.get $beHi)) (v128.const f64x2 0 0))))))
+          (v128.store (local.get $q) (local.get $w))
+          (local.set $gLo (f64x2.promote_low_f32x4 (local.get $w)))
+          (local.set $gHi (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
           (local.set $sgLo (f64x2.add (local.get $sgLo) (local.get $gLo)))
           (local.set $sgHi (f64x2.add (local.get $sgHi) (local.get $gHi)))
           (local.set $sgxLo (f64x2.add (local.get $sgxLo) (f64x2.mul (local.get $gLo) (local.get $xhLo))))
           (local.set $sgxHi (f64x2.add (local.get $sgxHi) (f64x2.mul (local.get $gHi) (local.get $xhHi))))
           (local.set $p (i32.add (local.get $p) (local.get $stride)))
           (local.set $d (i32.add (local.get $d) (local.get $stride)))
+          (local.set $q (i32.add (local.get $q) (local.get $stride)))
           (br_if $sums (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
 
         ;; dbeta, dgamma out (float32); k = gamma inv / rows
@@ -252,26 +257,21 @@
         (local.set $kLo (f64x2.div (f64x2.mul (local.get $gaLo) (local.get $invLo)) (local.get $n)))
         (local.set $kHi (f64x2.div (f64x2.mul (local.get $gaHi) (local.get $invHi)) (local.get $n)))
 
-        ;; dx = k (rows g - sumG - xhat sumGx), g and xhat recomputed as above
+        ;; dx = k (rows g - sumG - xhat sumGx), g read back from dx, xhat recomputed as above
         (local.set $p (i32.add (local.get $x) (local.get $cb)))
-        (local.set $d (i32.add (local.get $dy) (local.get $cb)))
         (local.set $q (i32.add (local.get $dx) (local.get $cb)))
         (local.set $r (local.get $rows))
         (loop $grads
           (local.set $v (v128.load (local.get $p)))
-          (local.set $w (v128.load (local.get $d)))
+          (local.set $w (v128.load (local.get $q)))
           (local.set $xhLo (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $muLo))
             (local.get $invLo)))
           (local.set $xhHi (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4
             (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $muHi))
             (local.get $invHi)))
-          (local.set $gLo (v128.andnot (f64x2.promote_low_f32x4 (local.get $w))
-            (v128.and (local.get $reluMask) (f64x2.le
-              (f64x2.add (f64x2.mul (local.get $xhLo) (local.get $gaLo)) (local.get $beLo)) (v128.const f64x2 0 0)))))
-          (local.set $gHi (v128.andnot (f64x2.promote_low_f32x4
-            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))
-            (v128.and (local.get $reluMask) (f64x2.le
-              (f64x2.add (f64x2.mul (local.get $xhHi) (local.get $gaHi)) (local.get $beHi)) (v128.const f64x2 0 0)))))
+          (local.set $gLo (f64x2.promote_low_f32x4 (local.get $w)))
+          (local.set $gHi (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w))))
           (local.set $gLo (f64x2.mul (local.get $kLo) (f64x2.sub
             (f64x2.sub (f64x2.mul (local.get $n) (local.get $gLo)) (local.get $sgLo))
             (f64x2.mul (local.get $xhLo) (local.get $sgxLo)))))
@@ -281,7 +281,6 @@
           (v128.store (local.get $q) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (local.get $gLo)) (f32x4.demote_f64x2_zero (local.get $gHi))))
           (local.set $p (i32.add (local.get $p) (local.get $stride)))
-          (local.set $d (i32.add (local.get $d) (local.get $stride)))
           (local.set $q (i32.add (local.get $q) (local.get $stride)))
           (br_if $grads (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
 
