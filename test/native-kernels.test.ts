@@ -13,7 +13,7 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import {
   loadNativeAddon, nativeKernelsInfo, nativeKernelsUnavailableReason, profileMatMulKernels, setNativeKernelsEnabled,
 } from '../src/basic/backend/native';
-import { batchNormAct, batchNormActBackward, batchNormActForward } from '../src/basic/backend/batch-norm-act-kernel';
+import { batchNormAct, batchNormActBackward, batchNormActForward, batchNormActSimdCalls } from '../src/basic/backend/batch-norm-act-kernel';
 import { adamUpdate } from '../src/basic/backend/optimizer-kernels';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { timeMajorMatMul, timeMajorMatMulAvailable } from '../src/basic/backend/time-major-matmul';
@@ -399,15 +399,20 @@ describeNative('native matMul kernels', () => {
       const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta], dy);
       return [value, ...grads].map((t) => t.dataSync().slice());
     });
+    // native off: the wasm kernels below it run (WebAssembly SIMD, bit-identical to the JavaScript loops)
+    const simdCalls = batchNormActSimdCalls();
     setNativeKernelsEnabled(false);
     const js = run();
     setNativeKernelsEnabled(true);
+    expect(batchNormActSimdCalls()).toBe(simdCalls + 2);
     const forward = jest.spyOn(addon, 'batchNormActForward');
     const backward = jest.spyOn(addon, 'batchNormActBackward');
     try {
       const native = run();
       expect(forward).toHaveBeenCalledTimes(1);
       expect(backward).toHaveBeenCalledTimes(1);
+      // and the native kernels run above the SIMD ones
+      expect(batchNormActSimdCalls()).toBe(simdCalls + 2);
       native.forEach((values, i) => expect(maxRelErr(values, js[i])).toBeLessThan(1e-5));
     } finally {
       forward.mockRestore();

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasHostKernel, HostKernel, registerHostKernel } from './host-kernel';
+import { BatchNormActSimd, batchNormActSimdFor } from './simd/batch-norm-act-simd';
+import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /**
  * Training-mode batch normalisation over the batch axis of [B, C], fused with its activation, as one kernel forward
@@ -9,6 +11,8 @@ import { hasHostKernel, HostKernel, registerHostKernel } from './host-kernel';
  * Backward, with g = dy * act'(gamma xhat + beta):
  *   dbeta = sum_b g, dgamma = sum_b g xhat, dx = gamma / (B sqrt(var + eps)) * (B g - dbeta - xhat dgamma)
  * Kernels for 'wasm' (in place on the heap) and 'cpu'; other backends use the composed ops (see `hasBatchNormAct`).
+ * On 'wasm' the loops run as WebAssembly SIMD (simd/batch-norm-act.wat, same arithmetic) where they can, else as the
+ * JavaScript below; the native addon, when installed, registers its kernels above both (native-fused-kernels.ts).
  */
 export const BATCH_NORM_ACT = 'NextrecBatchNormAct';
 export const BATCH_NORM_ACT_GRAD = 'NextrecBatchNormActGrad';
@@ -110,14 +114,61 @@ const backwardKernel: HostKernel<Attrs> = (inputs, attrs, io) => {
   return out.infos;
 };
 
+let simdEnabled = true;
+let simdCalls = 0;
+
+/** Let the wasm kernels run as WebAssembly SIMD where they can (default on); off: the JavaScript loops. For tests. */
+export function setBatchNormActSimd(on: boolean): void {
+  simdEnabled = on;
+}
+
+/** How many kernel calls (forward and backward) the SIMD code has run in this process. For tests. */
+export function batchNormActSimdCalls(): number {
+  return simdCalls;
+}
+
+type SimdCall = (kernels: BatchNormActSimd, pointers: number[], rows: number, cols: number, epsilon: number, relu: number) => void;
+
+/**
+ * Run a wasm kernel call as SIMD: every input float32, x [rows >= 1, cols] with cols a multiple of 4, the per-column
+ * inputs [cols]; else null (the JavaScript kernel handles or rejects the call).
+ */
+function runSimd(args: WasmKernelArgs, names: string[], call: SimdCall): tf.TensorInfo[] | null {
+  const x = args.inputs.x;
+  if (!simdEnabled || !x || x.shape.length !== 2 || x.shape[0] < 1 || x.shape[1] < 4 || x.shape[1] % 4 !== 0) return null;
+  const [rows, cols] = x.shape;
+  for (const n of names) {
+    const t = args.inputs[n];
+    if (!t || t.dtype !== 'float32' || t.shape.reduce((p, d) => p * d, 1) !== (t.shape.length === 2 ? rows * cols : cols)) return null;
+  }
+  const kernels = batchNormActSimdFor(args.backend);
+  if (!kernels) return null;
+  // every output allocated before any pointer is taken (an allocation may grow the heap and move the views)
+  const outs = [[rows, cols], [cols], [cols]].map((s) => args.backend.makeOutput(s, 'float32'));
+  const pointers = [...names.map((n) => args.inputs[n]!), ...outs].map((t) => heapFloats(args.backend, t).byteOffset);
+  const { epsilon, activation } = args.attrs as unknown as Attrs;
+  call(kernels, pointers, rows, cols, epsilon, activation === 'relu' ? 1 : 0);
+  simdCalls++;
+  return outs;
+}
+
+function installSimdKernels(): void {
+  wrapWasmKernel<WasmMultiKernelFn>(BATCH_NORM_ACT, (original) => (args) =>
+    runSimd(args, ['x', 'gamma', 'beta'], (k, p, rows, cols, eps, relu) => k.forward(p[0], p[1], p[2], p[3], p[4], p[5], rows, cols, eps, relu)) ?? original(args));
+  wrapWasmKernel<WasmMultiKernelFn>(BATCH_NORM_ACT_GRAD, (original) => (args) =>
+    runSimd(args, ['dy', 'x', 'gamma', 'beta', 'mean', 'variance'], (k, p, rows, cols, eps, relu) =>
+      k.backward(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], rows, cols, eps, relu)) ?? original(args));
+}
+
 let registered = false;
 
-/** Register the two kernels on 'wasm' and 'cpu' and the forward kernel's gradient (idempotent). */
+/** Register the two kernels on 'wasm' (SIMD over the JavaScript loops) and 'cpu' and the forward kernel's gradient (idempotent). */
 export function registerBatchNormAct(): void {
   if (registered) return;
   registered = true;
   registerHostKernel(BATCH_NORM_ACT, forwardKernel);
   registerHostKernel(BATCH_NORM_ACT_GRAD, backwardKernel);
+  installSimdKernels();
   tf.registerGradient({
     kernelName: BATCH_NORM_ACT,
     inputsToSave: ['x', 'gamma', 'beta'],
