@@ -12,21 +12,31 @@
 
 namespace nextrec {
 
+// Row sums in 4 interleaved float64 partial sums: a single running sum is a chain of dependent adds the compiler
+// may not reorder (4 cycles each), which made these rows of ~50 elements latency-bound.
+constexpr int kRowLanes = 4;
+
+template <typename F>
+inline double RowSum(int64_t dim, F term) {
+  double acc[kRowLanes] = {0, 0, 0, 0};
+  int64_t c = 0;
+  for (; c + kRowLanes <= dim; c += kRowLanes) {
+    for (int k = 0; k < kRowLanes; k++) acc[k] += term(c + k);
+  }
+  double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for (; c < dim; c++) s += term(c);
+  return s;
+}
+
 NEXTREC_VECTOR_CLONES
 static void LayerNormForward(const float* __restrict x, const float* gamma, const float* beta, int64_t rows, int64_t dim,
                              double epsilon, float* __restrict out, float* __restrict y, float* __restrict r) {
   for (int64_t i = 0; i < rows; i++) {
     const float* __restrict xr = x + i * dim;
     float* __restrict yr = y + i * dim;
-    double sum = 0;
-    for (int64_t c = 0; c < dim; c++) sum += xr[c];
-    const float mean = (float)(sum / (double)dim);
-    double sq = 0;
-    for (int64_t c = 0; c < dim; c++) {
-      const float d = xr[c] - mean;
-      yr[c] = d;
-      sq += (double)d * d;
-    }
+    const float mean = (float)(RowSum(dim, [&](int64_t c) { return (double)xr[c]; }) / (double)dim);
+    for (int64_t c = 0; c < dim; c++) yr[c] = xr[c] - mean;
+    const double sq = RowSum(dim, [&](int64_t c) { return (double)yr[c] * yr[c]; });
     const float rs = (float)(1.0 / std::sqrt(sq / (double)dim + epsilon));
     r[i] = rs;
     for (int64_t c = 0; c < dim; c++) yr[c] = yr[c] * rs;
@@ -48,13 +58,13 @@ static void LayerNormBackward(const float* __restrict g, const float* __restrict
   for (int64_t i = 0; i < rows; i++) {
     const float* __restrict gr = g + i * dim;
     const float* __restrict yr = y + i * dim;
-    double s1 = 0, s2 = 0;
-    for (int64_t c = 0; c < dim; c++) {
-      const float v = gamma ? gr[c] * gamma[c] : gr[c];
-      d[c] = v;
-      s1 += v;
-      s2 += (double)v * yr[c];
+    if (gamma) {
+      for (int64_t c = 0; c < dim; c++) d[c] = gr[c] * gamma[c];
+    } else {
+      for (int64_t c = 0; c < dim; c++) d[c] = gr[c];
     }
+    const double s1 = RowSum(dim, [&](int64_t c) { return (double)d[c]; });
+    const double s2 = RowSum(dim, [&](int64_t c) { return (double)d[c] * yr[c]; });
     const float m1 = (float)(s1 / (double)dim), m2 = (float)(s2 / (double)dim);
     const float rs = r[i];
     float* __restrict xr = dx + i * dim;
