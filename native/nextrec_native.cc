@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "activations.h"
 #include "attention_weights.h"
 #include "batch_norm_act.h"
+#include "dense_parts.h"
 #include "layer_norm.h"
 #include "optimizers.h"
 #include "reductions.h"
@@ -77,18 +79,19 @@ class SignalHold {
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kSigmoid = 3, kElu = 4, kLeakyRelu = 5 };
 
 // C[m x n] = op(A)[m x k] * op(B)[k x n], row-major with leading dimensions lda, ldb, ldc (elements between rows).
+// beta = 1 adds the product to C instead of overwriting it.
 bool GemmLd(bool transA, bool transB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-            int64_t ldb, float* c, int64_t ldc) {
+            int64_t ldb, float* c, int64_t ldc, float beta = 0.0f) {
   if (k == 0) {
-    for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, sizeof(float) * n);
+    if (beta == 0.0f) for (int64_t i = 0; i < m; i++) std::memset(c + i * ldc, 0, sizeof(float) * n);
     return true;
   }
 #if defined(NEXTREC_USE_DNNL)
-  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) == dnnl_success;
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) == dnnl_success;
 #else
   cblas_sgemm(NEXTREC_CBLAS_ROW_MAJOR, transA ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS,
               transB ? NEXTREC_CBLAS_TRANS : NEXTREC_CBLAS_NO_TRANS, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b,
-              (int)ldb, 0.0f, c, (int)ldc);
+              (int)ldb, beta, c, (int)ldc);
   return true;
 #endif
 }
@@ -450,6 +453,112 @@ napi_value DropoutMultiplierJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// A dense layer whose units are split into column blocks ("parts", e.g. q / k / v): part p is
+// out_p = x kernel[:, c_p : c_p + w_p] + bias[c_p : c_p + w_p], read in place from the one kernel (its columns are
+// `units` apart), so no slice of the weights is copied and the backward writes each block of dkernel in place:
+//   dx = sum_p dy_p kernel_p^T, dkernel[:, block p] = x^T dy_p, dbias[block p] = column sums of dy_p.
+// densePartsForward(x, kernel, bias | null, outs, rows, in, units, widths)
+// densePartsBackward(x, kernel, dys, dx, dkernel, dbias | null, rows, in, units, widths)
+bool PartWidths(napi_env env, napi_value v, int64_t units, std::vector<int64_t>* widths) {
+  uint32_t count;
+  if (napi_get_array_length(env, v, &count) != napi_ok || count == 0) return false;
+  int64_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value e;
+    int64_t w;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !Int(env, e, &w) || w < 1) return false;
+    widths->push_back(w);
+    total += w;
+  }
+  return total == units;
+}
+
+bool FloatsArray(napi_env env, napi_value v, size_t count, std::vector<float*>* data, std::vector<size_t>* lengths) {
+  uint32_t n;
+  if (napi_get_array_length(env, v, &n) != napi_ok || n != count) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    float* d;
+    size_t len;
+    if (napi_get_element(env, v, i, &e) != napi_ok || !Floats(env, e, &d, &len)) return false;
+    data->push_back(d);
+    lengths->push_back(len);
+  }
+  return true;
+}
+
+napi_value DensePartsForwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 8) return Throw(env, "densePartsForward: expected 8 arguments");
+  float *x, *kernel, *bias;
+  size_t nx, nk, nb;
+  int64_t rows, in, units;
+  std::vector<int64_t> widths;
+  std::vector<float*> outs;
+  std::vector<size_t> outLengths;
+  if (!Floats(env, argv[0], &x, &nx) || !Floats(env, argv[1], &kernel, &nk) || !OptionalFloats(env, argv[2], &bias, &nb)) {
+    return Throw(env, "densePartsForward: x and kernel must be Float32Arrays, bias a Float32Array or null");
+  }
+  if (!Int(env, argv[4], &rows) || !Int(env, argv[5], &in) || !Int(env, argv[6], &units) || rows < 0 || in < 0 || units < 1 ||
+      !PartWidths(env, argv[7], units, &widths)) {
+    return Throw(env, "densePartsForward: bad rows, in, units or part widths (positive, summing to units)");
+  }
+  if (!FloatsArray(env, argv[3], widths.size(), &outs, &outLengths)) return Throw(env, "densePartsForward: outs must be one Float32Array per part");
+  if (nx < (size_t)(rows * in) || nk < (size_t)(in * units) || (bias && nb < (size_t)units)) return Throw(env, "densePartsForward: a view is shorter than the shapes need");
+  for (size_t p = 0; p < widths.size(); p++) {
+    if (outLengths[p] < (size_t)(rows * widths[p])) return Throw(env, "densePartsForward: a view is shorter than the shapes need");
+  }
+  const SignalHold hold;
+  int64_t c0 = 0;
+  for (size_t p = 0; p < widths.size(); p++) {
+    const int64_t w = widths[p];
+    if (!GemmLd(false, false, rows, w, in, x, in, kernel + c0, units, outs[p], w)) return Throw(env, "densePartsForward: the BLAS call failed");
+    if (bias) nextrec::AddRowVector(outs[p], bias + c0, rows, w);
+    c0 += w;
+  }
+  return nullptr;
+}
+
+napi_value DensePartsBackwardJs(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 10) return Throw(env, "densePartsBackward: expected 10 arguments");
+  float *x, *kernel, *dx, *dkernel, *dbias;
+  size_t nx, nk, ndx, ndk, ndb;
+  int64_t rows, in, units;
+  std::vector<int64_t> widths;
+  std::vector<float*> dys;
+  std::vector<size_t> dyLengths;
+  if (!Floats(env, argv[0], &x, &nx) || !Floats(env, argv[1], &kernel, &nk) || !Floats(env, argv[3], &dx, &ndx) ||
+      !Floats(env, argv[4], &dkernel, &ndk) || !OptionalFloats(env, argv[5], &dbias, &ndb)) {
+    return Throw(env, "densePartsBackward: x, kernel, dx and dkernel must be Float32Arrays, dbias a Float32Array or null");
+  }
+  if (!Int(env, argv[6], &rows) || !Int(env, argv[7], &in) || !Int(env, argv[8], &units) || rows < 0 || in < 0 || units < 1 ||
+      !PartWidths(env, argv[9], units, &widths)) {
+    return Throw(env, "densePartsBackward: bad rows, in, units or part widths (positive, summing to units)");
+  }
+  if (!FloatsArray(env, argv[2], widths.size(), &dys, &dyLengths)) return Throw(env, "densePartsBackward: dys must be one Float32Array per part");
+  if (nx < (size_t)(rows * in) || nk < (size_t)(in * units) || ndx < (size_t)(rows * in) || ndk < (size_t)(in * units) ||
+      (dbias && ndb < (size_t)units)) {
+    return Throw(env, "densePartsBackward: a view is shorter than the shapes need");
+  }
+  for (size_t p = 0; p < widths.size(); p++) {
+    if (dyLengths[p] < (size_t)(rows * widths[p])) return Throw(env, "densePartsBackward: a view is shorter than the shapes need");
+  }
+  const SignalHold hold;
+  int64_t c0 = 0;
+  for (size_t p = 0; p < widths.size(); p++) {
+    const int64_t w = widths[p];
+    const bool ok = GemmLd(false, true, rows, in, w, dys[p], w, kernel + c0, units, dx, in, p == 0 ? 0.0f : 1.0f) &&
+                    GemmLd(true, false, in, w, rows, x, in, dys[p], w, dkernel + c0, units);
+    if (!ok) return Throw(env, "densePartsBackward: the BLAS call failed");
+    if (dbias) nextrec::ColumnSums(dys[p], rows, w, dbias + c0);
+    c0 += w;
+  }
+  return nullptr;
+}
+
 // sampledSoftmaxForward(pos, neg, loss, lse, rows, cols) and
 // sampledSoftmaxBackward(dy, pos, neg, lse, dpos, dneg, rows, cols): pos, loss, lse, dy, dpos [rows]; neg, dneg [rows, cols]
 napi_value SampledSoftmaxForwardJs(napi_env env, napi_callback_info info) {
@@ -644,6 +753,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sampledSoftmaxForward", fn);
   napi_create_function(env, "sampledSoftmaxBackward", NAPI_AUTO_LENGTH, SampledSoftmaxBackwardJs, nullptr, &fn);
   napi_set_named_property(env, exports, "sampledSoftmaxBackward", fn);
+  napi_create_function(env, "densePartsForward", NAPI_AUTO_LENGTH, DensePartsForwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "densePartsForward", fn);
+  napi_create_function(env, "densePartsBackward", NAPI_AUTO_LENGTH, DensePartsBackwardJs, nullptr, &fn);
+  napi_set_named_property(env, exports, "densePartsBackward", fn);
   napi_create_function(env, "sumAxis", NAPI_AUTO_LENGTH, SumAxisJs, nullptr, &fn);
   napi_set_named_property(env, exports, "sumAxis", fn);
   napi_create_function(env, "batchNormActForward", NAPI_AUTO_LENGTH, BatchNormActForwardJs, nullptr, &fn);

@@ -3,6 +3,8 @@ import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { Activation } from '../src/basic/layers/activation';
 import { Dense } from '../src/basic/layers/dense';
 import { Rng } from '../src/basic/random';
+import { densePartsKernelAvailable } from '../src/basic/backend/dense-parts-kernel';
+import { nativeKernelsInfo } from '../src/basic/backend/native';
 import { maxAbsDiff } from './helpers/ort';
 
 beforeAll(async () => {
@@ -20,7 +22,7 @@ describe('Dense.applyParts (column blocks without split / concat copies)', () =>
     ['linear', false, [4, 11]],
   ];
   for (const [activation, useBias, sizes] of cases) {
-    it(`${activation}${useBias ? '' : ', no bias'}, blocks [${sizes}]: values and gradients equal tf.split(apply(x))`, () => {
+    it(`${activation}${useBias ? '' : ', no bias'}, blocks [${sizes}]: values and gradients equal tf.split(apply(x))`, async () => {
       const units = sizes.reduce((a, b) => a + b, 0);
       const dense = new Dense(6, units, new Rng(3), activation, useBias);
       if (dense.bias) dense.bias.assign(tf.randomNormal([units], 0, 0.5, 'float32', 4)); // a zero bias would hide a wrong slice
@@ -42,6 +44,14 @@ describe('Dense.applyParts (column blocks without split / concat copies)', () =>
       expect(maxAbsDiff(dx2, dx1)).toBeLessThan(1e-4);
       const shapes = tf.tidy(() => dense.applyParts(x, sizes).map((t) => t.shape));
       expect(shapes).toEqual(sizes.map((n) => [37, n]));
+      // with the native kernels the blocks are one kernel each way (no Slice / PadV2 of the weights)
+      expect(densePartsKernelAvailable()).toBe(nativeKernelsInfo() !== null);
+      if (densePartsKernelAvailable()) {
+        const kernels = (await tf.profile(() => tf.grad((t: tf.Tensor) => parts(t as tf.Tensor2D))(x))).kernels.map((k) => k.name);
+        expect(kernels.filter((k) => k.startsWith('NextrecDenseParts'))).toEqual(['NextrecDenseParts', 'NextrecDensePartsGrad']);
+        expect(kernels).not.toContain('Slice');
+        expect(kernels).not.toContain('PadV2');
+      }
       tf.dispose([x, ...r, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
     });
   }

@@ -9,12 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { installNativeSequenceKernels, NativeSequenceKernels } from './native-sequence-kernels';
+import { installNativeDenseParts, NativeDenseParts } from './native-dense-parts';
 import { installNativeFusedKernels, installNativeReductions, NativeFusedKernels, NativeReductions } from './native-fused-kernels';
 import { provideTimeMajorMatMul, TIME_MAJOR_MATMUL, TimeMajorMatMulAttrs, timeMajorMatMulShape } from './time-major-matmul';
 import { WasmKernelArgs as KernelArgs, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /** The compiled addon's interface (native/nextrec_native.cc). */
-interface NativeAddon extends NativeFusedKernels, Partial<NativeSequenceKernels>, Partial<NativeReductions> {
+interface NativeAddon extends NativeFusedKernels, Partial<NativeSequenceKernels>, Partial<NativeReductions>, Partial<NativeDenseParts> {
   sgemm(
     a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number,
     transposeA: boolean, transposeB: boolean, strideA: number, strideB: number,
@@ -279,6 +280,7 @@ export function installNativeKernels(threads = 1): NativeKernelsInfo {
   if (typeof lib.attentionWeightsForward === 'function' && typeof lib.attentionWeightsBackward === 'function') {
     installNativeSequenceKernels(lib as NativeSequenceKernels, () => enabled);
   }
+  if (typeof lib.densePartsForward === 'function' && typeof lib.densePartsBackward === 'function') installNativeDenseParts(lib as NativeDenseParts, () => enabled);
   if (typeof lib.sumAxis === 'function') installNativeReductions(lib as NativeReductions, () => enabled);
   // an addon built before the fused kernels existed keeps the JavaScript ones
   if (typeof lib.batchNormActForward === 'function' && typeof lib.adamUpdate === 'function') installNativeFusedKernels(lib, () => enabled);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random';
 import { Activation, applyActivation } from './activation';
+import { densePartsKernel, densePartsKernelAvailable } from '../backend/dense-parts-kernel';
 import { init, Module } from './module';
 
 /**
@@ -49,6 +50,10 @@ export class Dense extends Module {
       throw new Error(`Dense.applyParts: block widths [${sizes}] must be positive integers summing to the ${this.units} units`);
     }
     if (sizes.length === 1) return [this.apply(x) as tf.Tensor2D];
+    if (densePartsKernelAvailable() && x.dtype === 'float32') {
+      const parts = densePartsKernel(x, this.kernel as tf.Tensor2D, this.bias as tf.Tensor1D | null, sizes);
+      return parts.map((y) => applyActivation(y, this.activation) as tf.Tensor2D);
+    }
     let start = 0;
     return sizes.map((size) => {
       const kernel = tf.slice(this.kernel as tf.Tensor2D, [0, start], [this.inputDim, size]);
