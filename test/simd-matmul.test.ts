@@ -1,13 +1,13 @@
 /**
- * The WebAssembly SIMD kernel for C = A^T B (src/basic/backend/simd/matmul.wat) that wasm-only installs run for the
- * weight gradients of dense layers: results equal the cpu backend's tf.matMul within float32 rounding over shapes
+ * The WebAssembly SIMD kernels (src/basic/backend/simd/matmul.wat) that wasm-only installs run for the gradients of
+ * dense layers, C = A^T B (dW = x^T dy) and C = A B^T (dx = dy W^T): results equal the cpu backend's tf.matMul within float32 rounding over shapes
  * with every kind of tail, batched, through BatchMatMul and _FusedMatMul and through tf.grad of a dense layer; the
  * hook's routing rule and fallbacks. Runs on wasm without the native addon whatever NEXTREC_BACKEND says. The
  * committed generated module is checked against the .wat by test/simd-batch-norm.test.ts (all kernels).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, simdTransposeAFaster } from '../src/basic/backend/simd/matmul-simd';
+import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, simdTransposeAFaster, simdTransposeBFaster } from '../src/basic/backend/simd/matmul-simd';
 import { Rng } from '../src/basic/random';
 
 function randomValues(n: number, rng: Rng): Float32Array {
@@ -62,7 +62,35 @@ async function checkShape(lead: number[], rows: number, m: number, n: number, rn
   if (!(err < 1e-5)) throw new Error(`lead [${lead}] rows ${rows} m ${m} n ${n}: scaled error ${err}`);
 }
 
-describe('WebAssembly SIMD matMul A^T B (wasm-only engine, issue #12)', () => {
+/**
+ * C = A B^T on wasm (SIMD on) and on cpu for A [...lead, rows, depth], B [...lead, n, depth]; throws on a mismatch.
+ * Checked as (B A^T)^T against the same scaled bound.
+ */
+async function checkShapeTransposeB(lead: number[], rows: number, depth: number, n: number, rng: Rng): Promise<void> {
+  const batch = lead.reduce((p, d) => p * d, 1);
+  const av = randomValues(batch * rows * depth, rng);
+  const bv = randomValues(batch * n * depth, rng);
+  const before = matMulSimdCalls();
+  const got = tf.tidy(() => tf.matMul(tf.tensor(av, [...lead, rows, depth]), tf.tensor(bv, [...lead, n, depth]), false, true).dataSync().slice() as Float32Array);
+  if (matMulSimdCalls() !== before + 1) throw new Error(`A B^T ${[...lead, rows, depth, n]}: the SIMD kernel did not run`);
+  const [want] = await onCpu(() => tf.matMul(tf.tensor(av, [...lead, rows, depth]), tf.tensor(bv, [...lead, n, depth]), false, true));
+  expect(got.length).toBe(batch * rows * n);
+  let worst = 0;
+  for (let p = 0; p < batch; p++) {
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < n; j++) {
+        let scale = 0;
+        for (let k = 0; k < depth; k++) scale += Math.abs(av[(p * rows + i) * depth + k] * bv[(p * n + j) * depth + k]);
+        const at = (p * rows + i) * n + j;
+        const err = Math.abs(got[at] - want[at]) / (scale + 1e-30);
+        if (!(err <= worst)) worst = Number.isNaN(err) ? Infinity : err;
+      }
+    }
+  }
+  if (!(worst < 1e-5)) throw new Error(`A B^T lead [${lead}] rows ${rows} depth ${depth} n ${n}: scaled error ${worst}`);
+}
+
+describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)', () => {
   beforeAll(async () => {
     // 'wasm': tfjs' wasm backend without the native addon, whose kernels would otherwise run instead
     const info = await initBackend({ backend: 'wasm', log: false });
@@ -94,6 +122,17 @@ describe('WebAssembly SIMD matMul A^T B (wasm-only engine, issue #12)', () => {
     await checkShape([3], 7, 5, 17, rng);
     await checkShape([2], 1024, 17, 50, rng);
     await checkShape([2, 3], 9, 4, 9, rng);
+  });
+
+  it('A B^T (dx = dy W^T) equals the cpu backend over every tail, and batched', async () => {
+    const rng = new Rng(12);
+    for (const rows of [1, 2, 3, 5, 7, 1024]) {
+      for (const depth of [16, 17, 50]) {
+        for (const n of [1, 3, 4, 5, 8, 17, 50, 112]) await checkShapeTransposeB([], rows, depth, n, rng);
+      }
+    }
+    await checkShapeTransposeB([3], 9, 20, 11, rng);
+    await checkShapeTransposeB([2, 2], 5, 16, 9, rng);
   });
 
   it('keeps rows and columns apart: a NaN in A or B reaches only its own row or column of C', () => {
@@ -136,7 +175,17 @@ describe('WebAssembly SIMD matMul A^T B (wasm-only engine, issue #12)', () => {
     const withBias = count(() => tf.fused.matMul({ a, b, transposeA: true, bias, activation: 'relu' }));
     expect(withBias.calls).toBe(0);
     tf.tidy(() => close(withBias.values, tf.relu(tf.add(reference, bias))));
-    expect(count(() => tf.matMul(b, b, false, true)).calls).toBe(0);
+    // A B^T: SIMD from depth 16 (the rule), XNNPACK below
+    const x = tf.tensor2d(randomValues(30 * 20, rng), [30, 20]);
+    const abt = count(() => tf.matMul(x, b, false, true));
+    expect(abt.calls).toBe(1);
+    tf.tidy(() => close(abt.values, tf.matMul(x, tf.transpose(b))));
+    x.dispose();
+    const shallow = tf.tensor2d(randomValues(20 * 3, rng), [20, 3]);
+    const abtShallow = count(() => tf.matMul(shallow, shallow, false, true));
+    expect(abtShallow.calls).toBe(0);
+    tf.tidy(() => close(abtShallow.values, tf.matMul(shallow, tf.transpose(shallow))));
+    shallow.dispose();
     setMatMulSimd(false);
     try {
       const off = count(() => tf.matMul(a, b, true, false));
@@ -155,6 +204,12 @@ describe('WebAssembly SIMD matMul A^T B (wasm-only engine, issue #12)', () => {
     for (const [m, n] of [[1024, 1024], [1024, 200], [128, 1024], [768, 768], [4096, 64]]) {
       expect(simdTransposeAFaster(m, n)).toBe(false);
     }
+    for (const [m, depth, n] of [[1024, 256, 112], [6400, 50, 200], [1024, 368, 1], [6400, 768, 64]]) {
+      expect(simdTransposeBFaster(m, depth, n)).toBe(true);
+    }
+    for (const [m, depth, n] of [[1024, 1, 128], [1024, 8, 128], [1024, 256, 1024], [1024, 512, 512]]) {
+      expect(simdTransposeBFaster(m, depth, n)).toBe(false);
+    }
     const a = tf.zeros([4, 1024]);
     const b = tf.ones([4, 256]);
     const before = matMulSimdCalls();
@@ -164,22 +219,25 @@ describe('WebAssembly SIMD matMul A^T B (wasm-only engine, issue #12)', () => {
     tf.dispose([a, b, c]);
   });
 
-  it('dense-layer gradients through tf.grad equal the cpu backend, with the kernel computing dW', async () => {
+  it('two dense layers: gradients through tf.grad equal the cpu backend, with the kernel computing dW1, dW2 and dh', async () => {
     const rng = new Rng(9);
-    const [rows, k, units] = [300, 17, 13];
+    const [rows, k, hidden, units] = [300, 17, 13, 18];
     const xv = randomValues(rows * k, rng);
-    const wv = randomValues(k * units, rng);
-    const bv = randomValues(units, rng);
+    const w1v = randomValues(k * hidden, rng);
+    const bv = randomValues(hidden, rng);
+    const w2v = randomValues(hidden * units, rng);
     const tv = randomValues(rows * units, rng);
     const gradients = () => {
       const x = tf.tensor2d(xv, [rows, k]);
       const target = tf.tensor2d(tv, [rows, units]);
-      const loss = (w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.add(tf.matMul(x, w), b)), target));
-      return tf.grads(loss)([tf.tensor2d(wv, [k, units]), tf.tensor1d(bv)]);
+      const loss = (w1: tf.Tensor, b: tf.Tensor, w2: tf.Tensor) =>
+        tf.sum(tf.mul(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b)), w2), target));
+      return tf.grads(loss)([tf.tensor2d(w1v, [k, hidden]), tf.tensor1d(bv), tf.tensor2d(w2v, [hidden, units])]);
     };
     const before = matMulSimdCalls();
     const onWasm = tf.tidy(() => gradients().map((g) => g.dataSync().slice() as Float32Array));
-    expect(matMulSimdCalls()).toBeGreaterThan(before);
+    // dW1 = x^T dz, dW2 = h^T dy (A^T B) and dh = dy W2^T (A B^T, depth 18); dx is not needed
+    expect(matMulSimdCalls()).toBe(before + 3);
     const onCpuBackend = await onCpu(gradients);
     onWasm.forEach((g, i) => {
       g.forEach((v, j) => expect(Math.abs(v - onCpuBackend[i][j])).toBeLessThan(1e-4 * Math.max(1, Math.abs(onCpuBackend[i][j]))));

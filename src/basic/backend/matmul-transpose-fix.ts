@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WasmKernelFn as KernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 import { fastTranspose } from './wasm-fast-kernels';
-import { simdMatMulTransposeA } from './simd/matmul-simd';
+import { simdMatMulTransposedB, simdMatMulTransposeA } from './simd/matmul-simd';
 
 /**
  * tfjs-backend-wasm 4.22 hands a matMul to XNNPACK only when neither operand is transposed; the transposed
@@ -42,6 +42,8 @@ export function installMatMulTransposeFix(): boolean {
       const a2 = transposeA ? materialise(a) : a;
       const b2 = transposeB ? materialise(b) : b;
       try {
+        const simdB = transposeB ? simdMatMulTransposedB(args, b2) : null;
+        if (simdB) return simdB;
         return run({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
       } finally {
         if (transposeA) args.backend.disposeData(a2.dataId);

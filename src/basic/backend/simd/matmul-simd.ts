@@ -7,6 +7,8 @@ import { simdInstanceFor } from './wasm-simd-loader';
 export interface MatMulSimd {
   /** C[p] = A[p]^T B[p] for p < batch: A [rows, m], B [rows, n], C [m, n]; batch, rows, m, n >= 1. */
   matMulTransposeA(a: number, b: number, c: number, batch: number, rows: number, m: number, n: number): void;
+  /** C[p] = A[p] B[p] for p < batch: A [m, depth], B [depth, n], C [m, n]; batch, m, depth, n >= 1. */
+  matMul(a: number, b: number, c: number, batch: number, m: number, depth: number, n: number): void;
 }
 
 // the kernel reads whole vectors at the tails: up to 28 bytes past the end of B and C, 12 past A
@@ -14,10 +16,16 @@ const OVER_READ_BYTES = 32;
 
 let simdEnabled = true;
 let simdCalls = 0;
+let simdTransposeBEnabled = true;
 
 /** Let transposed-A matMuls on 'wasm' run as WebAssembly SIMD where they qualify (default on); off: transpose + XNNPACK. For tests. */
 export function setMatMulSimd(on: boolean): void {
   simdEnabled = on;
+}
+
+/** Let A B^T run as SIMD where measured faster (default on; needs {@link setMatMulSimd} on too). For measurements. */
+export function setMatMulSimdTransposeB(on: boolean): void {
+  simdTransposeBEnabled = on;
 }
 
 /** How many matMul calls the SIMD kernel has run in this process. For tests. */
@@ -77,6 +85,53 @@ export function simdMatMulTransposeA(args: WasmKernelArgs): tf.TensorInfo | null
     return null;
   }
   instance.kernels.matMulTransposeA(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, rows, m, n);
+  simdCalls++;
+  return out;
+}
+
+/**
+ * Whether C = A B with A [m, depth] and B [depth, n] (the transposed weight of dx = dy W^T, materialised by the caller)
+ * is faster as the SIMD kernel than as XNNPACK, as measured by benchmarks/simd-matmul.ts --form tB (fresh operands,
+ * 1 thread): 1.1-1.4x for the model zoo's dx products (depth, n 16-768, any m) and 1.4-6.7x for n = 1, where XNNPACK
+ * packs B for nothing; XNNPACK wins for depth < 16 (0.6-0.85x at depth 1-4: the kernel's per-block set-up is not
+ * paid back), n >= 1024 (0.5-0.6x) or a B of 512 x 512 and more (0.96-0.98x).
+ */
+export function simdTransposeBFaster(m: number, depth: number, n: number): boolean {
+  void m;
+  return depth >= 16 && n < 1024 && depth * n < 512 * 512;
+}
+
+/**
+ * The untransposed product a b of a transposeB call whose B the caller has already transposed (`bT`), as the SIMD
+ * kernel; null when it does not qualify (same conditions as {@link simdMatMulTransposeA}, transposeB instead of
+ * transposeA, and {@link simdTransposeBFaster}).
+ */
+export function simdMatMulTransposedB(args: WasmKernelArgs, bT: tf.TensorInfo): tf.TensorInfo | null {
+  if (!simdEnabled || !simdTransposeBEnabled) return null;
+  const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  if (transposeA || !transposeB) return null;
+  if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
+  const a = args.inputs.a;
+  if (!a || a.dtype !== 'float32' || bT.dtype !== 'float32') return null;
+  const rank = a.shape.length;
+  if (rank < 2 || bT.shape.length !== rank) return null;
+  const lead = a.shape.slice(0, rank - 2);
+  if (lead.some((d, i) => d !== bT.shape[i])) return null;
+  const [m, depth] = a.shape.slice(rank - 2);
+  const [depthB, n] = bT.shape.slice(rank - 2);
+  const batch = lead.reduce((p, d) => p * d, 1);
+  if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
+  if (!simdTransposeBFaster(m, depth, n)) return null;
+  const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
+  if (!instance) return null;
+  const out = args.backend.makeOutput([...lead, m, n], 'float32');
+  const [pa, pb, pc] = [a, bT, out].map((t) => heapFloats(args.backend, t));
+  const heapBytes = instance.memory.buffer.byteLength;
+  if ([pa, pb, pc].some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
+    args.backend.disposeData(out.dataId);
+    return null;
+  }
+  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n);
   simdCalls++;
   return out;
 }

@@ -1,7 +1,8 @@
-;; Transposed float32 matrix products as WebAssembly SIMD, run in place on tfjs-backend-wasm's heap (the imported
-;; memory), for the weight gradients of dense layers on wasm-only installs: dW = x^T dy reads x [rows, m] and
-;; dy [rows, n] as they lie, with no transposed copy of x and no packing of dy (XNNPACK re-packs its fresh right
-;; operand on every call, which dominates when rows is large and m, n are small).
+;; Float32 matrix products as WebAssembly SIMD, run in place on tfjs-backend-wasm's heap (the imported memory), for
+;; the gradients of dense layers on wasm-only installs: dW = x^T dy (matMulTransposeA) reads x [rows, m] and dy
+;; [rows, n] as they lie, with no transposed copy of x and no packing of dy (XNNPACK re-packs its fresh right operand
+;; on every call, which dominates when rows is large and m, n are small); dx = dy W^T (matMul, on the transposed
+;; weight) skips XNNPACK's packing of W^T.
 ;;
 ;; matMulTransposeA: C[p] = A[p]^T B[p] for p < batch, A[p] [rows, m], B[p] [rows, n], C[p] [m, n], all row-major
 ;; and contiguous one batch after another; pointers are byte offsets into the heap; rows, m, n >= 1.
@@ -133,6 +134,85 @@
       ;; next matrix of the batch
       (local.set $a (i32.add (local.get $a) (i32.mul (local.get $rows) (local.get $aStride))))
       (local.set $b (i32.add (local.get $b) (i32.mul (local.get $rows) (local.get $bStride))))
+      (local.set $c (i32.add (local.get $c) (i32.mul (local.get $m) (local.get $bStride))))
+      (br_if $matrices (local.tee $batch (i32.sub (local.get $batch) (i32.const 1))))))
+
+  ;; matMul: C[p] = A[p] B[p] for p < batch, A[p] [m, depth], B[p] [depth, n], C[p] [m, n], row-major and contiguous
+  ;; one batch after another; m, depth, n >= 1. The same 4 x 8 blocks streaming down the reduced depth axis, A's 4
+  ;; values per step now from 4 rows (v128.load32_splat each); B [depth, n] is the small operand here (the
+  ;; transposed weight of a dense layer's input gradient dx = dy W^T), read in place at stride n. Row blocks are the
+  ;; outer loop: the 4 rows of A stay in L1 while every column block walks B. Where fewer than 4 rows of C remain,
+  ;; the missing rows read the last row of A again (never past A) and are not stored; column tails as in
+  ;; matMulTransposeA (up to 28 bytes read past the end of B).
+  (func (export "matMul")
+    (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $depth i32) (param $n i32)
+    (local $aStride i32) (local $bStride i32) (local $i0 i32) (local $j0 i32) (local $mr i32) (local $nr i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32) (local $r i32)
+    (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $aStride (i32.shl (local.get $depth) (i32.const 2)))
+    (local.set $bStride (i32.shl (local.get $n) (i32.const 2)))
+    (loop $matrices
+      (local.set $i0 (i32.const 0))
+      (loop $rowBlocks
+        (local.set $mr (i32.sub (local.get $m) (local.get $i0)))
+        (local.set $j0 (i32.const 0))
+        (loop $columnBlocks
+          (local.set $nr (i32.sub (local.get $n) (local.get $j0)))
+          (local.set $c00 (v128.const i32x4 0 0 0 0))
+          (local.set $c01 (v128.const i32x4 0 0 0 0))
+          (local.set $c10 (v128.const i32x4 0 0 0 0))
+          (local.set $c11 (v128.const i32x4 0 0 0 0))
+          (local.set $c20 (v128.const i32x4 0 0 0 0))
+          (local.set $c21 (v128.const i32x4 0 0 0 0))
+          (local.set $c30 (v128.const i32x4 0 0 0 0))
+          (local.set $c31 (v128.const i32x4 0 0 0 0))
+          (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i0) (local.get $aStride))))
+          (local.set $pa1 (select (i32.add (local.get $pa0) (local.get $aStride)) (local.get $pa0)
+            (i32.gt_u (local.get $mr) (i32.const 1))))
+          (local.set $pa2 (select (i32.add (local.get $pa1) (local.get $aStride)) (local.get $pa1)
+            (i32.gt_u (local.get $mr) (i32.const 2))))
+          (local.set $pa3 (select (i32.add (local.get $pa2) (local.get $aStride)) (local.get $pa2)
+            (i32.gt_u (local.get $mr) (i32.const 3))))
+          (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $r (local.get $depth))
+          (loop $reduce
+            (local.set $b0 (v128.load (local.get $pb)))
+            (local.set $b1 (v128.load offset=16 (local.get $pb)))
+            (local.set $s (v128.load32_splat (local.get $pa0)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $pa1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $pa2)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $s (v128.load32_splat (local.get $pa3)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+            (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
+            (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
+            (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $bStride)))
+            (br_if $reduce (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
+          (local.set $pc (i32.add (local.get $c)
+            (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $n)) (local.get $j0)) (i32.const 2))))
+          (call $storeRow (local.get $pc) (local.get $c00) (local.get $c01) (local.get $nr))
+          (if (i32.gt_u (local.get $mr) (i32.const 1))
+            (then (call $storeRow (i32.add (local.get $pc) (local.get $bStride)) (local.get $c10) (local.get $c11) (local.get $nr))))
+          (if (i32.gt_u (local.get $mr) (i32.const 2))
+            (then (call $storeRow (i32.add (local.get $pc) (i32.shl (local.get $bStride) (i32.const 1)))
+              (local.get $c20) (local.get $c21) (local.get $nr))))
+          (if (i32.gt_u (local.get $mr) (i32.const 3))
+            (then (call $storeRow (i32.add (local.get $pc) (i32.mul (local.get $bStride) (i32.const 3)))
+              (local.get $c30) (local.get $c31) (local.get $nr))))
+          (br_if $columnBlocks (i32.lt_u (local.tee $j0 (i32.add (local.get $j0) (i32.const 8))) (local.get $n))))
+        (br_if $rowBlocks (i32.lt_u (local.tee $i0 (i32.add (local.get $i0) (i32.const 4))) (local.get $m))))
+      (local.set $a (i32.add (local.get $a) (i32.mul (local.get $m) (local.get $aStride))))
+      (local.set $b (i32.add (local.get $b) (i32.mul (local.get $depth) (local.get $bStride))))
       (local.set $c (i32.add (local.get $c) (i32.mul (local.get $m) (local.get $bStride))))
       (br_if $matrices (local.tee $batch (i32.sub (local.get $batch) (i32.const 1))))))
 )
