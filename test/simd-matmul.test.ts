@@ -5,10 +5,17 @@
  * hook's routing rule and fallbacks. Runs on wasm without the native addon whatever NEXTREC_BACKEND says. The
  * committed generated module is checked against the .wat by test/simd-batch-norm.test.ts (all kernels).
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, simdTransposeAFaster, simdTransposeBFaster } from '../src/basic/backend/simd/matmul-simd';
 import { Rng } from '../src/basic/random';
+import { startStaticServer } from './helpers/static-server';
+import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+
+const chromium = findChromium();
+if (!chromium) console.warn('simd-matmul.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
+const itWithChromium = chromium ? it : it.skip;
 
 function randomValues(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
@@ -261,5 +268,19 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
     });
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([a, b]);
+  });
+
+  itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), equal to XNNPACK within rounding', async () => {
+    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-matmul-page.ts'));
+    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
+    const close = await openHeadless(chromium!, `${server.url}/index.html`);
+    try {
+      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
+      expect(got).toEqual({ backend: 'wasm', simdCalls: 2, close: true });
+    } finally {
+      await close();
+      await server.close();
+    }
   });
 });
