@@ -20,6 +20,7 @@
  *
  *   npx ts-node --transpile-only benchmarks/step-breakdown.ts [--models deepfm,dcnv2,sasrec,hstu] [--lens 50]
  *     [--steps 8] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
+ *     [--simd-matmul on|ta|off]
  * --clock cpu (default) times kernels, host work and steps with process CPU time (getrusage, ~1 us per read), which
  * a loaded machine distorts less than wall time (a kernel descheduled for 50 ms counts 50 ms of wall time).
  */
@@ -28,6 +29,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
+import { setMatMulSimd, setMatMulSimdTransposeB } from '../src/basic/backend/simd/matmul-simd';
 import { arg } from './lib/args';
 import { CATEGORIES, Category, categoryOf } from './lib/kernel-categories';
 import { BENCH_MODELS, BenchModel, buildBench } from './vs-pytorch/ts-models';
@@ -263,6 +265,11 @@ async function main(): Promise<void> {
   clock = clockName === 'cpu' ? cpuNow : () => performance.now();
   calibrateClock();
   const info = await initBackend({ threads: 1, log: true });
+  // --simd-matmul off: transposed matMuls on wasm take the transpose + XNNPACK route instead of the SIMD kernels;
+  // ta: only A^T B as SIMD
+  const simdMatMul = arg('simd-matmul', 'on');
+  setMatMulSimd(simdMatMul !== 'off');
+  setMatMulSimdTransposeB(simdMatMul === 'on');
   console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per timed kernel call)`);
   const results: Breakdown[] = [];
   for (const n of names) {

@@ -1,7 +1,7 @@
 /**
  * Assembles the hand-written WebAssembly SIMD kernels (src/basic/backend/simd/*.wat) with wabt and writes each as a
  * generated TypeScript module holding the binary as base64, so the runtime (Node and browser bundles alike) needs
- * neither wabt, fs nor fetch. Run after editing a .wat (test/simd-batch-norm.test.ts fails while they differ):
+ * neither wabt, fs nor fetch. Run after editing a .wat (test/simd-batch-norm.test.ts checks every kernel and fails while they differ):
  *
  *   npx ts-node --transpile-only scripts/build-wasm-kernels.ts
  */
@@ -14,6 +14,7 @@ const SIMD_DIR = path.join(__dirname, '..', 'src', 'basic', 'backend', 'simd');
 /** The kernels: .wat source, generated module, name of the exported base64 constant. */
 export const WASM_KERNELS = [
   { wat: path.join(SIMD_DIR, 'batch-norm-act.wat'), out: path.join(SIMD_DIR, 'batch-norm-act.wasm.generated.ts'), constant: 'BATCH_NORM_ACT_WASM_BASE64' },
+  { wat: path.join(SIMD_DIR, 'matmul.wat'), out: path.join(SIMD_DIR, 'matmul.wasm.generated.ts'), constant: 'MATMUL_WASM_BASE64' },
 ];
 
 /** Assemble one .wat file (SIMD enabled) into its wasm binary; throws with wabt's message on a syntax error. */

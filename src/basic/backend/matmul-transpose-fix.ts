@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WasmKernelFn as KernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 import { fastTranspose } from './wasm-fast-kernels';
+import { simdMatMulTransposedB, simdMatMulTransposeA } from './simd/matmul-simd';
 
 /**
  * tfjs-backend-wasm 4.22 hands a matMul to XNNPACK only when neither operand is transposed; the transposed
  * forms (which every backward pass of a dense layer uses) fall back to a naive loop that is ~12x slower.
  * We re-register BatchMatMul and _FusedMatMul on 'wasm' with a wrapper that materialises the transpose with
- * the (fast) wasm Transpose kernel and then calls the original kernel untransposed.
+ * the (fast) wasm Transpose kernel and then calls the original kernel untransposed. A^T B (the weight gradient of
+ * a dense layer) runs instead as a WebAssembly SIMD kernel reading A and B in place where that is measured faster
+ * (simd/matmul-simd.ts).
  */
 
 const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'];
@@ -29,6 +32,8 @@ export function installMatMulTransposeFix(): boolean {
     const wrappedOk = wrapWasmKernel(name, (run) => (args) => {
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
       if (!transposeA && !transposeB) return run(args);
+      const simd = simdMatMulTransposeA(args);
+      if (simd) return simd;
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const materialise = (x: tf.TensorInfo) => {
         const perm = swapLastTwo(x.shape.length);
@@ -37,6 +42,8 @@ export function installMatMulTransposeFix(): boolean {
       const a2 = transposeA ? materialise(a) : a;
       const b2 = transposeB ? materialise(b) : b;
       try {
+        const simdB = transposeB ? simdMatMulTransposedB(args, b2) : null;
+        if (simdB) return simdB;
         return run({ ...args, inputs: { ...args.inputs, a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
       } finally {
         if (transposeA) args.backend.disposeData(a2.dataId);

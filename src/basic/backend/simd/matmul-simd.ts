@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { heapFloats, WasmKernelArgs } from '../wasm-kernel-wrap';
+import { MATMUL_WASM_BASE64 } from './matmul.wasm.generated';
+import { simdInstanceFor } from './wasm-simd-loader';
+
+/** The kernels of matmul.wat (WebAssembly SIMD) bound to one tfjs-backend-wasm heap; pointers are byte offsets. */
+export interface MatMulSimd {
+  /** C[p] = A[p]^T B[p] for p < batch: A [rows, m], B [rows, n], C [m, n]; batch, rows, m, n >= 1. */
+  matMulTransposeA(a: number, b: number, c: number, batch: number, rows: number, m: number, n: number): void;
+  /** C[p] = A[p] B[p] for p < batch: A [m, depth], B [depth, n], C [m, n]; batch, m, depth, n >= 1. */
+  matMul(a: number, b: number, c: number, batch: number, m: number, depth: number, n: number): void;
+}
+
+// the kernel reads whole vectors at the tails: up to 28 bytes past the end of B and C, 12 past A
+const OVER_READ_BYTES = 32;
+
+let simdEnabled = true;
+let simdCalls = 0;
+let simdTransposeBEnabled = true;
+
+/** Let transposed-A matMuls on 'wasm' run as WebAssembly SIMD where they qualify (default on); off: transpose + XNNPACK. For tests. */
+export function setMatMulSimd(on: boolean): void {
+  simdEnabled = on;
+}
+
+/** Let A B^T run as SIMD where measured faster (default on; needs {@link setMatMulSimd} on too). For measurements. */
+export function setMatMulSimdTransposeB(on: boolean): void {
+  simdTransposeBEnabled = on;
+}
+
+/** How many matMul calls the SIMD kernel has run in this process. For tests. */
+export function matMulSimdCalls(): number {
+  return simdCalls;
+}
+
+/** The SIMD matMul kernels on the heap of `backend`, or null where they cannot run (see {@link simdInstanceFor}). */
+export function matMulSimdFor(backend: object): MatMulSimd | null {
+  return simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, backend)?.kernels ?? null;
+}
+
+/**
+ * Whether C = A^T B with A [rows, m], B [rows, n] (per matrix) is faster as the SIMD kernel than as the transpose +
+ * XNNPACK route, as measured by benchmarks/simd-matmul.ts (fresh operands, 1 thread; docs/performance.md). XNNPACK
+ * re-packs B on every call and the transposed copy of A costs a pass, both O(rows (m + n)) work the SIMD kernel
+ * skips, so SIMD wins 1.3-7x on every dense-layer gradient of the model zoo (m, n <= 768, any rows). XNNPACK's
+ * larger register tiles win once C is large: m or n >= 1024 (0.6-0.9x, e.g. [1024, 1024] x [1024, 1024], [256, 1024] x
+ * [256, 128]), or C over 640 x 640 ([1024, 768] x [1024, 768]: 0.91x), unless one side is at most 16 wide
+ * ([1024, 2048] x [1024, 16]: 2.4x). The number of rows did not move the break-even (16 to 25,600 measured).
+ */
+export function simdTransposeAFaster(m: number, n: number): boolean {
+  const [small, large] = m < n ? [m, n] : [n, m];
+  return (large < 1024 && m * n <= 640 * 640) || (small <= 16 && large <= 2048);
+}
+
+/**
+ * BatchMatMul / _FusedMatMul with transposeA only (and, fused, no bias, no prelu weights, linear activation) as the
+ * SIMD kernel, reading A and B in place on the heap; null when the call does not qualify (the caller takes the
+ * transpose + XNNPACK route): SIMD off or unavailable, not float32, different leading (batch) shapes, an empty
+ * dimension, a heap too short for the kernel's over-reads, or a shape where the measured rule prefers XNNPACK.
+ */
+export function simdMatMulTransposeA(args: WasmKernelArgs): tf.TensorInfo | null {
+  if (!simdEnabled) return null;
+  const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  if (!transposeA || transposeB) return null;
+  if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
+  const { a, b } = args.inputs;
+  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const rank = a.shape.length;
+  if (rank < 2 || b.shape.length !== rank) return null;
+  const lead = a.shape.slice(0, rank - 2);
+  if (lead.some((d, i) => d !== b.shape[i])) return null;
+  const [rows, m] = a.shape.slice(rank - 2);
+  const [rowsB, n] = b.shape.slice(rank - 2);
+  const batch = lead.reduce((p, d) => p * d, 1);
+  if (rows !== rowsB || rows < 1 || m < 1 || n < 1 || batch < 1) return null;
+  if (!simdTransposeAFaster(m, n)) return null;
+  const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
+  if (!instance) return null;
+  const out = args.backend.makeOutput([...lead, m, n], 'float32');
+  // pointers taken after the allocation (it may grow the heap and move the views)
+  const [pa, pb, pc] = [a, b, out].map((t) => heapFloats(args.backend, t));
+  const heapBytes = instance.memory.buffer.byteLength;
+  if ([pa, pb, pc].some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
+    args.backend.disposeData(out.dataId);
+    return null;
+  }
+  instance.kernels.matMulTransposeA(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, rows, m, n);
+  simdCalls++;
+  return out;
+}
+
+/**
+ * Whether C = A B with A [m, depth] and B [depth, n] (the transposed weight of dx = dy W^T, materialised by the caller)
+ * is faster as the SIMD kernel than as XNNPACK, as measured by benchmarks/simd-matmul.ts --form tB (fresh operands,
+ * 1 thread): 1.1-1.4x for the model zoo's dx products (depth, n 16-768, any m) and 1.4-6.7x for n = 1, where XNNPACK
+ * packs B for nothing; XNNPACK wins for depth < 16 (0.6-0.85x at depth 1-4: the kernel's per-block set-up is not
+ * paid back), n >= 1024 (0.5-0.6x) or a B of 512 x 512 and more (0.96-0.98x).
+ */
+export function simdTransposeBFaster(m: number, depth: number, n: number): boolean {
+  void m;
+  return depth >= 16 && n < 1024 && depth * n < 512 * 512;
+}
+
+/**
+ * The untransposed product a b of a transposeB call whose B the caller has already transposed (`bT`), as the SIMD
+ * kernel; null when it does not qualify (same conditions as {@link simdMatMulTransposeA}, transposeB instead of
+ * transposeA, and {@link simdTransposeBFaster}).
+ */
+export function simdMatMulTransposedB(args: WasmKernelArgs, bT: tf.TensorInfo): tf.TensorInfo | null {
+  if (!simdEnabled || !simdTransposeBEnabled) return null;
+  const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  if (transposeA || !transposeB) return null;
+  if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
+  const a = args.inputs.a;
+  if (!a || a.dtype !== 'float32' || bT.dtype !== 'float32') return null;
+  const rank = a.shape.length;
+  if (rank < 2 || bT.shape.length !== rank) return null;
+  const lead = a.shape.slice(0, rank - 2);
+  if (lead.some((d, i) => d !== bT.shape[i])) return null;
+  const [m, depth] = a.shape.slice(rank - 2);
+  const [depthB, n] = bT.shape.slice(rank - 2);
+  const batch = lead.reduce((p, d) => p * d, 1);
+  if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
+  if (!simdTransposeBFaster(m, depth, n)) return null;
+  const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
+  if (!instance) return null;
+  const out = args.backend.makeOutput([...lead, m, n], 'float32');
+  const [pa, pb, pc] = [a, bT, out].map((t) => heapFloats(args.backend, t));
+  const heapBytes = instance.memory.buffer.byteLength;
+  if ([pa, pb, pc].some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
+    args.backend.disposeData(out.dataId);
+    return null;
+  }
+  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n);
+  simdCalls++;
+  return out;
+}
