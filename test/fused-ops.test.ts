@@ -122,6 +122,25 @@ describe('fusedAttention', () => {
     if (dropout) dropout.dispose();
   });
 
+  it('SequenceBatch prefix masks follow their definition (key j visible to query i iff j <= i and j < length)', () => {
+    const Lm = 7;
+    const lengths = Int32Array.from([0, 1, 4, 7, 3]);
+    const sb = new SequenceBatch({ length: Lm, lengths });
+    const weights = sb.prefixWeights().dataSync();
+    const mask = sb.prefixSoftmaxMask().dataSync();
+    const Bm = lengths.length;
+    for (let j = 0; j < Lm; j++) {
+      for (let b = 0; b < Bm; b++) {
+        for (let i = 0; i < Lm; i++) {
+          const visible = j <= i && j < lengths[b];
+          const at = (j * Bm + b) * Lm + i;
+          expect(weights[at]).toBe(visible ? Math.fround(1 / Math.min(i + 1, lengths[b])) : 0);
+          expect(mask[at]).toBe(visible ? 0 : Math.fround(-1e9));
+        }
+      }
+    }
+  });
+
   it('keeps padded keys out of every output and rejects mismatched shapes', () => {
     const rng = new Rng(3);
     const [q, k, v] = [randn(rng, [L, N, d]), randn(rng, [L, N, d]), randn(rng, [L, N, e])] as tf.Tensor3D[];

@@ -144,14 +144,12 @@ export class SequenceBatch {
     return this.cached('prefixWeights', () => {
       const { L, B } = this;
       const out = new Float32Array(L * B * L);
+      const w = new Float32Array(L);
+      // key j of row b is visible to queries i >= j when j < len: one contiguous run of the query axis per key
       for (let b = 0; b < B; b++) {
         const len = this.lengths[b];
-        for (let i = 0; i < L; i++) {
-          const visible = Math.min(i + 1, len);
-          if (visible === 0) continue;
-          const w = 1 / visible;
-          for (let j = 0; j < visible; j++) out[(j * B + b) * L + i] = w;
-        }
+        for (let i = 0; i < L; i++) w[i] = 1 / Math.min(i + 1, len);
+        for (let j = 0; j < len; j++) out.set(w.subarray(j), (j * B + b) * L + j);
       }
       return tf.tensor4d(out, [L, B, 1, L]);
     }) as tf.Tensor4D;
@@ -163,11 +161,7 @@ export class SequenceBatch {
       const { L, B } = this;
       const out = new Float32Array(L * B * L).fill(-1e9);
       for (let b = 0; b < B; b++) {
-        const len = this.lengths[b];
-        for (let i = 0; i < L; i++) {
-          const visible = Math.min(i + 1, len);
-          for (let j = 0; j < visible; j++) out[(j * B + b) * L + i] = 0;
-        }
+        for (let j = 0; j < this.lengths[b]; j++) out.fill(0, (j * B + b) * L + j, (j * B + b + 1) * L);
       }
       return tf.tensor4d(out, [L, B, 1, L]);
     }) as tf.Tensor4D;
