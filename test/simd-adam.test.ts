@@ -5,6 +5,7 @@
  * says, so the SIMD path is exercised in both suite runs. (The generated module's sync with adam.wat is checked by
  * test/simd-batch-norm.test.ts over every kernel of scripts/build-wasm-kernels.ts.)
  */
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, setLeanEngine, shutdownBackend } from '../src/basic/backend';
 import {
@@ -13,6 +14,12 @@ import {
 import { adamSimdFor } from '../src/basic/backend/simd/adam-simd';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { Rng } from '../src/basic/random';
+import { startStaticServer } from './helpers/static-server';
+import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+
+const chromium = findChromium();
+if (!chromium) console.warn('simd-adam.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
+const itWithChromium = chromium ? it : it.skip;
 
 type Kind = 'normal' | 'zeros' | 'large' | 'tiny' | 'wild';
 
@@ -213,5 +220,19 @@ describe('WebAssembly SIMD Adam update (wasm-only engine, issue #12)', () => {
     expect(adamSimdCalls()).toBe(before + 8);
     expect(tf.memory().numTensors).toBe(tensors);
     expectBitIdentical(withSimd, withJs, 'trained weights');
+  });
+
+  itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), bit-identical to the JavaScript loop', async () => {
+    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-adam-page.ts'));
+    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
+    const close = await openHeadless(chromium!, `${server.url}/index.html`);
+    try {
+      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
+      expect(got).toEqual({ backend: 'wasm', simdCalls: 1, identical: true });
+    } finally {
+      await close();
+      await server.close();
+    }
   });
 });
