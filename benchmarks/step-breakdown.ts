@@ -20,7 +20,7 @@
  *
  *   npx ts-node --transpile-only benchmarks/step-breakdown.ts [--models deepfm,dcnv2,sasrec,hstu] [--lens 50]
  *     [--steps 8] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
- *     [--simd-matmul on|ta|off]
+ *     [--simd-matmul on|ta|off] [--simd-adam on|off]
  * --clock cpu (default) times kernels, host work and steps with process CPU time (getrusage, ~1 us per read), which
  * a loaded machine distorts less than wall time (a kernel descheduled for 50 ms counts 50 ms of wall time).
  */
@@ -30,6 +30,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { setMatMulSimd, setMatMulSimdTransposeB } from '../src/basic/backend/simd/matmul-simd';
+import { setAdamSimd } from '../src/basic/backend/optimizer-kernels';
 import { arg } from './lib/args';
 import { CATEGORIES, Category, categoryOf } from './lib/kernel-categories';
 import { BENCH_MODELS, BenchModel, buildBench } from './vs-pytorch/ts-models';
@@ -270,6 +271,8 @@ async function main(): Promise<void> {
   const simdMatMul = arg('simd-matmul', 'on');
   setMatMulSimd(simdMatMul !== 'off');
   setMatMulSimdTransposeB(simdMatMul === 'on');
+  // --simd-adam off: the wasm Adam kernel runs its JavaScript loop instead of simd/adam.wat
+  setAdamSimd(arg('simd-adam', 'on') !== 'off');
   console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per timed kernel call)`);
   const results: Breakdown[] = [];
   for (const n of names) {

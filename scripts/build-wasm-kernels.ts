@@ -15,6 +15,7 @@ const SIMD_DIR = path.join(__dirname, '..', 'src', 'basic', 'backend', 'simd');
 export const WASM_KERNELS = [
   { wat: path.join(SIMD_DIR, 'batch-norm-act.wat'), out: path.join(SIMD_DIR, 'batch-norm-act.wasm.generated.ts'), constant: 'BATCH_NORM_ACT_WASM_BASE64' },
   { wat: path.join(SIMD_DIR, 'matmul.wat'), out: path.join(SIMD_DIR, 'matmul.wasm.generated.ts'), constant: 'MATMUL_WASM_BASE64' },
+  { wat: path.join(SIMD_DIR, 'adam.wat'), out: path.join(SIMD_DIR, 'adam.wasm.generated.ts'), constant: 'ADAM_WASM_BASE64' },
 ];
 
 /** Assemble one .wat file (SIMD enabled) into its wasm binary; throws with wabt's message on a syntax error. */

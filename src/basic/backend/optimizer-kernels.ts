@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HostKernel, registerHostKernel } from './host-kernel';
+import { adamSimdFor } from './simd/adam-simd';
+import { heapFloats, WasmKernelArgs, WasmMultiKernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 
 /**
  * Kernels for the dense Adam / Adagrad / SGD updates (issue #12): tfjs runs each update as a chain of ~12 (Adam),
@@ -7,6 +9,8 @@ import { HostKernel, registerHostKernel } from './host-kernel';
  * kernel for all parameters of a step (ADAM_UPDATE_MANY, what FusedAdamOptimizer uses). The loops follow tfjs' formulas
  * term by term (rounding each stored state to float32), so trajectories agree with tfjs' optimizers to float
  * rounding and their saved state stays interchangeable.
+ * On 'wasm' the Adam loop runs as WebAssembly SIMD (simd/adam.wat, bit-identical) where it can, else as the
+ * JavaScript below; the native addon, when installed, registers its kernels above both (native-fused-kernels.ts).
  */
 export const ADAM_UPDATE = 'NextrecAdamUpdate';
 export const ADAGRAD_UPDATE = 'NextrecAdagradUpdate';
@@ -94,9 +98,63 @@ const sgd: HostKernel<{ lr: number }> = (inputs, attrs, io) => {
   return out.infos;
 };
 
+let simdEnabled = true;
+let simdCalls = 0;
+
+/** Let the wasm Adam kernels run as WebAssembly SIMD where they can (default on); off: the JavaScript loop. For tests and measurements. */
+export function setAdamSimd(on: boolean): void {
+  simdEnabled = on;
+}
+
+/** How many Adam kernel calls (one per ADAM_UPDATE_MANY call, however many parameters) the SIMD code has run. For tests. */
+export function adamSimdCalls(): number {
+  return simdCalls;
+}
+
+/**
+ * Run a wasm Adam call over the parameters `names` (w, g, m, v each) as SIMD, in place on the heap; null when SIMD is
+ * off or cannot run here, or an input is not float32 or differs in size from its w (the JavaScript kernel then
+ * handles or rejects the call).
+ */
+function runAdamSimd(args: WasmKernelArgs, names: [string, string, string, string][]): tf.TensorInfo[] | null {
+  if (!simdEnabled) return null;
+  const sizes: number[] = [];
+  for (const group of names) {
+    const size = args.inputs[group[0]] ? tf.util.sizeFromShape(args.inputs[group[0]]!.shape) : -1;
+    for (const n of group) {
+      const t = args.inputs[n];
+      if (!t || t.dtype !== 'float32' || tf.util.sizeFromShape(t.shape) !== size) return null;
+    }
+    sizes.push(size);
+  }
+  const kernels = adamSimdFor(args.backend);
+  if (!kernels) return null;
+  // every output allocated before any pointer is taken (an allocation may grow the heap and move the views)
+  const outs = names.flatMap(([w]) => { const s = args.inputs[w]!.shape; return [s, s, s].map((shape) => args.backend.makeOutput(shape, 'float32')); });
+  const a = args.attrs as unknown as AdamAttrs;
+  // float64 constants; the call converts each to float32 as Math.fround does in adamUpdate
+  const [b1, ob1, b2, ob2, c1, c2, eps, negLr] = [a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.correction1, a.correction2, a.epsilon, -a.lr];
+  const at = (t: tf.TensorInfo) => heapFloats(args.backend, t).byteOffset;
+  names.forEach(([w, g, m, v], i) => {
+    const p = (n: string) => at(args.inputs[n]!);
+    kernels.adam(p(w), p(g), p(m), p(v), at(outs[3 * i]), at(outs[3 * i + 1]), at(outs[3 * i + 2]), sizes[i], b1, ob1, b2, ob2, c1, c2, eps, negLr);
+  });
+  simdCalls++;
+  return outs;
+}
+
+function installAdamSimd(): void {
+  wrapWasmKernel<WasmMultiKernelFn>(ADAM_UPDATE, (original) => (args) => runAdamSimd(args, [['w', 'g', 'm', 'v']]) ?? original(args));
+  wrapWasmKernel<WasmMultiKernelFn>(ADAM_UPDATE_MANY, (original) => (args) => {
+    const count = (args.attrs as { count?: number }).count;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return original(args);
+    return runAdamSimd(args, Array.from({ length: count }, (_, i) => adamManyInputs(i))) ?? original(args);
+  });
+}
+
 let registered = false;
 
-/** Register the update kernels on 'wasm' and 'cpu' (idempotent). */
+/** Register the update kernels on 'wasm' (Adam: SIMD over the JavaScript loop) and 'cpu' (idempotent). */
 export function registerOptimizerKernels(): void {
   if (registered) return;
   registered = true;
@@ -104,6 +162,7 @@ export function registerOptimizerKernels(): void {
   registerHostKernel(ADAM_UPDATE_MANY, adamMany);
   registerHostKernel(ADAGRAD_UPDATE, adagrad);
   registerHostKernel(SGD_UPDATE, sgd);
+  installAdamSimd();
 }
 
 /** Run an update kernel; returns its outputs (new weights first). */
