@@ -161,7 +161,7 @@ export function simdForwardFaster(m: number, depth: number, n: number): boolean 
  * BatchMatMul / _FusedMatMul untransposed as the SIMD kernel with its bias + relu epilogue, reading A, B and the bias
  * in place; null when the call does not qualify (the caller runs XNNPACK): SIMD or the forward route off or
  * unavailable, not float32, different leading (batch) shapes, an empty dimension, prelu weights, an activation other
- * than linear / relu, a bias other than [n] or [1, n], a heap too short for the over-reads, or a shape where the
+ * than linear / relu, a bias other than [n] (a [1, n] one goes to tfjs, which rejects it), a heap too short for the over-reads, or a shape where the
  * measured rule prefers XNNPACK.
  */
 export function simdMatMulForward(args: WasmKernelArgs): tf.TensorInfo | null {
@@ -180,11 +180,8 @@ export function simdMatMulForward(args: WasmKernelArgs): tf.TensorInfo | null {
   const [depthB, n] = b.shape.slice(rank - 2);
   const batch = lead.reduce((p, d) => p * d, 1);
   if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
-  if (bias) {
-    const s = bias.shape;
-    const broadcastsAsRow = (s.length === 1 && s[0] === n) || (s.length === 2 && s[0] === 1 && s[1] === n);
-    if (!broadcastsAsRow || bias.dtype !== 'float32') return null;
-  }
+  // tfjs-backend-wasm's _FusedMatMul takes a rank-1 bias only (it throws on others, and still does: they go there)
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== 'float32')) return null;
   if (!simdForwardFaster(m, depth, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
   if (!instance) return null;
