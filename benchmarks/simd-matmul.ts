@@ -7,7 +7,9 @@
  *
  *   NEXTREC_BACKEND=wasm npx ts-node --transpile-only benchmarks/simd-matmul.ts [--form tA|tB] [--reps 12]
  *     [--shapes rows:m:n,...]
- * --form tB times C = A B^T (a dense layer's input gradient dx = dy W^T) instead, A [rows, m], B [n, m].
+ * --form tB times C = A B^T (a dense layer's input gradient dx = dy W^T) instead, A [rows, m], B [n, m]; --form fwd
+ * the forward product relu(A B + bias) (fused matMul, a dense layer's x W + b), A [rows, m], B [m, n], bias [n];
+ * --form fwd-linear the same without bias and activation (DCNv2's cross layers carry a bias; plain BatchMatMul).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
@@ -40,13 +42,19 @@ function median(xs: number[]): number {
 function timeCalls(form: string, rows: number, m: number, n: number, reps: number, simd: boolean): number {
   setMatMulSimd(simd);
   let total = 0;
+  const forward = form === 'fwd' || form === 'fwd-linear';
   for (let r = 0; r < reps; r++) {
     const a = tf.randomUniform([rows, m], -1, 1);
-    const b = tf.randomUniform(form === 'tA' ? [rows, n] : [n, m], -1, 1);
+    const b = tf.randomUniform(form === 'tA' ? [rows, n] : forward ? [m, n] : [n, m], -1, 1);
+    const bias = tf.randomUniform([n], -1, 1);
     const t0 = cpuMs();
-    const c = form === 'tA' ? tf.matMul(a, b, true, false) : tf.matMul(a, b, false, true);
+    const c =
+      form === 'tA' ? tf.matMul(a, b, true, false)
+      : form === 'tB' ? tf.matMul(a, b, false, true)
+      : form === 'fwd' ? tf.fused.matMul({ a, b, bias, activation: 'relu' })
+      : tf.matMul(a, b);
     total += cpuMs() - t0;
-    tf.dispose([a, b, c]);
+    tf.dispose([a, b, c, bias]);
   }
   return total / reps;
 }
@@ -56,10 +64,15 @@ async function main(): Promise<void> {
   if (info.name !== 'wasm' || info.native) throw new Error('run with NEXTREC_BACKEND=wasm (the wasm backend without the native addon)');
   const reps = Number(arg('reps', '12'));
   const form = arg('form', 'tA');
-  if (form !== 'tA' && form !== 'tB') throw new Error(`--form must be tA or tB (got ${form})`);
+  if (!['tA', 'tB', 'fwd', 'fwd-linear'].includes(form)) throw new Error(`--form must be tA, tB, fwd or fwd-linear (got ${form})`);
   const shapes = arg('shapes', DEFAULT_SHAPES).split(',').map((s) => s.split(':').map(Number));
-  const title = form === 'tA' ? 'rows x m x n (C = A^T B, A [rows, m], B [rows, n])' : 'rows x m x n (C = A B^T, A [rows, m], B [n, m])';
-  console.log(`| ${title} | transpose + XNNPACK ms | SIMD ms | speed-up | SIMD GFLOP/s |`);
+  const title =
+    form === 'tA' ? 'rows x m x n (C = A^T B, A [rows, m], B [rows, n])'
+    : form === 'tB' ? 'rows x m x n (C = A B^T, A [rows, m], B [n, m])'
+    : form === 'fwd' ? 'rows x m x n (C = relu(A B + bias), A [rows, m], B [m, n])'
+    : 'rows x m x n (C = A B, A [rows, m], B [m, n])';
+  const old = form.startsWith('fwd') ? 'XNNPACK' : 'transpose + XNNPACK';
+  console.log(`| ${title} | ${old} ms | SIMD ms | speed-up | SIMD GFLOP/s |`);
   console.log('|---|---|---|---|---|');
   for (const [rows, m, n] of shapes) {
     const callsBefore = matMulSimdCalls();

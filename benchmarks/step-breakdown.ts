@@ -20,7 +20,7 @@
  *
  *   npx ts-node --transpile-only benchmarks/step-breakdown.ts [--models deepfm,dcnv2,sasrec,hstu] [--lens 50]
  *     [--steps 8] [--warmup 3] [--clock cpu|wall] [--out benchmarks/results/step-breakdown.json] [--top 25]
- *     [--simd-matmul on|ta|off] [--simd-adam on|off]
+ *     [--simd-matmul on|grad|ta|off] [--simd-adam on|off]
  * --clock cpu (default) times kernels, host work and steps with process CPU time (getrusage, ~1 us per read), which
  * a loaded machine distorts less than wall time (a kernel descheduled for 50 ms counts 50 ms of wall time).
  */
@@ -29,7 +29,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import { setMatMulSimd, setMatMulSimdTransposeB } from '../src/basic/backend/simd/matmul-simd';
+import { setMatMulSimd, setMatMulSimdForward, setMatMulSimdTransposeB } from '../src/basic/backend/simd/matmul-simd';
 import { setAdamSimd } from '../src/basic/backend/optimizer-kernels';
 import { arg } from './lib/args';
 import { CATEGORIES, Category, categoryOf } from './lib/kernel-categories';
@@ -266,11 +266,13 @@ async function main(): Promise<void> {
   clock = clockName === 'cpu' ? cpuNow : () => performance.now();
   calibrateClock();
   const info = await initBackend({ threads: 1, log: true });
-  // --simd-matmul off: transposed matMuls on wasm take the transpose + XNNPACK route instead of the SIMD kernels;
-  // ta: only A^T B as SIMD
+  // --simd-matmul off: matMuls on wasm take the (transpose +) XNNPACK route instead of the SIMD kernels; grad: only
+  // the gradient products (A^T B, A B^T) as SIMD, the forward ones (A B + bias, relu) on XNNPACK; ta: only A^T B
   const simdMatMul = arg('simd-matmul', 'on');
+  if (!['on', 'grad', 'ta', 'off'].includes(simdMatMul)) throw new Error(`--simd-matmul must be on, grad, ta or off (got '${simdMatMul}')`);
   setMatMulSimd(simdMatMul !== 'off');
-  setMatMulSimdTransposeB(simdMatMul === 'on');
+  setMatMulSimdTransposeB(simdMatMul === 'on' || simdMatMul === 'grad');
+  setMatMulSimdForward(simdMatMul === 'on');
   // --simd-adam off: the wasm Adam kernel runs its JavaScript loop instead of simd/adam.wat
   setAdamSimd(arg('simd-adam', 'on') !== 'off');
   console.error(`clock: ${clockName}, ${(clockCost * 1000).toFixed(2)} us per read (subtracted per timed kernel call)`);

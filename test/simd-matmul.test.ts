@@ -1,6 +1,7 @@
 /**
  * The WebAssembly SIMD kernels (src/basic/backend/simd/matmul.wat) that wasm-only installs run for the gradients of
- * dense layers, C = A^T B (dW = x^T dy) and C = A B^T (dx = dy W^T): results equal the cpu backend's tf.matMul within float32 rounding over shapes
+ * dense layers, C = A^T B (dW = x^T dy) and C = A B^T (dx = dy W^T), and for their forward products act(x W + b):
+ * results equal the cpu backend's tf.matMul within float32 rounding over shapes
  * with every kind of tail, batched, through BatchMatMul and _FusedMatMul and through tf.grad of a dense layer; the
  * hook's routing rule and fallbacks. Runs on wasm without the native addon whatever NEXTREC_BACKEND says. The
  * committed generated module is checked against the .wat by test/simd-batch-norm.test.ts (all kernels).
@@ -8,7 +9,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
-import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, simdTransposeAFaster, simdTransposeBFaster } from '../src/basic/backend/simd/matmul-simd';
+import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, setMatMulSimdForward, simdForwardFaster, simdTransposeAFaster, simdTransposeBFaster } from '../src/basic/backend/simd/matmul-simd';
 import { Rng } from '../src/basic/random';
 import { startStaticServer } from './helpers/static-server';
 import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
@@ -105,6 +106,7 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
   });
   afterAll(async () => {
     setMatMulSimd(true);
+    setMatMulSimdForward(true);
     await shutdownBackend();
   });
 
@@ -217,6 +219,13 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
     for (const [m, depth, n] of [[1024, 1, 128], [1024, 8, 128], [1024, 256, 1024], [1024, 512, 512]]) {
       expect(simdTransposeBFaster(m, depth, n)).toBe(false);
     }
+    // forward act(x W + b): DeepFM / DCNv2 layers (1024 rows), SASRec / HSTU at L50 (6400 tokens)
+    for (const [m, depth, n] of [[1024, 112, 256], [1024, 256, 128], [1024, 128, 1], [1024, 112, 112], [6400, 50, 200], [6400, 200, 200]]) {
+      expect(simdForwardFaster(m, depth, n)).toBe(true);
+    }
+    for (const [m, depth, n] of [[1024, 4, 128], [1024, 256, 1024], [1024, 512, 512]]) {
+      expect(simdForwardFaster(m, depth, n)).toBe(false);
+    }
     const a = tf.zeros([4, 1024]);
     const b = tf.ones([4, 256]);
     const before = matMulSimdCalls();
@@ -243,12 +252,198 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
     };
     const before = matMulSimdCalls();
     const onWasm = tf.tidy(() => gradients().map((g) => g.dataSync().slice() as Float32Array));
-    // dW1 = x^T dz, dW2 = h^T dy (A^T B) and dh = dy W2^T (A B^T, depth 18); dx is not needed
-    expect(matMulSimdCalls()).toBe(before + 3);
+    // dW1 = x^T dz, dW2 = h^T dy (A^T B), dh = dy W2^T (A B^T, depth 18) and the forward x W1 (depth 17; h W2 has
+    // depth 13, XNNPACK by the rule); dx is not needed
+    expect(matMulSimdCalls()).toBe(before + 4);
     const onCpuBackend = await onCpu(gradients);
     onWasm.forEach((g, i) => {
       g.forEach((v, j) => expect(Math.abs(v - onCpuBackend[i][j])).toBeLessThan(1e-4 * Math.max(1, Math.abs(onCpuBackend[i][j]))));
     });
+  });
+
+  it('forward act(A B + bias) equals the cpu backend over every tail, with and without bias, linear and relu', async () => {
+    const rng = new Rng(21);
+    const widths = [1, 3, 4, 5, 8, 17, 50, 112];
+    // depth below 16 is XNNPACK's by the rule: forced through the kernel here by calling it directly is not possible
+    // from tfjs, so depths 1 and 2 check the fallback's values and depths 16-112 the kernel
+    for (const depth of [1, 2, 16, 50, 112]) {
+      for (const m of widths) {
+        for (const n of widths) {
+          // values near 0 (|A B + b| mostly below 0.5) so relu's boundary is crossed in every block
+          const av = randomValues(m * depth, rng).map((v) => v / Math.sqrt(depth));
+          const bv = randomValues(depth * n, rng);
+          const biasV = randomValues(n, rng).map((v) => v * 0.3);
+          const variants = [false, true].flatMap((withBias) => (['linear', 'relu'] as const).map((activation) => ({ withBias, activation })));
+          const build = (withBias: boolean, activation: 'linear' | 'relu') => {
+            const bias = withBias ? tf.tensor1d(biasV) : undefined;
+            return tf.fused.matMul({ a: tf.tensor2d(av, [m, depth]), b: tf.tensor2d(bv, [depth, n]), bias, activation });
+          };
+          const before = matMulSimdCalls();
+          const got = variants.map(({ withBias, activation }) => tf.tidy(() => build(withBias, activation).dataSync().slice() as Float32Array));
+          const expected = simdForwardFaster(m, depth, n) ? 4 : 0;
+          if (matMulSimdCalls() - before !== expected) throw new Error(`${m} x ${depth} x ${n}: SIMD ran ${matMulSimdCalls() - before} times, want ${expected}`);
+          // one switch to the cpu backend for the 4 variants
+          const wants = await onCpu(() => variants.map(({ withBias, activation }) => build(withBias, activation)));
+          variants.forEach(({ withBias, activation }, v) => {
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                let scale = withBias ? Math.abs(biasV[j]) : 0;
+                for (let k = 0; k < depth; k++) scale += Math.abs(av[i * depth + k] * bv[k * n + j]);
+                const err = Math.abs(got[v][i * n + j] - wants[v][i * n + j]);
+                if (!(err <= 1e-5 * scale + 1e-30)) {
+                  throw new Error(`${m} x ${depth} x ${n} bias ${withBias} ${activation} [${i}, ${j}]: ${got[v][i * n + j]} vs ${wants[v][i * n + j]}`);
+                }
+              }
+            }
+          });
+        }
+      }
+    }
+  });
+
+  it('forward: batched, BatchMatMul; relu maps NaN and -0 to +0 as XNNPACK\'s fused clamp does', () => {
+    const rng = new Rng(22);
+    const count = (f: () => tf.Tensor) => {
+      const before = matMulSimdCalls();
+      const values = tf.tidy(() => f().dataSync().slice() as Float32Array);
+      return { calls: matMulSimdCalls() - before, values };
+    };
+    const withRoute = (simd: boolean, f: () => tf.Tensor) => {
+      setMatMulSimdForward(simd);
+      try {
+        return count(f);
+      } finally {
+        setMatMulSimdForward(true);
+      }
+    };
+    const a = tf.tensor3d(randomValues(2 * 9 * 20, rng), [2, 9, 20]);
+    const b = tf.tensor3d(randomValues(2 * 20 * 11, rng), [2, 20, 11]);
+    const bias = tf.tensor1d(randomValues(11, rng));
+    // [reference (unfused, XNNPACK), the call]: tfjs-backend-wasm 4.22's own batched _FusedMatMul with a bias does not
+    // equal relu(A B + bias) (0.4 off here), so the batched calls are checked against the unfused ops
+    const cases: Array<[() => tf.Tensor, () => tf.Tensor]> = [
+      [() => tf.matMul(a, b), () => tf.matMul(a, b)],
+      [() => tf.relu(tf.add(tf.matMul(a, b), bias)), () => tf.fused.matMul({ a, b, bias, activation: 'relu' })],
+      [() => tf.add(tf.matMul(a.reshape([18, 20]), b.slice([0, 0, 0], [1, 20, 11]).reshape([20, 11])), bias),
+        () => tf.fused.matMul({ a: a.reshape([18, 20]), b: b.slice([0, 0, 0], [1, 20, 11]).reshape([20, 11]), bias })],
+    ];
+    for (const [reference, f] of cases) {
+      const simd = withRoute(true, f);
+      const old = withRoute(false, reference);
+      expect(simd.calls).toBe(1);
+      expect(old.calls).toBe(0);
+      simd.values.forEach((v, i) => expect(Math.abs(v - old.values[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(old.values[i]))));
+    }
+    // NaN in a row of A and -0 results: the same bits on both routes (tfjs-backend-wasm's fused relu clamps them to +0)
+    const av = new Float32Array(5 * 16).fill(0);
+    av[2 * 16 + 3] = NaN;
+    for (let k = 0; k < 16; k++) av[16 + k] = -1; // row 1: -0 * ... sums to -0 with B's -0 entries
+    const bv = new Float32Array(16 * 9).fill(-0);
+    const nanRelu = () => tf.fused.matMul({ a: tf.tensor2d(av, [5, 16]), b: tf.tensor2d(bv, [16, 9]), activation: 'relu' });
+    const simd = withRoute(true, nanRelu);
+    const old = withRoute(false, nanRelu);
+    expect(simd.calls).toBe(1);
+    expect(Array.from(simd.values).map((v) => (Object.is(v, -0) ? '-0' : String(v)))).toEqual(Array.from(old.values).map((v) => (Object.is(v, -0) ? '-0' : String(v))));
+    expect(Array.from(simd.values).every((v) => Object.is(v, 0))).toBe(true);
+    const nanLinear = withRoute(true, () => tf.fused.matMul({ a: tf.tensor2d(av, [5, 16]), b: tf.tensor2d(bv, [16, 9]) }));
+    expect(Number.isNaN(nanLinear.values[2 * 9 + 4])).toBe(true);
+    tf.dispose([a, b, bias]);
+  });
+
+  it('forward fallbacks keep the old route with the same values: prelu, other activations, a 2-D bias, SIMD off', () => {
+    const rng = new Rng(23);
+    const a = tf.tensor2d(randomValues(40 * 24, rng), [40, 24]);
+    const b = tf.tensor2d(randomValues(24 * 10, rng), [24, 10]);
+    const bias = tf.tensor1d(randomValues(10, rng));
+    const fullBias = tf.tensor2d(randomValues(40 * 10, rng), [40, 10]);
+    const alpha = tf.scalar(0.2);
+    const cases: Array<[string, () => tf.Tensor, () => tf.Tensor]> = [
+      ['prelu', () => tf.fused.matMul({ a, b, bias, activation: 'prelu', preluActivationWeights: alpha }), () => tf.prelu(tf.add(tf.matMul(a, b), bias), alpha)],
+      ['elu', () => tf.fused.matMul({ a, b, bias, activation: 'elu' }), () => tf.elu(tf.add(tf.matMul(a, b), bias))],
+      ['relu6', () => tf.fused.matMul({ a, b, activation: 'relu6' }), () => tf.relu6(tf.matMul(a, b))],
+    ];
+    // a rank-2 bias ([rows, n] or [1, n]) is not taken: it meets tfjs-backend-wasm's own handling (an error in 4.22)
+    const outcome = (f: () => tf.Tensor) => {
+      try {
+        return Array.from(tf.tidy(() => f().dataSync()));
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    for (const rowBias of [fullBias, tf.reshape(bias, [1, 10])]) {
+      const before = matMulSimdCalls();
+      const simdOn = outcome(() => tf.fused.matMul({ a, b, bias: rowBias, activation: 'relu' }));
+      expect(matMulSimdCalls()).toBe(before);
+      setMatMulSimdForward(false);
+      try {
+        expect(simdOn).toEqual(outcome(() => tf.fused.matMul({ a, b, bias: rowBias, activation: 'relu' })));
+      } finally {
+        setMatMulSimdForward(true);
+      }
+      rowBias.dispose();
+    }
+    for (const [name, fused, reference] of cases) {
+      const before = matMulSimdCalls();
+      const got = tf.tidy(() => fused().dataSync().slice());
+      expect({ name, calls: matMulSimdCalls() - before }).toEqual({ name, calls: 0 });
+      const want = tf.tidy(() => reference().dataSync().slice());
+      got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]))));
+    }
+    setMatMulSimd(false);
+    try {
+      const before = matMulSimdCalls();
+      const off = tf.tidy(() => tf.fused.matMul({ a, b, bias, activation: 'relu' }).dataSync().slice());
+      expect(matMulSimdCalls()).toBe(before);
+      setMatMulSimd(true);
+      const on = tf.tidy(() => tf.fused.matMul({ a, b, bias, activation: 'relu' }).dataSync().slice());
+      expect(matMulSimdCalls()).toBe(before + 1);
+      on.forEach((v, i) => expect(Math.abs(v - off[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(off[i]))));
+    } finally {
+      setMatMulSimd(true);
+    }
+    tf.dispose([a, b, bias, alpha]);
+  });
+
+  it('a dense layer + relu trained by SGD: the same loss trajectory with the forward SIMD route as with XNNPACK', () => {
+    const rng = new Rng(24);
+    const [rows, k, hidden] = [256, 32, 24];
+    const xv = randomValues(rows * k, rng);
+    const yv = randomValues(rows, rng);
+    const w1v = randomValues(k * hidden, rng).map((v) => v * 0.3);
+    const w2v = randomValues(hidden, rng).map((v) => v * 0.3);
+    const train = (forwardSimd: boolean) => {
+      setMatMulSimdForward(forwardSimd);
+      const x = tf.tensor2d(xv, [rows, k]);
+      const y = tf.tensor2d(yv, [rows, 1]);
+      const w1 = tf.variable(tf.tensor2d(w1v, [k, hidden]));
+      const b1 = tf.variable(tf.zeros([hidden]));
+      const w2 = tf.variable(tf.tensor2d(w2v, [hidden, 1]));
+      const optimizer = tf.train.sgd(0.1);
+      const losses: number[] = [];
+      const before = matMulSimdCalls();
+      try {
+        for (let step = 0; step < 6; step++) {
+          const loss = optimizer.minimize(() => {
+            const h = tf.fused.matMul({ a: x, b: w1, bias: b1, activation: 'relu' });
+            return tf.losses.meanSquaredError(y, tf.matMul(h, w2));
+          }, true) as tf.Scalar;
+          losses.push(loss.dataSync()[0]);
+          loss.dispose();
+        }
+      } finally {
+        setMatMulSimdForward(true);
+      }
+      const calls = matMulSimdCalls() - before;
+      tf.dispose([x, y, w1, b1, w2]);
+      optimizer.dispose();
+      return { losses, calls };
+    };
+    const simd = train(true);
+    const old = train(false);
+    // per step: the forward x W1 + b1 (relu) and h W2 (depth 24, n = 1) as SIMD with the route on
+    expect(simd.calls - old.calls).toBe(12);
+    expect(simd.losses[5]).toBeLessThan(simd.losses[0]);
+    simd.losses.forEach((l, i) => expect(Math.abs(l - old.losses[i])).toBeLessThan(1e-5 * Math.max(1, old.losses[i])));
   });
 
   it('declines heaps it cannot import: none, or shared (the multi-threaded build)', () => {
@@ -277,7 +472,7 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
     const close = await openHeadless(chromium!, `${server.url}/index.html`);
     try {
       const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
-      expect(got).toEqual({ backend: 'wasm', simdCalls: 2, close: true });
+      expect(got).toEqual({ backend: 'wasm', simdCalls: 3, close: true });
     } finally {
       await close();
       await server.close();

@@ -1,4 +1,5 @@
-// Browser page script for test/simd-matmul.test.ts: dense-layer gradient products (A^T B and A B^T) on the browser's
+// Browser page script for test/simd-matmul.test.ts: dense-layer gradient products (A^T B and A B^T) and the forward
+// product relu(x W + b) on the browser's
 // wasm backend with the WebAssembly SIMD kernels on and off; reports how many ran as SIMD and whether the results
 // agree within float32 rounding.
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,12 +16,14 @@ async function main(): Promise<void> {
     const x = tf.tensor2d(values(300 * 21, 1), [300, 21]);
     const dy = tf.tensor2d(values(300 * 19, 2), [300, 19]);
     const w = tf.tensor2d(values(21 * 19, 3), [21, 19]);
+    const bias = tf.tensor1d(values(19, 4));
     const run = (simd: boolean) => {
       setMatMulSimd(simd);
       const dW = tf.matMul(x, dy, true, false);
       const dx = tf.matMul(dy, w, false, true);
-      const out = [dW, dx].map((t) => Array.from(t.dataSync()));
-      tf.dispose([dW, dx]);
+      const y = tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' });
+      const out = [dW, dx, y].map((t) => Array.from(t.dataSync()));
+      tf.dispose([dW, dx, y]);
       return out;
     };
     const before = matMulSimdCalls();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WasmKernelFn as KernelFn, wrapWasmKernel } from './wasm-kernel-wrap';
 import { fastTranspose } from './wasm-fast-kernels';
-import { simdMatMulTransposedB, simdMatMulTransposeA } from './simd/matmul-simd';
+import { simdMatMulForward, simdMatMulTransposedB, simdMatMulTransposeA } from './simd/matmul-simd';
 
 /**
  * tfjs-backend-wasm 4.22 hands a matMul to XNNPACK only when neither operand is transposed; the transposed
@@ -9,7 +9,8 @@ import { simdMatMulTransposedB, simdMatMulTransposeA } from './simd/matmul-simd'
  * We re-register BatchMatMul and _FusedMatMul on 'wasm' with a wrapper that materialises the transpose with
  * the (fast) wasm Transpose kernel and then calls the original kernel untransposed. A^T B (the weight gradient of
  * a dense layer) runs instead as a WebAssembly SIMD kernel reading A and B in place where that is measured faster
- * (simd/matmul-simd.ts).
+ * (simd/matmul-simd.ts), and so do the untransposed forward products A B (+ bias, relu), whose fresh B XNNPACK would
+ * re-pack on every call.
  */
 
 const WRAPPED_KERNELS = ['BatchMatMul', '_FusedMatMul'];
@@ -31,7 +32,7 @@ export function installMatMulTransposeFix(): boolean {
   for (const name of WRAPPED_KERNELS) {
     const wrappedOk = wrapWasmKernel(name, (run) => (args) => {
       const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return run(args);
+      if (!transposeA && !transposeB) return simdMatMulForward(args) ?? run(args);
       const simd = simdMatMulTransposeA(args);
       if (simd) return simd;
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };

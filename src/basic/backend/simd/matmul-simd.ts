@@ -7,8 +7,11 @@ import { simdInstanceFor } from './wasm-simd-loader';
 export interface MatMulSimd {
   /** C[p] = A[p]^T B[p] for p < batch: A [rows, m], B [rows, n], C [m, n]; batch, rows, m, n >= 1. */
   matMulTransposeA(a: number, b: number, c: number, batch: number, rows: number, m: number, n: number): void;
-  /** C[p] = A[p] B[p] for p < batch: A [m, depth], B [depth, n], C [m, n]; batch, m, depth, n >= 1. */
-  matMul(a: number, b: number, c: number, batch: number, m: number, depth: number, n: number): void;
+  /**
+   * C[p] = act(A[p] B[p] + bias) for p < batch: A [m, depth], B [depth, n], C [m, n]; batch, m, depth, n >= 1; bias:
+   * pointer to n floats or 0 for none; relu: 1 for pmax(0, v) (NaN and -0 give +0, as XNNPACK's clamp), 0 for linear.
+   */
+  matMul(a: number, b: number, c: number, batch: number, m: number, depth: number, n: number, bias: number, relu: number): void;
 }
 
 // the kernel reads whole vectors at the tails: up to 28 bytes past the end of B and C, 12 past A
@@ -17,6 +20,7 @@ const OVER_READ_BYTES = 32;
 let simdEnabled = true;
 let simdCalls = 0;
 let simdTransposeBEnabled = true;
+let simdForwardEnabled = true;
 
 /** Let transposed-A matMuls on 'wasm' run as WebAssembly SIMD where they qualify (default on); off: transpose + XNNPACK. For tests. */
 export function setMatMulSimd(on: boolean): void {
@@ -26,6 +30,11 @@ export function setMatMulSimd(on: boolean): void {
 /** Let A B^T run as SIMD where measured faster (default on; needs {@link setMatMulSimd} on too). For measurements. */
 export function setMatMulSimdTransposeB(on: boolean): void {
   simdTransposeBEnabled = on;
+}
+
+/** Let untransposed A B (+ bias, relu) run as SIMD where measured faster (default on; needs {@link setMatMulSimd} on too). */
+export function setMatMulSimdForward(on: boolean): void {
+  simdForwardEnabled = on;
 }
 
 /** How many matMul calls the SIMD kernel has run in this process. For tests. */
@@ -131,7 +140,60 @@ export function simdMatMulTransposedB(args: WasmKernelArgs, bT: tf.TensorInfo): 
     args.backend.disposeData(out.dataId);
     return null;
   }
-  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n);
+  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n, 0, 0);
+  simdCalls++;
+  return out;
+}
+
+/**
+ * Whether out = act(A B + bias) with A [m, depth], B [depth, n] (a dense layer's forward product, B its weight: a new
+ * tensor every training step, so XNNPACK packs it on every call) is faster as the SIMD kernel than as XNNPACK, as
+ * measured by benchmarks/simd-matmul.ts --form fwd / fwd-linear (fresh operands, 1 thread; docs/performance.md):
+ * the break-even is the one of the dx products (same kernel, same operand layout): 1.15-1.35x for the model zoo's
+ * layers (depth, n 16-368, rows 64-25,600), 1.03-1.4x for n = 1; XNNPACK wins for depth < 16 (0.91-0.93x at depth
+ * 4-8), n >= 1024 (0.6x at [1024, 256] x [256, 1024]) and B of 512 x 512 (0.98-1.0x).
+ */
+export function simdForwardFaster(m: number, depth: number, n: number): boolean {
+  return simdTransposeBFaster(m, depth, n);
+}
+
+/**
+ * BatchMatMul / _FusedMatMul untransposed as the SIMD kernel with its bias + relu epilogue, reading A, B and the bias
+ * in place; null when the call does not qualify (the caller runs XNNPACK): SIMD or the forward route off or
+ * unavailable, not float32, different leading (batch) shapes, an empty dimension, prelu weights, an activation other
+ * than linear / relu, a bias other than [n] (a [1, n] one goes to tfjs, which rejects it), a heap too short for the over-reads, or a shape where the
+ * measured rule prefers XNNPACK.
+ */
+export function simdMatMulForward(args: WasmKernelArgs): tf.TensorInfo | null {
+  if (!simdEnabled || !simdForwardEnabled) return null;
+  const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  if (transposeA || transposeB) return null;
+  if (args.inputs.preluActivationWeights) return null;
+  if (activation !== undefined && activation !== 'linear' && activation !== 'relu') return null;
+  const { a, b, bias } = args.inputs;
+  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const rank = a.shape.length;
+  if (rank < 2 || b.shape.length !== rank) return null;
+  const lead = a.shape.slice(0, rank - 2);
+  if (lead.some((d, i) => d !== b.shape[i])) return null;
+  const [m, depth] = a.shape.slice(rank - 2);
+  const [depthB, n] = b.shape.slice(rank - 2);
+  const batch = lead.reduce((p, d) => p * d, 1);
+  if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
+  // tfjs-backend-wasm's _FusedMatMul takes a rank-1 bias only (it throws on others, and still does: they go there)
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== 'float32')) return null;
+  if (!simdForwardFaster(m, depth, n)) return null;
+  const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
+  if (!instance) return null;
+  const out = args.backend.makeOutput([...lead, m, n], 'float32');
+  const views = [a, b, out, ...(bias ? [bias] : [])].map((t) => heapFloats(args.backend, t));
+  const heapBytes = instance.memory.buffer.byteLength;
+  if (views.some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
+    args.backend.disposeData(out.dataId);
+    return null;
+  }
+  const [pa, pb, pc, pBias] = views;
+  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n, pBias ? pBias.byteOffset : 0, activation === 'relu' ? 1 : 0);
   simdCalls++;
   return out;
 }

@@ -144,8 +144,14 @@
   ;; outer loop: the 4 rows of A stay in L1 while every column block walks B. Where fewer than 4 rows of C remain,
   ;; the missing rows read the last row of A again (never past A) and are not stored; column tails as in
   ;; matMulTransposeA (up to 28 bytes read past the end of B).
+  ;; Epilogue, on the block while it is still in registers (the forward products of dense layers, out = act(x W + b)):
+  ;; where $bias is not 0 it points at n floats added to every row of C (read as whole vectors too: up to 28 bytes
+  ;; past its end); where $relu is not 0 each value then becomes f32x4.pmax(0, v) = (0 < v ? v : 0): NaN and -0 become
+  ;; +0, as in tfjs-backend-wasm's fused relu (XNNPACK's output clamp; its standalone Relu keeps NaN). One function for the
+  ;; gradient products (bias 0, relu 0) and the forward ones: the two tests per block cost nothing next to its loop.
   (func (export "matMul")
     (param $a i32) (param $b i32) (param $c i32) (param $batch i32) (param $m i32) (param $depth i32) (param $n i32)
+    (param $bias i32) (param $relu i32)
     (local $aStride i32) (local $bStride i32) (local $i0 i32) (local $j0 i32) (local $mr i32) (local $nr i32)
     (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32) (local $r i32)
     (local $b0 v128) (local $b1 v128) (local $s v128)
@@ -198,6 +204,27 @@
             (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
             (local.set $pb (i32.add (local.get $pb) (local.get $bStride)))
             (br_if $reduce (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
+          (if (local.get $bias) (then
+            (local.set $b0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j0) (i32.const 2)))))
+            (local.set $b1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j0) (i32.const 2)))))
+            (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+            (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+            (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
+            (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+            (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0)))
+            (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+            (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
+            (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))))
+          (if (local.get $relu) (then
+            (local.set $s (v128.const i32x4 0 0 0 0))
+            (local.set $c00 (f32x4.pmax (local.get $s) (local.get $c00)))
+            (local.set $c01 (f32x4.pmax (local.get $s) (local.get $c01)))
+            (local.set $c10 (f32x4.pmax (local.get $s) (local.get $c10)))
+            (local.set $c11 (f32x4.pmax (local.get $s) (local.get $c11)))
+            (local.set $c20 (f32x4.pmax (local.get $s) (local.get $c20)))
+            (local.set $c21 (f32x4.pmax (local.get $s) (local.get $c21)))
+            (local.set $c30 (f32x4.pmax (local.get $s) (local.get $c30)))
+            (local.set $c31 (f32x4.pmax (local.get $s) (local.get $c31)))))
           (local.set $pc (i32.add (local.get $c)
             (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $n)) (local.get $j0)) (i32.const 2))))
           (call $storeRow (local.get $pc) (local.get $c00) (local.get $c01) (local.get $nr))
