@@ -61,6 +61,37 @@ export function simdTransposeAFaster(m: number, n: number): boolean {
   return (large < 1024 && m * n <= 640 * 640) || (small <= 16 && large <= 2048);
 }
 
+/** The common leading (batch) shape of two rank-equal operands and its size, or null when they differ. */
+function commonBatch(a: tf.TensorInfo, b: tf.TensorInfo): { lead: number[]; batch: number } | null {
+  const rank = a.shape.length;
+  if (rank < 2 || b.shape.length !== rank) return null;
+  const lead = a.shape.slice(0, rank - 2);
+  if (lead.some((d, i) => d !== b.shape[i])) return null;
+  return { lead, batch: lead.reduce((p, d) => p * d, 1) };
+}
+
+/**
+ * Allocate the output [...lead, m, n], then hand the kernel the byte offsets of `operands` and the output (views taken
+ * after the allocation, which may grow the heap); null, with the output released, when the heap ends too close to a
+ * view for the kernel's vector over-reads.
+ */
+function runOnHeap(
+  args: WasmKernelArgs, instance: { memory: WebAssembly.Memory }, outShape: number[], operands: tf.TensorInfo[],
+  call: (out: number, ...pointers: number[]) => void,
+): tf.TensorInfo | null {
+  const out = args.backend.makeOutput(outShape, 'float32');
+  const views = [out, ...operands].map((t) => heapFloats(args.backend, t));
+  const heapBytes = instance.memory.buffer.byteLength;
+  if (views.some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
+    args.backend.disposeData(out.dataId);
+    return null;
+  }
+  const [o, ...rest] = views.map((v) => v.byteOffset);
+  call(o, ...rest);
+  simdCalls++;
+  return out;
+}
+
 /**
  * BatchMatMul / _FusedMatMul with transposeA only (and, fused, no bias, no prelu weights, linear activation) as the
  * SIMD kernel, reading A and B in place on the heap; null when the call does not qualify (the caller takes the
@@ -74,28 +105,17 @@ export function simdMatMulTransposeA(args: WasmKernelArgs): tf.TensorInfo | null
   if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
   const { a, b } = args.inputs;
   if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const common = commonBatch(a, b);
+  if (!common) return null;
   const rank = a.shape.length;
-  if (rank < 2 || b.shape.length !== rank) return null;
-  const lead = a.shape.slice(0, rank - 2);
-  if (lead.some((d, i) => d !== b.shape[i])) return null;
   const [rows, m] = a.shape.slice(rank - 2);
   const [rowsB, n] = b.shape.slice(rank - 2);
-  const batch = lead.reduce((p, d) => p * d, 1);
+  const { lead, batch } = common;
   if (rows !== rowsB || rows < 1 || m < 1 || n < 1 || batch < 1) return null;
   if (!simdTransposeAFaster(m, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
   if (!instance) return null;
-  const out = args.backend.makeOutput([...lead, m, n], 'float32');
-  // pointers taken after the allocation (it may grow the heap and move the views)
-  const [pa, pb, pc] = [a, b, out].map((t) => heapFloats(args.backend, t));
-  const heapBytes = instance.memory.buffer.byteLength;
-  if ([pa, pb, pc].some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
-    args.backend.disposeData(out.dataId);
-    return null;
-  }
-  instance.kernels.matMulTransposeA(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, rows, m, n);
-  simdCalls++;
-  return out;
+  return runOnHeap(args, instance, [...lead, m, n], [a, b], (pc, pa, pb) => instance.kernels.matMulTransposeA(pa, pb, pc, batch, rows, m, n));
 }
 
 /**
@@ -122,27 +142,17 @@ export function simdMatMulTransposedB(args: WasmKernelArgs, bT: tf.TensorInfo): 
   if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
   const a = args.inputs.a;
   if (!a || a.dtype !== 'float32' || bT.dtype !== 'float32') return null;
+  const common = commonBatch(a, bT);
+  if (!common) return null;
   const rank = a.shape.length;
-  if (rank < 2 || bT.shape.length !== rank) return null;
-  const lead = a.shape.slice(0, rank - 2);
-  if (lead.some((d, i) => d !== bT.shape[i])) return null;
   const [m, depth] = a.shape.slice(rank - 2);
   const [depthB, n] = bT.shape.slice(rank - 2);
-  const batch = lead.reduce((p, d) => p * d, 1);
+  const { lead, batch } = common;
   if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
   if (!simdTransposeBFaster(m, depth, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
   if (!instance) return null;
-  const out = args.backend.makeOutput([...lead, m, n], 'float32');
-  const [pa, pb, pc] = [a, bT, out].map((t) => heapFloats(args.backend, t));
-  const heapBytes = instance.memory.buffer.byteLength;
-  if ([pa, pb, pc].some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
-    args.backend.disposeData(out.dataId);
-    return null;
-  }
-  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n, 0, 0);
-  simdCalls++;
-  return out;
+  return runOnHeap(args, instance, [...lead, m, n], [a, bT], (pc, pa, pb) => instance.kernels.matMul(pa, pb, pc, batch, m, depth, n, 0, 0));
 }
 
 /**
@@ -172,28 +182,19 @@ export function simdMatMulForward(args: WasmKernelArgs): tf.TensorInfo | null {
   if (activation !== undefined && activation !== 'linear' && activation !== 'relu') return null;
   const { a, b, bias } = args.inputs;
   if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const common = commonBatch(a, b);
+  if (!common) return null;
   const rank = a.shape.length;
-  if (rank < 2 || b.shape.length !== rank) return null;
-  const lead = a.shape.slice(0, rank - 2);
-  if (lead.some((d, i) => d !== b.shape[i])) return null;
   const [m, depth] = a.shape.slice(rank - 2);
   const [depthB, n] = b.shape.slice(rank - 2);
-  const batch = lead.reduce((p, d) => p * d, 1);
+  const { lead, batch } = common;
   if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
   // tfjs-backend-wasm's _FusedMatMul takes a rank-1 bias only (it throws on others, and still does: they go there)
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== 'float32')) return null;
   if (!simdForwardFaster(m, depth, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
   if (!instance) return null;
-  const out = args.backend.makeOutput([...lead, m, n], 'float32');
-  const views = [a, b, out, ...(bias ? [bias] : [])].map((t) => heapFloats(args.backend, t));
-  const heapBytes = instance.memory.buffer.byteLength;
-  if (views.some((v) => v.byteOffset + v.byteLength + OVER_READ_BYTES > heapBytes)) {
-    args.backend.disposeData(out.dataId);
-    return null;
-  }
-  const [pa, pb, pc, pBias] = views;
-  instance.kernels.matMul(pa.byteOffset, pb.byteOffset, pc.byteOffset, batch, m, depth, n, pBias ? pBias.byteOffset : 0, activation === 'relu' ? 1 : 0);
-  simdCalls++;
-  return out;
+  const relu = activation === 'relu' ? 1 : 0;
+  return runOnHeap(args, instance, [...lead, m, n], [a, b, ...(bias ? [bias] : [])], (pc, pa, pb, pBias) =>
+    instance.kernels.matMul(pa, pb, pc, batch, m, depth, n, pBias ?? 0, relu));
 }
