@@ -24,6 +24,7 @@ import { HSTU } from '../src/models/generative';
 import { startStaticServer } from '../test/helpers/static-server';
 import { bundlePage, findChromium, openHeadless, withTimeout } from '../test/helpers/headless-chromium';
 import { arg } from './lib/args';
+import { median } from './lib/timing';
 
 type Columns = Record<string, Int32Array | Float32Array>;
 const ITEMS = 1000;
@@ -74,11 +75,6 @@ function cases(): Case[] {
     { name: 'DSSM (two-tower)', model: dssm, scenarios: { '1 row': twoTower(1), '1 user x 1000': twoTower(ITEMS) } },
     { name: 'HSTU', model: hstu, scenarios: { '1 row': hstuRow, '1 user x 1000': hstuRow } },
   ];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function time(repeats: number, f: () => Promise<unknown>): Promise<number> {

@@ -10,16 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { ADAM_UPDATE_MANY, adamManyInputs, adamSimdCalls, registerOptimizerKernels, setAdamSimd } from '../src/basic/backend/optimizer-kernels';
 import { arg } from './lib/args';
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { cpuMs, median } from './lib/timing';
 
 function timeCalls(inputs: tf.NamedTensorMap, count: number, reps: number, simd: boolean): number {
   setAdamSimd(simd);

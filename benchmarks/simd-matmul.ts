@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { matMulSimdCalls, setMatMulSimd } from '../src/basic/backend/simd/matmul-simd';
 import { arg } from './lib/args';
+import { cpuMs, median } from './lib/timing';
 
 const DEFAULT_SHAPES = [
   // DeepFM / DCNv2 (MLP 112 -> 256 -> 128 -> 1, cross layers 112 x 112)
@@ -24,16 +25,6 @@ const DEFAULT_SHAPES = [
   // small
   '1:8:8', '7:17:5', '64:16:16', '64:64:64', '256:32:32', '256:128:128', '1024:8:8',
 ].join(',');
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /**
  * ms per call over `reps` fresh operand pairs (operand creation not timed): form 'tA', C = A^T B with A [rows, m],

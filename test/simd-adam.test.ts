@@ -14,8 +14,7 @@ import {
 import { adamSimdFor } from '../src/basic/backend/simd/adam-simd';
 import { FusedAdamOptimizer } from '../src/basic/optim/fused-dense-optimizers';
 import { Rng } from '../src/basic/random';
-import { startStaticServer } from './helpers/static-server';
-import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+import { findChromium, runWasmPage } from './helpers/headless-chromium';
 
 const chromium = findChromium();
 if (!chromium) console.warn('simd-adam.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
@@ -223,16 +222,7 @@ describe('WebAssembly SIMD Adam update (wasm-only engine, issue #12)', () => {
   });
 
   itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), bit-identical to the JavaScript loop', async () => {
-    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-adam-page.ts'));
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
-    const close = await openHeadless(chromium!, `${server.url}/index.html`);
-    try {
-      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
-      expect(got).toEqual({ backend: 'wasm', simdCalls: 1, identical: true });
-    } finally {
-      await close();
-      await server.close();
-    }
+    const got = await runWasmPage(chromium!, path.join(__dirname, 'helpers', 'simd-adam-page.ts'));
+    expect(got).toEqual({ backend: 'wasm', simdCalls: 1, identical: true });
   });
 });

@@ -15,8 +15,7 @@ import { batchNormActSimdFor } from '../src/basic/backend/simd/batch-norm-act-si
 import { BATCH_NORM_ACT_WASM_BASE64 } from '../src/basic/backend/simd/batch-norm-act.wasm.generated';
 import { assembleWat, generatedSource, WASM_KERNELS } from '../scripts/build-wasm-kernels';
 import { Rng } from '../src/basic/random';
-import { startStaticServer } from './helpers/static-server';
-import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+import { findChromium, runWasmPage } from './helpers/headless-chromium';
 
 const chromium = findChromium();
 if (!chromium) console.warn('simd-batch-norm.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
@@ -160,16 +159,7 @@ describe('WebAssembly SIMD batch norm + activation (wasm-only engine, issue #12)
   });
 
   itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), identical to the JavaScript loops', async () => {
-    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-batch-norm-page.ts'));
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
-    const close = await openHeadless(chromium!, `${server.url}/index.html`);
-    try {
-      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
-      expect(got).toEqual({ backend: 'wasm', simdCalls: 2, identical: true });
-    } finally {
-      await close();
-      await server.close();
-    }
+    const got = await runWasmPage(chromium!, path.join(__dirname, 'helpers', 'simd-batch-norm-page.ts'));
+    expect(got).toEqual({ backend: 'wasm', simdCalls: 2, identical: true });
   });
 });

@@ -11,8 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, shutdownBackend } from '../src/basic/backend';
 import { matMulSimdCalls, matMulSimdFor, setMatMulSimd, setMatMulSimdForward, simdForwardFaster, simdTransposeAFaster, simdTransposeBFaster } from '../src/basic/backend/simd/matmul-simd';
 import { Rng } from '../src/basic/random';
-import { startStaticServer } from './helpers/static-server';
-import { bundlePage, findChromium, openHeadless, withTimeout } from './helpers/headless-chromium';
+import { findChromium, runWasmPage } from './helpers/headless-chromium';
 
 const chromium = findChromium();
 if (!chromium) console.warn('simd-matmul.test.ts: the browser check is skipped, Debian package `chromium` is not installed (apt-get install -y chromium)');
@@ -466,16 +465,7 @@ describe('WebAssembly SIMD matMul A^T B and A B^T (wasm-only engine, issue #12)'
   });
 
   itWithChromium('runs in headless Chromium (browser bundle, the browser build of the wasm backend), equal to XNNPACK within rounding', async () => {
-    const script = await bundlePage(path.join(__dirname, 'helpers', 'simd-matmul-page.ts'));
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
-    const close = await openHeadless(chromium!, `${server.url}/index.html`);
-    try {
-      const got = JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
-      expect(got).toEqual({ backend: 'wasm', simdCalls: 3, close: true });
-    } finally {
-      await close();
-      await server.close();
-    }
+    const got = await runWasmPage(chromium!, path.join(__dirname, 'helpers', 'simd-matmul-page.ts'));
+    expect(got).toEqual({ backend: 'wasm', simdCalls: 3, close: true });
   });
 });

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { promises as fs } from 'fs';
 import * as esbuild from 'esbuild';
+import { startStaticServer } from './static-server';
 
 /** Path of Debian's `chromium` (or CHROMIUM_BIN), or null when it is not installed. */
 export function findChromium(): string | null {
@@ -41,4 +42,21 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   let timer: NodeJS.Timeout;
   const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Bundle the page script `entry`, serve it beside tfjs-backend-wasm's .wasm files (under /wasm/), open it in headless
+ * Chromium and return the JSON the page reports (within 60 s).
+ */
+export async function runWasmPage(bin: string, entry: string): Promise<unknown> {
+  const script = await bundlePage(entry);
+  const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  const server = await startStaticServer({ '/wasm/': wasmDir }, { '/index.html': '<!doctype html><script src="/page.js"></script>', '/page.js': script });
+  const close = await openHeadless(bin, `${server.url}/index.html`);
+  try {
+    return JSON.parse(await withTimeout(server.results, 60_000, 'the headless Chromium page'));
+  } finally {
+    await close();
+    await server.close();
+  }
 }

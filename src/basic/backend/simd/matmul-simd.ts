@@ -61,13 +61,17 @@ export function simdTransposeAFaster(m: number, n: number): boolean {
   return (large < 1024 && m * n <= 640 * 640) || (small <= 16 && large <= 2048);
 }
 
-/** The common leading (batch) shape of two rank-equal operands and its size, or null when they differ. */
-function commonBatch(a: tf.TensorInfo, b: tf.TensorInfo): { lead: number[]; batch: number } | null {
+/**
+ * Two float32 operands of equal rank >= 2 with the same leading (batch) shape: the operands, that shape, its size and
+ * each operand's last two dimensions; null when they do not qualify.
+ */
+function float32Pair(a: tf.TensorInfo | undefined, b: tf.TensorInfo | undefined): { a: tf.TensorInfo; b: tf.TensorInfo; lead: number[]; batch: number; aDims: number[]; bDims: number[] } | null {
+  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const rank = a.shape.length;
   if (rank < 2 || b.shape.length !== rank) return null;
   const lead = a.shape.slice(0, rank - 2);
   if (lead.some((d, i) => d !== b.shape[i])) return null;
-  return { lead, batch: lead.reduce((p, d) => p * d, 1) };
+  return { a, b, lead, batch: lead.reduce((p, d) => p * d, 1), aDims: a.shape.slice(rank - 2), bDims: b.shape.slice(rank - 2) };
 }
 
 /**
@@ -103,14 +107,9 @@ export function simdMatMulTransposeA(args: WasmKernelArgs): tf.TensorInfo | null
   const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
   if (!transposeA || transposeB) return null;
   if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
-  const { a, b } = args.inputs;
-  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const common = commonBatch(a, b);
-  if (!common) return null;
-  const rank = a.shape.length;
-  const [rows, m] = a.shape.slice(rank - 2);
-  const [rowsB, n] = b.shape.slice(rank - 2);
-  const { lead, batch } = common;
+  const pair = float32Pair(args.inputs.a, args.inputs.b);
+  if (!pair) return null;
+  const { a, b, lead, batch, aDims: [rows, m], bDims: [rowsB, n] } = pair;
   if (rows !== rowsB || rows < 1 || m < 1 || n < 1 || batch < 1) return null;
   if (!simdTransposeAFaster(m, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
@@ -140,14 +139,9 @@ export function simdMatMulTransposedB(args: WasmKernelArgs, bT: tf.TensorInfo): 
   const { transposeA, transposeB, activation } = args.attrs as { transposeA?: boolean; transposeB?: boolean; activation?: string };
   if (transposeA || !transposeB) return null;
   if (args.inputs.bias || args.inputs.preluActivationWeights || (activation !== undefined && activation !== 'linear')) return null;
-  const a = args.inputs.a;
-  if (!a || a.dtype !== 'float32' || bT.dtype !== 'float32') return null;
-  const common = commonBatch(a, bT);
-  if (!common) return null;
-  const rank = a.shape.length;
-  const [m, depth] = a.shape.slice(rank - 2);
-  const [depthB, n] = bT.shape.slice(rank - 2);
-  const { lead, batch } = common;
+  const pair = float32Pair(args.inputs.a, bT);
+  if (!pair) return null;
+  const { a, lead, batch, aDims: [m, depth], bDims: [depthB, n] } = pair;
   if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
   if (!simdTransposeBFaster(m, depth, n)) return null;
   const instance = simdInstanceFor<MatMulSimd>(MATMUL_WASM_BASE64, args.backend);
@@ -180,14 +174,10 @@ export function simdMatMulForward(args: WasmKernelArgs): tf.TensorInfo | null {
   if (transposeA || transposeB) return null;
   if (args.inputs.preluActivationWeights) return null;
   if (activation !== undefined && activation !== 'linear' && activation !== 'relu') return null;
-  const { a, b, bias } = args.inputs;
-  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const common = commonBatch(a, b);
-  if (!common) return null;
-  const rank = a.shape.length;
-  const [m, depth] = a.shape.slice(rank - 2);
-  const [depthB, n] = b.shape.slice(rank - 2);
-  const { lead, batch } = common;
+  const bias = args.inputs.bias;
+  const pair = float32Pair(args.inputs.a, args.inputs.b);
+  if (!pair) return null;
+  const { a, b, lead, batch, aDims: [m, depth], bDims: [depthB, n] } = pair;
   if (depth !== depthB || m < 1 || depth < 1 || n < 1 || batch < 1) return null;
   // tfjs-backend-wasm's _FusedMatMul takes a rank-1 bias only (it throws on others, and still does: they go there)
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== 'float32')) return null;
